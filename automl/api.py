@@ -1,0 +1,102 @@
+"""The Python API: ``AutoML(target=...).fit(data)``, then ``predict`` / ``predict_proba`` / ``leaderboard``.
+
+>>> from automl import AutoML
+>>> model = AutoML(target="species", time_limit=60).fit("examples/penguins.csv")  # doctest: +SKIP
+>>> model.predict(new_rows)                                                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automl.config import FitConfig, PreprocessConfig
+from automl.data.io import read_table
+from automl.errors import ConfigError
+from automl.fitting import run_fit
+from automl.predictor import Predictor
+from automl.results import LEADERBOARD_FILE, load_model
+
+
+class AutoML:
+    """Fit the best model automl can find for one target column.
+
+    Parameters
+    ----------
+    target
+        Name of the target column.
+    **options
+        Any field of :class:`automl.config.FitConfig` (``task``, ``metric``, ``time_limit``, ``folds``,
+        ``seed``, ``output``, ``overwrite``, ...) and of :class:`automl.config.PreprocessConfig`
+        (``outlier_factor``, ``scaler``, ...). Invalid values raise :class:`automl.errors.ConfigError`.
+    """
+
+    def __init__(self, target: str, **options: Any) -> None:
+        self.config = make_config(target, **options)
+        self.predictor_: Predictor | None = None
+        self.leaderboard_: pd.DataFrame | None = None
+        self.run_dir_: Path | None = None
+
+    def fit(self, data: Any) -> AutoML:
+        """Fit on a CSV / CSV.GZ / Parquet path or a DataFrame; the run folder is saved as it goes."""
+        result = run_fit(self.config, data)
+        self.predictor_, self.leaderboard_, self.run_dir_ = result.predictor, result.leaderboard, result.run_dir
+        return self
+
+    def predict_frame(self, data: Any) -> pd.DataFrame:
+        """Class probabilities (one column per class) and ``prediction``; regression: ``prediction``."""
+        predictor = self._fitted()
+        frame, info = read_table(data, predictor.na_values)
+        return predictor.predict_frame(frame, where=info.name)
+
+    def predict(self, data: Any) -> pd.Series:
+        """Predicted labels (classification) or values (regression), in input row order."""
+        return self.predict_frame(data)["prediction"]
+
+    def predict_proba(self, data: Any) -> pd.DataFrame:
+        """Class probabilities, one column per class label."""
+        if self._fitted().classes is None:
+            raise ConfigError("predict_proba applies to classification; this model is a regression model.")
+        return self.predict_frame(data).drop(columns="prediction")
+
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per model tried: rank, CV score mean and std, per-fold scores, time, status."""
+        self._fitted()
+        assert self.leaderboard_ is not None
+        return self.leaderboard_.copy()
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> AutoML:
+        """Load a fitted run folder. It holds pickles: load only folders from a trusted source."""
+        predictor = load_model(run_dir)
+        obj = cls.__new__(cls)
+        obj.config = None  # type: ignore[assignment]
+        obj.predictor_, obj.run_dir_ = predictor, Path(run_dir)
+        obj.leaderboard_ = pd.read_csv(Path(run_dir) / LEADERBOARD_FILE)
+        return obj
+
+    def _fitted(self) -> Predictor:
+        if self.predictor_ is None:
+            raise ConfigError("This AutoML object is not fitted yet; call .fit(data) first.")
+        return self.predictor_
+
+
+def load(run_dir: str | Path) -> AutoML:
+    """Load a fitted run folder (see :meth:`AutoML.load`)."""
+    return AutoML.load(run_dir)
+
+
+def make_config(target: str, **options: Any) -> FitConfig:
+    """Build a :class:`FitConfig` from flat keyword options; unknown names are listed with the valid ones."""
+    fit_fields = set(FitConfig.__dataclass_fields__) - {"preprocess", "target"}
+    prep_fields = set(PreprocessConfig.__dataclass_fields__)
+    unknown = sorted(set(options) - fit_fields - prep_fields)
+    if unknown:
+        raise ConfigError(f"Unknown option(s) {', '.join(map(repr, unknown))}; valid options: "
+                          f"{', '.join(sorted(fit_fields | prep_fields))}.")
+    prep = {k: options.pop(k) for k in list(options) if k in prep_fields}
+    fit = {k: v for k, v in options.items() if v is not None or k in ("task", "metric", "positive_class")}
+    return FitConfig(target=target, preprocess=PreprocessConfig(**{k: v for k, v in prep.items() if v is not None}),
+                     **fit)

@@ -1,0 +1,158 @@
+"""The one configuration object shared by the CLI, the Python API and (later) recipes.
+
+This module imports nothing heavy: the CLI builds a :class:`FitConfig` before any numeric library loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from automl.errors import ConfigError, choices
+
+TASKS = ("binary", "multiclass", "regression")
+CLASSIFICATION_METRICS = ("roc_auc", "log_loss", "accuracy", "f1", "precision", "recall")
+REGRESSION_METRICS = ("rmse", "mse", "mae", "r2")
+METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
+DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+SCALERS = ("standard", "minmax", "robust")
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Options of the preprocessing stage.
+
+    Parameters
+    ----------
+    outlier_factor
+        IQR multiplier for clipping numeric features (Tukey fences); ``0`` turns clipping off.
+    scaler
+        Scaler for neural nets and linear models: one of ``SCALERS``.
+    log_skewed
+        Apply ``log1p`` to non-negative numeric features whose skewness exceeds ``skew_threshold``.
+    skew_threshold
+        Absolute skewness above which a non-negative feature is log-transformed.
+    rare_min_frequency
+        Category levels rarer than this share of training rows are grouped into one "rare" level.
+    max_categories
+        Most levels kept per categorical column (the most frequent ones); the rest are grouped.
+    """
+
+    outlier_factor: float = 3.0
+    scaler: str = "standard"
+    log_skewed: bool = True
+    skew_threshold: float = 1.0
+    rare_min_frequency: float = 0.01
+    max_categories: int = 30
+
+    def __post_init__(self) -> None:
+        if self.scaler not in SCALERS:
+            raise ConfigError(f"Unknown scaler {self.scaler!r}; choose one of {choices(SCALERS)}.")
+        if self.outlier_factor < 0:
+            raise ConfigError(f"outlier_factor must be >= 0 (0 turns clipping off), got {self.outlier_factor}.")
+        if not 0 <= self.rare_min_frequency < 1:
+            raise ConfigError(f"rare_min_frequency must be in [0, 1), got {self.rare_min_frequency}.")
+        if self.max_categories < 2:
+            raise ConfigError(f"max_categories must be at least 2, got {self.max_categories}.")
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Everything a fit needs; validated on construction.
+
+    Parameters
+    ----------
+    target
+        Name of the target column.
+    task
+        ``"binary"``, ``"multiclass"`` or ``"regression"``; ``None`` infers it from the target.
+    metric
+        Metric optimised by the search; ``None`` picks the task's default (roc_auc, log_loss, rmse).
+    time_limit
+        Wall-clock budget of the whole fit in seconds.
+    folds
+        Number of cross-validation folds.
+    seed
+        Seed for folds, sampling and every model.
+    output
+        Run folder; ``None`` means ``reports/<data name>-<timestamp>``.
+    overwrite
+        Allow writing into a non-empty run folder (only files automl wrote are replaced).
+    sample_rows
+        Above this many rows the search runs on a stratified sample; the final refit uses all rows.
+    n_jobs
+        Threads per model; ``None`` uses every core.
+    models
+        Model keys to try (see ``automl.models.registry``); empty means all.
+    exclude_models
+        Model keys not to try.
+    positive_class
+        Label of the positive class for binary metrics (default: the minority class).
+    na_values
+        Extra strings read as missing values (e.g. ``"?"``).
+    categorical
+        Columns to treat as categorical even if they hold numbers.
+    preprocess
+        Options of the preprocessing stage.
+    """
+
+    target: str
+    task: str | None = None
+    metric: str | None = None
+    time_limit: float = 120.0
+    folds: int = 5
+    seed: int = 0
+    output: Path | None = None
+    overwrite: bool = False
+    sample_rows: int = 100_000
+    n_jobs: int | None = None
+    models: tuple[str, ...] = ()
+    exclude_models: tuple[str, ...] = ()
+    positive_class: str | None = None
+    na_values: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.target, str) or not self.target:
+            raise ConfigError("A target column is required (--target NAME).")
+        if self.task is not None and self.task not in TASKS:
+            raise ConfigError(f"Unknown task {self.task!r}; choose one of {choices(TASKS)}.")
+        if self.metric is not None:
+            if self.metric not in METRICS:
+                raise ConfigError(f"Unknown metric {self.metric!r}; choose one of {choices(METRICS)}.")
+            if self.task is not None:
+                check_metric(self.metric, self.task)
+        if not self.time_limit > 0:
+            raise ConfigError(f"time_limit must be a positive number of seconds, got {self.time_limit}.")
+        if self.folds < 2:
+            raise ConfigError(f"folds must be at least 2, got {self.folds}.")
+        if self.sample_rows < 100:
+            raise ConfigError(f"sample_rows must be at least 100, got {self.sample_rows}.")
+        if self.n_jobs is not None and self.n_jobs < 1:
+            raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}.")
+        if self.output is not None and not isinstance(self.output, Path):
+            object.__setattr__(self, "output", Path(self.output))
+        for name in ("models", "exclude_models", "na_values", "categorical"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    def replace(self, **changes: Any) -> FitConfig:
+        """Return a copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view of the configuration."""
+        data = dataclasses.asdict(self)
+        data["output"] = str(self.output) if self.output is not None else None
+        return data
+
+
+def check_metric(metric: str, task: str) -> None:
+    """Raise :class:`ConfigError` if ``metric`` does not apply to ``task``."""
+    valid = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    if metric not in valid:
+        raise ConfigError(
+            f"Metric {metric!r} does not apply to a {task} task; choose one of {choices(valid)}."
+        )

@@ -1,0 +1,212 @@
+"""The preprocessing stage: scikit-learn transformers fitted inside each CV fold on the training part only.
+
+Three pipelines, chosen by each model family (``ModelSpec.preprocessing``):
+
+``dense``   neural nets and linear models: log1p of skewed features → IQR clipping → median imputation
+            + missing indicators → scaling; categories one-hot encoded with rare levels grouped.
+``ordinal`` scikit-learn tree ensembles: median imputation + missing indicators (no clipping or scaling,
+            which trees do not need); categories ordinal-encoded with rare levels grouped.
+``native``  LightGBM / XGBoost / CatBoost / HistGradientBoosting: numbers passed through with their
+            missing values; categories as a pandas ``category`` dtype the libraries handle natively.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from automl.config import PreprocessConfig
+from automl.data.schema import Schema
+from automl.errors import ConfigError, choices
+
+PIPELINES = ("dense", "ordinal", "native")
+MISSING = "__missing__"
+RARE = "__rare__"
+SCALER_CLASSES = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
+
+
+class OutlierClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Winsorise numeric columns at the IQR fences ``[Q1 - factor*IQR, Q3 + factor*IQR]``.
+
+    Quartiles come from the rows given to ``fit`` (missing values ignored and kept). Columns whose IQR is
+    0 (mostly one value, e.g. 0/1 flags) are left alone. ``n_clipped_`` counts the training values clipped.
+    """
+
+    def __init__(self, factor: float = 3.0) -> None:
+        self.factor = factor
+
+    def fit(self, X: Any, y: Any = None) -> OutlierClipper:
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        q1, q3 = np.nanpercentile(X, [25, 75], axis=0) if len(X) else (np.zeros(X.shape[1]),) * 2
+        iqr = np.nan_to_num(q3 - q1)
+        active = iqr > 0
+        self.lower_ = np.where(active, q1 - self.factor * iqr, -np.inf)
+        self.upper_ = np.where(active, q3 + self.factor * iqr, np.inf)
+        with np.errstate(invalid="ignore"):
+            self.n_clipped_ = ((X < self.lower_) | (X > self.upper_)).sum(axis=0).astype(int)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        return np.clip(X, self.lower_, self.upper_)
+
+
+class SkewedLog1p(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Apply ``log1p`` to columns that are non-negative and skewed beyond ``threshold`` in the fit data.
+
+    New negative values (never seen in training) are floored at 0 before the log.
+    """
+
+    def __init__(self, threshold: float = 1.0) -> None:
+        self.threshold = threshold
+
+    def fit(self, X: Any, y: Any = None) -> SkewedLog1p:
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        frame = pd.DataFrame(X)
+        skew = frame.skew().fillna(0).to_numpy()
+        non_negative = (frame.min().fillna(-1) >= 0).to_numpy()
+        self.log_columns_ = non_negative & (np.abs(skew) > self.threshold)
+        self.skewness_ = skew
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False).copy()
+        cols = self.log_columns_
+        X[:, cols] = np.log1p(np.maximum(X[:, cols], 0))
+        return X
+
+
+class NativeCategorical(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Text categories → pandas ``category`` columns with a fixed level set learnt from the fit data.
+
+    Levels rarer than ``min_frequency`` (a share of rows), or beyond the ``max_categories`` most frequent,
+    are grouped into one ``__rare__`` level; unseen levels map to it too (or to missing if there is none).
+    """
+
+    def __init__(self, min_frequency: float = 0.01, max_categories: int = 30) -> None:
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def fit(self, X: Any, y: Any = None) -> NativeCategorical:
+        frame = self._frame(X, reset=True)
+        self.categories_ = []
+        for name in frame.columns:
+            counts = frame[name].value_counts()
+            keep = counts[counts >= max(1.0, self.min_frequency * len(frame))].index[: self.max_categories - 1]
+            levels = sorted(str(v) for v in keep)
+            if len(keep) < len(counts):
+                levels.append(RARE)
+            self.categories_.append(levels)
+        return self
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self)
+        frame = self._frame(X, reset=False)
+        out = {}
+        for name, levels in zip(frame.columns, self.categories_, strict=True):
+            values = frame[name].astype(object)
+            known = values.isin(levels) | values.isna()
+            if RARE in levels:
+                values = values.where(known, RARE)
+            out[name] = pd.Categorical(values.where(values.isin(levels)), categories=levels)
+        return pd.DataFrame(out, index=frame.index)
+
+    def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
+        if reset:
+            self.n_features_in_ = frame.shape[1]
+            self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
+        elif frame.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {frame.shape[1]} features, but NativeCategorical expects {self.n_features_in_}.")
+        return frame
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> ColumnTransformer:
+    """Build the (unfitted) preprocessing transformer of one pipeline kind for this schema."""
+    if kind not in PIPELINES:
+        raise ConfigError(f"Unknown preprocessing pipeline {kind!r}; choose one of {choices(PIPELINES)}.")
+    numeric = schema.prepared_columns("numeric")
+    categorical = schema.prepared_columns("categorical")
+    steps: list[tuple[str, Any, list[str]]] = []
+    if kind == "native":
+        steps.append(("num", "passthrough", numeric))
+        steps.append(("cat", NativeCategorical(options.rare_min_frequency, options.max_categories), categorical))
+        ct = ColumnTransformer(steps, verbose_feature_names_out=False)
+        return ct.set_output(transform="pandas")
+    steps.append(("num", _numeric_pipeline(kind, options), numeric))
+    steps.append(("missing", MissingIndicator(features="missing-only", error_on_new=False), numeric))
+    steps.append(("cat", _categorical_pipeline(kind, options), categorical))
+    return ColumnTransformer(steps, verbose_feature_names_out=False, sparse_threshold=0.0)
+
+
+def _numeric_pipeline(kind: str, options: PreprocessConfig) -> Pipeline:
+    steps: list[tuple[str, Any]] = []
+    if kind == "dense":
+        if options.log_skewed:
+            steps.append(("log1p", SkewedLog1p(options.skew_threshold)))
+        if options.outlier_factor > 0:
+            steps.append(("clip", OutlierClipper(options.outlier_factor)))
+    steps.append(("impute", SimpleImputer(strategy="median", keep_empty_features=True)))
+    if kind == "dense":
+        steps.append(("scale", SCALER_CLASSES[options.scaler]()))
+    return Pipeline(steps)
+
+
+def _categorical_pipeline(kind: str, options: PreprocessConfig) -> Pipeline:
+    impute = SimpleImputer(strategy="constant", fill_value=MISSING)
+    encoder: Any
+    if kind == "dense":
+        encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=options.rare_min_frequency,
+                                max_categories=options.max_categories, sparse_output=False)
+    else:
+        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                 min_frequency=options.rare_min_frequency, max_categories=options.max_categories)
+    return Pipeline([("impute", impute), ("encode", encoder)])
+
+
+def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
+    """What a fitted preprocessor did, in numbers, keyed by the users' column names (JSON-ready)."""
+    out: dict[str, Any] = {"output_columns": int(len(prep.get_feature_names_out()))}
+    named = dict((name, (trans, cols)) for name, trans, cols in prep.transformers_)
+    num_trans, num_cols = named.get("num", (None, []))
+    if isinstance(num_trans, Pipeline):
+        steps = num_trans.named_steps
+        users = [schema.original_name(c) for c in num_cols]
+        if "clip" in steps:
+            out["clipped_values"] = {u: int(n) for u, n in zip(users, steps["clip"].n_clipped_) if n}
+        if "log1p" in steps:
+            out["log1p_columns"] = [u for u, on in zip(users, steps["log1p"].log_columns_) if on]
+        out["imputed_medians"] = {u: float(m) for u, m in zip(users, steps["impute"].statistics_)}
+        if "scale" in steps:
+            out["scaler"] = type(steps["scale"]).__name__
+    miss, miss_cols = named.get("missing", (None, []))
+    if isinstance(miss, MissingIndicator):
+        out["missing_indicators"] = [schema.original_name(miss_cols[i]) for i in miss.features_]
+    cat, cat_cols = named.get("cat", (None, []))
+    if isinstance(cat, Pipeline):
+        encoder = cat.named_steps["encode"]
+        out["encoding"] = "one-hot" if isinstance(encoder, OneHotEncoder) else "ordinal"
+        infrequent = encoder.infrequent_categories_ if hasattr(encoder, "infrequent_categories_") else []
+        out["rare_levels_grouped"] = {schema.original_name(c): len(v) for c, v in zip(cat_cols, infrequent)
+                                      if v is not None and len(v)}
+    elif isinstance(cat, NativeCategorical):
+        out["encoding"] = "native categorical"
+        out["rare_levels_grouped"] = {schema.original_name(c): RARE in lv for c, lv in zip(cat_cols, cat.categories_)
+                                      if RARE in lv}
+    return out

@@ -1,0 +1,462 @@
+"""Column kinds, the task, and the columns dropped with their reasons.
+
+:func:`infer_schema` looks at the training table once and returns a :class:`Schema`. The schema's
+:meth:`Schema.transform` turns any table with the same columns (training or new data) into the frame the
+preprocessing stage expects: internal column names safe for LightGBM/XGBoost, numbers as float,
+categories as text, datetimes expanded, booleans as 0/1. Users only ever see the original names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.config import DEFAULT_METRIC, FitConfig, check_metric
+from automl.data.io import TableSource, read_text_column
+from automl.errors import ConfigError, DataError, choices, format_rows
+
+log = logging.getLogger(__name__)
+
+FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime")
+MAX_CLASSES_FOR_INTEGER_TARGET = 10
+MIXED_TYPE_SHARE = 0.9
+DATETIME_SHARE = 0.9
+TEXT_MIN_WORDS = 5.0
+HIGH_CARDINALITY_SHARE = 0.5
+HIGH_CARDINALITY_MIN_LEVELS = 100
+BOOLEAN_PAIRS = ({"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"})
+DATE_PATTERN = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{4}-\d{2}|\d{1,2}:\d{2}")
+ID_NAME = re.compile(r"(^|[^a-z])(id|uuid|key|index|row)$|^(id|uuid|index)([^a-z]|$)", re.I)
+
+
+@dataclass
+class ColumnInfo:
+    """What automl decided about one input column."""
+
+    name: str
+    kind: str
+    internal: str = ""
+    reason: str = ""
+    dtype: str = ""
+    n_missing: int = 0
+    n_unique: int = 0
+    true_values: tuple[str, ...] = ()
+    datetime_parts: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+
+    @property
+    def dropped(self) -> bool:
+        return self.kind == "dropped"
+
+    def outputs(self) -> list[str]:
+        """Internal names of the prepared columns this input column becomes."""
+        if self.kind == "datetime":
+            return [f"{self.internal}__{p}" for p in self.datetime_parts]
+        return [] if self.dropped else [self.internal]
+
+
+@dataclass
+class Schema:
+    """The typed description of a training table (see module docstring)."""
+
+    target: str
+    task: str
+    task_reason: str
+    metric: str
+    columns: list[ColumnInfo]
+    classes: list[str] | None = None
+    positive_class: str | None = None
+    class_counts: dict[str, int] = field(default_factory=dict)
+    n_rows: int = 0
+    n_missing_target: int = 0
+
+    @property
+    def features(self) -> list[ColumnInfo]:
+        return [c for c in self.columns if not c.dropped]
+
+    @property
+    def dropped(self) -> list[ColumnInfo]:
+        return [c for c in self.columns if c.dropped]
+
+    def prepared_columns(self, kind: str) -> list[str]:
+        """Internal names of prepared columns of one kind (datetime parts and booleans count as numeric)."""
+        if kind == "categorical":
+            return [c.internal for c in self.features if c.kind == "categorical"]
+        return [n for c in self.features if c.kind != "categorical" for n in c.outputs()]
+
+    def original_name(self, internal: str) -> str:
+        """Map an internal (prepared) column name back to what the user calls it."""
+        for c in self.features:
+            for out in c.outputs():
+                if out == internal:
+                    return c.name if out == c.internal else f"{c.name} ({out.rsplit('__', 1)[1]})"
+        return internal
+
+    def transform(self, frame: pd.DataFrame, where: str = "the data", strict: bool = True) -> pd.DataFrame:
+        """Prepare ``frame`` for the preprocessing stage.
+
+        Raises :class:`DataError` if a feature column is missing or holds values of the wrong type.
+        ``strict=False`` (used on the training table) skips the checks already done by inference.
+        """
+        missing = [c.name for c in self.features if c.name not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{where} lacks {len(missing)} column(s) the model was trained with: "
+                f"{', '.join(repr(m) for m in missing)}. Add them (empty cells are allowed)."
+            )
+        if strict:
+            known = {c.name for c in self.columns} | {self.target}
+            extra = [c for c in frame.columns if c not in known]
+            if extra:
+                log.warning("%s has %d column(s) the model does not use; ignoring %s.", where, len(extra),
+                            ", ".join(repr(e) for e in extra[:10]))
+        parts: dict[str, pd.Series] = {}
+        for col in self.features:
+            parts.update(_prepare_column(col, frame[col.name], where, strict))
+        return pd.DataFrame(parts, index=frame.index)
+
+    def encode_target(self, y: pd.Series) -> np.ndarray:
+        """Class labels → integer codes in the order of ``classes``; regression targets → float."""
+        if self.classes is None:
+            return y.to_numpy(dtype=float)
+        lookup = {label: i for i, label in enumerate(self.classes)}
+        return y.map(lookup).to_numpy(dtype=int)
+
+
+def infer_schema(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> tuple[Schema, pd.Series]:
+    """Type every column, infer the task and clean the target.
+
+    Returns the schema and the target as a Series aligned with the rows kept (rows with a missing target
+    are dropped and counted). The caller selects those rows from ``frame``.
+    """
+    target = _find_target(frame, config.target, info)
+    y = frame[target]
+    missing_y = y.isna().to_numpy()
+    if missing_y.all():
+        raise DataError(f"Target column {target!r} in {info.name} has no values. Choose another --target.")
+    if missing_y.any():
+        log.warning("Dropped %d row(s) whose target %r is missing (%s).", missing_y.sum(), target,
+                    format_rows(np.flatnonzero(missing_y)))
+    y = y[~missing_y]
+    task, reason = _infer_task(y, config.task, target, info)
+    log.info("Task: %s (%s).", task, reason)
+    metric = config.metric or DEFAULT_METRIC[task]
+    check_metric(metric, task)
+    schema = Schema(target=target, task=task, task_reason=reason, metric=metric, columns=[],
+                    n_rows=int(len(y)), n_missing_target=int(missing_y.sum()))
+    if task == "regression":
+        y = _numeric_target(y, target, info)
+    else:
+        y = _label_target(y, info, target, ~missing_y)
+        _set_classes(schema, y, config)
+    schema.columns = _type_columns(frame.loc[~missing_y].drop(columns=[target]), config, info)
+    if not schema.features:
+        reasons = "; ".join(f"{c.name!r}: {c.reason}" for c in schema.dropped) or "the table has only the target"
+        raise DataError(f"No usable feature columns in {info.name} ({reasons}). Add feature columns.")
+    return schema, y
+
+
+def _find_target(frame: pd.DataFrame, target: str, info: TableSource) -> str:
+    if target in frame.columns:
+        return target
+    lowered = {c.lower().strip(): c for c in frame.columns}
+    near = difflib.get_close_matches(target, list(frame.columns), n=3, cutoff=0.6)
+    if target.lower().strip() in lowered:
+        near = [lowered[target.lower().strip()], *near]
+    hint = f" Did you mean {' or '.join(repr(n) for n in dict.fromkeys(near))}?" if near else ""
+    cols = ", ".join(repr(c) for c in list(frame.columns)[:20])
+    raise DataError(f"Target column {target!r} is not in {info.name}.{hint} Its columns are: {cols}.")
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _infer_task(y: pd.Series, forced: str | None, target: str, info: TableSource) -> tuple[str, str]:
+    n_unique = int(y.nunique())
+    if n_unique < 2:
+        raise DataError(
+            f"Target {target!r} in {info.name} has a single value ({y.iloc[0]!r}) in every row with a target; "
+            "there is nothing to learn. Check the --target column or add rows of the other classes."
+        )
+    if forced == "regression":
+        return forced, "set by --task"
+    if forced is not None:
+        if forced == "binary" and n_unique != 2:
+            raise DataError(
+                f"--task binary needs exactly 2 classes, but target {target!r} has {n_unique}. "
+                "Use --task multiclass, or leave --task out to infer it."
+            )
+        if forced == "multiclass" and n_unique == 2:
+            log.warning("--task multiclass with only 2 classes in %r: treating it as binary.", target)
+            return "binary", "set by --task, 2 classes"
+        return forced, "set by --task"
+    if not _is_numeric(y):
+        kind = "binary" if n_unique == 2 else "multiclass"
+        return kind, f"target {target!r} holds {n_unique} distinct non-numeric values"
+    if n_unique == 2:
+        return "binary", f"target {target!r} has exactly 2 distinct values"
+    integer = bool(np.all(np.mod(y.to_numpy(dtype=float), 1) == 0))
+    if integer and n_unique <= MAX_CLASSES_FOR_INTEGER_TARGET:
+        return "multiclass", (f"target {target!r} holds {n_unique} distinct integers; "
+                              "pass --task regression if they are quantities")
+    what = "integers" if integer else "numbers"
+    return "regression", f"target {target!r} holds {n_unique} distinct {what}"
+
+
+def _numeric_target(y: pd.Series, target: str, info: TableSource) -> pd.Series:
+    values = pd.to_numeric(y, errors="coerce") if not _is_numeric(y) else y.astype(float)
+    bad = values.isna().to_numpy()
+    if bad.any():
+        examples = ", ".join(repr(v) for v in pd.unique(y[bad])[:3])
+        raise DataError(
+            f"Regression target {target!r} in {info.name} holds non-numeric values ({examples}) at "
+            f"{format_rows(np.flatnonzero(bad))}. Fix those values, or use --task binary/multiclass."
+        )
+    infinite = ~np.isfinite(values.to_numpy())
+    if infinite.any():
+        raise DataError(
+            f"Regression target {target!r} in {info.name} is infinite at {format_rows(np.flatnonzero(infinite))}. "
+            "Replace those values or remove the rows."
+        )
+    return values.astype(float)
+
+
+def _label_target(y: pd.Series, info: TableSource, target: str, kept: np.ndarray) -> pd.Series:
+    """Class labels as text, spelled as in the file when it is a CSV."""
+    text = read_text_column(info, target)
+    if text is not None and len(text) == len(kept):
+        labels = text[kept]
+        labels.index = y.index
+        if labels.notna().all():
+            return labels.astype(object)
+    return pd.Series(_category_text(y), index=y.index, dtype=object)
+
+
+def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
+    counts = y.value_counts()
+    classes = sorted(counts.index, key=_label_sort_key)
+    schema.classes = [str(c) for c in classes]
+    schema.class_counts = {str(c): int(counts[c]) for c in classes}
+    lonely = [c for c in classes if counts[c] < 2]
+    if lonely:
+        rows = np.flatnonzero(y.isin(lonely).to_numpy())
+        raise DataError(
+            f"Class(es) {', '.join(repr(c) for c in lonely)} of target {schema.target!r} occur only once "
+            f"({format_rows(rows)}); cross-validation needs at least 2 rows per class. "
+            "Add rows, merge the class into another, or remove those rows."
+        )
+    if schema.task == "binary":
+        if config.positive_class is not None:
+            if config.positive_class not in schema.classes:
+                raise ConfigError(
+                    f"--positive-class {config.positive_class!r} is not a class of {schema.target!r}; "
+                    f"choose one of {choices(schema.classes)}."
+                )
+            schema.positive_class = config.positive_class
+        else:
+            schema.positive_class = min(reversed(schema.classes), key=lambda c: schema.class_counts[c])
+        log.info("Positive class: %r (%s).", schema.positive_class,
+                 "set by --positive-class" if config.positive_class else "the minority class")
+        # the positive class goes last, so that column 1 of predict_proba is its probability
+        schema.classes = [c for c in schema.classes if c != schema.positive_class] + [schema.positive_class]
+
+
+def _label_sort_key(label: Any) -> tuple[int, float, str]:
+    try:
+        return (0, float(label), str(label))
+    except (TypeError, ValueError):
+        return (1, 0.0, str(label))
+
+
+def _category_text(s: pd.Series) -> np.ndarray:
+    """Category values as text; integral floats lose their '.0' so 1 and 1.0 are the same level."""
+    values = s.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            out[i] = np.nan
+        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out[i] = str(int(v))
+        else:
+            out[i] = str(v)
+    return out
+
+
+def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> list[ColumnInfo]:
+    unknown = [c for c in config.categorical if c not in frame.columns]
+    if unknown:
+        raise ConfigError(f"--categorical names unknown column(s) {', '.join(map(repr, unknown))}; "
+                          f"valid columns: {choices(frame.columns)}.")
+    columns = [_type_column(name, frame[name], name in config.categorical, info) for name in frame.columns]
+    _assign_internal_names(columns)
+    for c in columns:
+        if c.dropped:
+            log.warning("Dropped column %r: %s.", c.name, c.reason)
+    kinds = {k: sum(c.kind == k for c in columns) for k in (*FEATURE_KINDS, "dropped")}
+    log.info("Columns: %s.", ", ".join(f"{n} {k}" for k, n in kinds.items() if n))
+    return columns
+
+
+def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSource) -> ColumnInfo:
+    n = len(s)
+    n_missing = int(s.isna().sum())
+    col = ColumnInfo(name=name, kind="dropped", dtype=str(s.dtype), n_missing=n_missing,
+                     n_unique=int(s.nunique()))
+    if n_missing == n:
+        col.reason = "all values are missing"
+    elif col.n_unique == 1 and n_missing == 0:
+        col.reason = f"constant (every row is {s.iloc[0]!r})"
+    elif force_categorical:
+        col.kind, col.levels = "categorical", _levels(s)
+    elif pd.api.types.is_bool_dtype(s):
+        col.kind, col.true_values = "boolean", ("True",)
+    elif _is_numeric(s):
+        _type_numeric(col, s, info)
+    else:
+        _type_text(col, s, info)
+    return col
+
+
+def _type_numeric(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
+    values = s.to_numpy(dtype=float)
+    infinite = np.isinf(values)
+    if infinite.any():
+        log.warning("Column %r in %s has %d infinite value(s) (%s); they are treated as missing.",
+                    col.name, info.name, infinite.sum(), format_rows(np.flatnonzero(infinite)))
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        col.reason = "no finite values"
+        return
+    integer = bool(np.all(np.mod(finite, 1) == 0))
+    unique_per_row = col.n_unique == len(s) and len(s) >= 20
+    if integer and unique_per_row and (ID_NAME.search(col.name) or _is_sequence(finite)):
+        col.reason = "ID-like (a distinct integer in every row)"
+        return
+    col.kind = "numeric"
+
+
+def _is_sequence(values: np.ndarray) -> bool:
+    diffs = np.diff(values)
+    return bool(np.all(diffs > 0) or np.all(diffs < 0) or (values.max() - values.min() + 1 == len(values)))
+
+
+def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
+    present = s.dropna().astype(str)
+    lowered = set(present.str.strip().str.lower().unique())
+    if len(lowered) == 2 and any(lowered == pair for pair in BOOLEAN_PAIRS):
+        col.kind = "boolean"
+        col.true_values = tuple(v for v in present.unique() if v.strip().lower() in ("true", "yes", "y", "t"))
+        return
+    numbers = pd.to_numeric(present, errors="coerce")
+    share = float(numbers.notna().mean())
+    if share == 1.0:
+        col.kind = "numeric"
+        return
+    if share >= MIXED_TYPE_SHARE:
+        bad = s.notna() & pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").isna()
+        examples = ", ".join(repr(v) for v in pd.unique(s[bad])[:3])
+        raise DataError(
+            f"Column {col.name!r} in {info.name} holds numbers but also text ({examples}) at "
+            f"{format_rows(np.flatnonzero(bad.to_numpy()))}. If those mark missing values, pass "
+            f"--na-values {s[bad].iloc[0]!r}; if the column is categorical, pass --categorical {col.name!r}; "
+            "otherwise fix the values."
+        )
+    if _looks_like_datetime(present):
+        col.kind = "datetime"
+        col.datetime_parts = _datetime_parts(pd.to_datetime(present, errors="coerce", format="mixed"))
+        return
+    non_null = len(present)
+    if col.n_unique == non_null and non_null >= 20:
+        col.reason = "ID-like (a distinct value in every row)"
+        return
+    words = float(present.str.split().str.len().mean())
+    if words >= TEXT_MIN_WORDS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
+        col.reason = (f"free text (on average {words:.0f} words, {col.n_unique} distinct values); "
+                      "text columns are not modelled")
+        return
+    if col.n_unique > HIGH_CARDINALITY_MIN_LEVELS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
+        col.reason = (f"very high cardinality ({col.n_unique} distinct values in {non_null} rows): "
+                      "most levels occur once, so they carry no learnable pattern")
+        return
+    col.kind, col.levels = "categorical", _levels(s)
+
+
+def _levels(s: pd.Series) -> tuple[str, ...]:
+    return tuple(sorted({str(v) for v in _category_text(s.dropna())}))
+
+
+def _looks_like_datetime(present: pd.Series) -> bool:
+    sample = present.head(500)
+    if sample.str.match(DATE_PATTERN).mean() < DATETIME_SHARE:
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= DATETIME_SHARE)
+
+
+def _datetime_parts(parsed: pd.Series) -> tuple[str, ...]:
+    parts = ["year", "month", "day", "weekday", "dayofyear"]
+    if (parsed.dt.hour.fillna(0) != 0).any() or (parsed.dt.minute.fillna(0) != 0).any():
+        parts += ["hour", "minute"]
+    return tuple(parts)
+
+
+def _assign_internal_names(columns: list[ColumnInfo]) -> None:
+    """Names safe for LightGBM/XGBoost: ASCII letters, digits and '_', unique, not starting with a digit."""
+    used: set[str] = set()
+    for c in columns:
+        base = re.sub(r"[^0-9A-Za-z_]+", "_", c.name).strip("_") or "col"
+        if base[0].isdigit():
+            base = f"c_{base}"
+        name, i = base, 2
+        while name.lower() in used:
+            name, i = f"{base}_{i}", i + 1
+        used.add(name.lower())
+        c.internal = name
+
+
+def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> dict[str, pd.Series]:
+    if col.kind == "numeric":
+        return {col.internal: _as_numbers(col, s, where, strict)}
+    if col.kind == "boolean":
+        text = pd.Series(_category_text(s), index=s.index)
+        values = np.where(text.isna(), np.nan, text.isin(col.true_values).astype(float))
+        return {col.internal: pd.Series(values, index=s.index, dtype=float)}
+    if col.kind == "categorical":
+        text = pd.Series(_category_text(s), index=s.index, dtype=object)
+        if strict and col.levels:
+            unseen = text.notna() & ~text.isin(col.levels)
+            if unseen.any():
+                log.warning("Column %r in %s has %d row(s) with categories not seen in training (e.g. %s); "
+                            "they are treated as unknown.", col.name, where, int(unseen.sum()),
+                            ", ".join(repr(v) for v in pd.unique(text[unseen])[:3]))
+        return {col.internal: text}
+    parsed = pd.to_datetime(s, errors="coerce", format="mixed")
+    return {f"{col.internal}__{p}": getattr(parsed.dt, p).astype(float) for p in col.datetime_parts}
+
+
+def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.Series:
+    if _is_numeric(s):
+        values = s.astype(float)
+    elif pd.api.types.is_bool_dtype(s):
+        values = s.astype(float)
+    else:
+        values = pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").astype(float)
+        bad = s.notna().to_numpy() & values.isna().to_numpy()
+        if strict and bad.any():
+            examples = ", ".join(repr(v) for v in pd.unique(s[bad])[:3])
+            raise DataError(
+                f"Column {col.name!r} in {where} must hold numbers (as in training) but has text ({examples}) at "
+                f"{format_rows(np.flatnonzero(bad))}. Fix those values or leave the cells empty."
+            )
+    infinite = np.isinf(values.to_numpy())
+    if strict and infinite.any():
+        log.warning("Column %r in %s has %d infinite value(s); they are treated as missing.",
+                    col.name, where, int(infinite.sum()))
+    return values.replace([np.inf, -np.inf], np.nan)

@@ -1,0 +1,51 @@
+"""Exceptions raised by automl.
+
+Every error a user can cause is an :class:`AutoMLError` whose message says what is wrong, where
+(file, column, row) and how to fix it. The CLI maps them to exit codes (see ``automl.cli``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class AutoMLError(Exception):
+    """Base class of every error automl raises on purpose."""
+
+
+class DataError(AutoMLError, ValueError):
+    """The input data cannot be used as it is (file, column, row and fix are in the message)."""
+
+
+class ConfigError(AutoMLError, ValueError):
+    """An option, recipe or argument is invalid (the message lists the valid choices)."""
+
+
+class OutputExistsError(ConfigError):
+    """The output folder already holds files and ``overwrite`` was not given."""
+
+
+class BudgetError(AutoMLError):
+    """The time budget ran out before any model finished."""
+
+
+class ModelFormatError(AutoMLError):
+    """A saved run folder cannot be loaded (missing, damaged or written by an incompatible version)."""
+
+
+def format_rows(positions: Sequence[int] | Iterable[int], limit: int = 5) -> str:
+    """Describe 0-based data-row positions as 1-based row numbers, e.g. ``"rows 3, 8 and 12 more"``.
+
+    Row numbers count data rows from 1 and exclude the header, so row ``r`` is line ``r + 1`` of a CSV.
+    """
+    rows = [int(p) + 1 for p in positions]
+    if not rows:
+        return "no rows"
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"{'row' if len(rows) == 1 else 'rows'} {shown}{more}"
+
+
+def choices(valid: Iterable[str]) -> str:
+    """Format a list of valid choices for an error message."""
+    return ", ".join(repr(v) for v in sorted(valid))

@@ -1,0 +1,55 @@
+"""What every model family declares: how to build it, its defaults, its search space and its cost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("neural net", "bagging", "boosting", "stacking", "ensemble", "linear")
+
+Builder = Callable[[str, dict[str, Any], int, int], Any]
+SearchSpace = Callable[[Any, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model family.
+
+    Parameters
+    ----------
+    key
+        Short name used on the command line and in the leaderboard (``"lightgbm"``).
+    name
+        Display name (``"LightGBM"``).
+    kind
+        One of ``KINDS``: neural net, bagging, boosting, stacking, ensemble or linear.
+    preprocessing
+        Which preprocessing pipeline feeds it: ``"dense"``, ``"ordinal"`` or ``"native"``
+        (see :mod:`automl.data.preprocess`).
+    cost
+        Relative cost of one fit (the linear model is 1); cheap families are tried first.
+    build
+        ``build(task, params, seed, n_jobs)`` → an unfitted scikit-learn estimator.
+    defaults
+        Known-good hyperparameters, tried first.
+    search_space
+        ``search_space(trial, task)`` → hyperparameters suggested through an Optuna trial.
+    tasks
+        Tasks the family supports.
+    """
+
+    key: str
+    name: str
+    kind: str
+    preprocessing: str
+    cost: float
+    build: Builder
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    search_space: SearchSpace | None = None
+    tasks: tuple[str, ...] = ("binary", "multiclass", "regression")
+
+    def make(self, task: str, params: Mapping[str, Any] | None = None, seed: int = 0, n_jobs: int = 1) -> Any:
+        """Build an estimator with ``defaults`` updated by ``params``."""
+        merged = {**self.defaults, **(params or {})}
+        return self.build(task, merged, seed, n_jobs)

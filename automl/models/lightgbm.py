@@ -1,0 +1,45 @@
+"""LightGBM gradient boosting with native categorical features.
+
+LightGBM is imported when a model is built, not when the registry is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automl.models.base import ModelSpec
+
+
+def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    import lightgbm as lgb
+
+    cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
+    return cls(
+        **params,
+        random_state=seed,
+        n_jobs=n_jobs,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+    )
+
+
+def search_space(trial: Any, task: str) -> dict[str, Any]:
+    return {
+        "n_estimators": trial.suggest_int("n_estimators", 50, 1000, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 7, 255, log=True),
+        "min_child_samples": trial.suggest_int("min_child_samples", 5, 100, log=True),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "subsample_freq": 1,
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+    }
+
+
+SPEC = ModelSpec(
+    key="lightgbm", name="LightGBM", kind="boosting", preprocessing="native", cost=3.0, build=build,
+    defaults={"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
+              "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0},
+    search_space=search_space,
+)

@@ -1,0 +1,196 @@
+"""The run folder: what a run writes, written atomically, and the list of files automl owns there.
+
+Layout::
+
+    RUN_DIR/run.json          metadata, status, config, schema summary, scores, timings, files written
+    RUN_DIR/leaderboard.csv   one row per model configuration
+    RUN_DIR/model.joblib      the fitted predictor (pickle: load only run folders you trust)
+    RUN_DIR/automl.log        the full log of the run, tracebacks included
+
+``run.json["files"]`` lists every file automl wrote, so ``--overwrite`` replaces exactly those and never
+touches anything else in the folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from automl.errors import ConfigError, ModelFormatError, OutputExistsError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+RUN_FILE = "run.json"
+MODEL_FILE = "model.joblib"
+LEADERBOARD_FILE = "leaderboard.csv"
+LOG_FILE = "automl.log"
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RunFolder:
+    """A run folder being written by one fit."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.files: set[str] = set()
+        self.meta: dict[str, Any] = {}
+
+    def prepare(self, overwrite: bool) -> None:
+        """Create the folder, or check that it may be written to.
+
+        A folder holding anything but the files of an earlier *failed* run is refused unless ``overwrite``;
+        with ``overwrite``, only the files an earlier run listed as its own are removed.
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"Output {self.path} is a file, not a folder. Choose another --output.")
+        entries = sorted(p.name for p in self.path.iterdir()) if self.path.is_dir() else []
+        previous = _read_json(self.path / RUN_FILE) if RUN_FILE in entries else {}
+        owned = set(previous.get("files", [])) | ({RUN_FILE} if previous else set())
+        if entries and not overwrite and not (previous.get("status") == "failed" and set(entries) <= owned):
+            shown = ", ".join(entries[:5]) + (" ..." if len(entries) > 5 else "")
+            raise OutputExistsError(
+                f"Output folder {self.path} is not empty ({shown}). Choose another --output, or pass --overwrite "
+                "to replace the files automl wrote there (other files are kept)."
+            )
+        for name in owned & set(entries):
+            target = self.path / name
+            if target.is_file():
+                target.unlink()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.update(status="running", started=now(), format_version=FORMAT_VERSION)
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Write a file atomically and record it as automl's."""
+        self.files.add(name)
+        return atomic_write(self.path / name, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+    def save_model(self, obj: Any) -> Path:
+        """Pickle ``obj`` atomically with joblib: a crash never leaves a half-written model that loads."""
+        import joblib
+
+        self.files.add(MODEL_FILE)
+        return atomic_write(self.path / MODEL_FILE, lambda tmp: joblib.dump(obj, tmp))
+
+    def update(self, **fields: Any) -> None:
+        """Merge ``fields`` into ``run.json`` and rewrite it."""
+        self.meta.update(fields)
+        self.files.add(RUN_FILE)
+        self.meta["files"] = sorted(self.files)
+        self.write_text(RUN_FILE, json.dumps(self.meta, indent=2, default=_json_default))
+
+    @contextlib.contextmanager
+    def logging_to_file(self) -> Iterator[None]:
+        """Send every ``automl`` log record (DEBUG and up) to ``automl.log``; log the traceback of a failure."""
+        self.files.add(LOG_FILE)
+        with log_to_file(self.path / LOG_FILE):
+            yield
+
+
+@contextlib.contextmanager
+def log_to_file(path: Path) -> Iterator[None]:
+    """Append every ``automl`` log record to ``path``, and the traceback of an exception leaving the block."""
+    logger = logging.getLogger("automl")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setLevel(logging.DEBUG)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    except BaseException:
+        log.debug("Failed with this traceback:", exc_info=True)
+        raise
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        handler.close()
+
+
+def atomic_write(target: Path, write: Callable[[str], Any]) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it over ``target``."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def write_csv(frame: Any, path: str | Path) -> Path:
+    """Write a DataFrame as CSV atomically (no partial file if interrupted)."""
+    target = Path(path)
+    if target.parent and not target.parent.exists():
+        raise ConfigError(f"Folder {target.parent} does not exist. Create it or choose another --output.")
+    return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_run(run_dir: str | Path) -> dict[str, Any]:
+    """``run.json`` of a run folder; :class:`ModelFormatError` if it is missing or damaged."""
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise ModelFormatError(f"Run folder {path} does not exist. Give the --output folder of an `automl fit`.")
+    data = _read_json(path / RUN_FILE)
+    if not data:
+        raise ModelFormatError(f"{path} is not an automl run folder (no readable {RUN_FILE}).")
+    return data
+
+
+def load_model(run_dir: str | Path) -> Any:
+    """Load the fitted predictor of a run folder, checking its format version.
+
+    The model file is a pickle: load only run folders from a trusted source.
+    """
+    path = Path(run_dir)
+    meta = read_run(path)
+    if meta.get("status") != "complete" or not (path / MODEL_FILE).is_file():
+        raise ModelFormatError(
+            f"Run folder {path} holds no finished model (status: {meta.get('status', 'unknown')}). "
+            f"See {path / LOG_FILE} for what happened, and run `automl fit` again."
+        )
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFormatError(
+            f"The model in {path} has format version {version}; this automl reads version {FORMAT_VERSION}. "
+            "Refit it with this version, or install the automl version that wrote it."
+        )
+    import joblib
+
+    try:
+        return joblib.load(path / MODEL_FILE)
+    except Exception as e:
+        raise ModelFormatError(f"Cannot load {path / MODEL_FILE}: {type(e).__name__}: {e}. Refit the model.") from e

@@ -1,0 +1,75 @@
+"""Cross-validation folds shared by every model, and the stratified sample used for the search.
+
+The same folds are used for every model so that comparisons are paired: stratified k-fold for
+classification, plain k-fold for regression, both shuffled with the run's seed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from automl.errors import DataError
+
+log = logging.getLogger(__name__)
+
+Fold = tuple[np.ndarray, np.ndarray]
+
+
+def plan_folds(y: np.ndarray, task: str, folds: int, class_names: list[str] | None = None) -> int:
+    """Return the number of folds to use, checking that the data can be split ``folds`` ways.
+
+    Raises :class:`DataError` if there are fewer rows than folds. For classification, a class with fewer
+    rows than folds lowers the fold count to that class's size (with a warning), so that every class is
+    present in every fold.
+    """
+    if len(y) < folds:
+        raise DataError(
+            f"The data has {len(y)} rows with a target, fewer than the {folds} cross-validation folds. "
+            f"Use --folds {max(2, len(y))} or fewer, or add rows."
+        )
+    if task == "regression":
+        return folds
+    counts = np.bincount(y)
+    smallest = int(counts.min())
+    if smallest < folds:
+        name = class_names[int(counts.argmin())] if class_names else str(int(counts.argmin()))
+        log.warning(
+            "Class %r has only %d rows, fewer than the %d folds; using %d folds so that every fold holds "
+            "every class. Add rows of that class to use more folds.", name, smallest, folds, smallest,
+        )
+        return smallest
+    return folds
+
+
+def make_folds(y: np.ndarray, task: str, folds: int, seed: int) -> list[Fold]:
+    """Shuffled (stratified for classification) k-fold splits of ``range(len(y))``."""
+    if task == "regression":
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    else:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [(train, valid) for train, valid in splitter.split(np.zeros(len(y)), y)]
+
+
+def search_sample(y: np.ndarray, task: str, max_rows: int, seed: int, min_per_class: int = 5) -> np.ndarray | None:
+    """Row positions of a stratified sample of ``max_rows`` rows, or ``None`` when the data is small enough.
+
+    Each class keeps its share of rows, but at least ``min(count, min_per_class)`` rows, so rare classes
+    survive the sampling. Regression targets are stratified by deciles.
+    """
+    n = len(y)
+    if n <= max_rows:
+        return None
+    rng = np.random.default_rng(seed)
+    strata = y if task != "regression" else np.digitize(y, np.quantile(y, np.linspace(0.1, 0.9, 9)))
+    chosen = []
+    for value in np.unique(strata):
+        members = np.flatnonzero(strata == value)
+        take = max(int(round(len(members) * max_rows / n)), min(len(members), min_per_class))
+        chosen.append(rng.choice(members, size=min(take, len(members)), replace=False))
+    sample = np.sort(np.concatenate(chosen))
+    log.info("The search runs on a stratified sample of %d of %d rows; the final refit uses all rows.",
+             len(sample), n)
+    return sample

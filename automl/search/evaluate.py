@@ -1,0 +1,155 @@
+"""Cross-validated evaluation of model families on the shared folds, within a time budget.
+
+Each family is evaluated at its known-good defaults (the first trial of the search); the preprocessing
+is part of the pipeline, so it is fitted on the training part of each fold only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from automl.config import PreprocessConfig
+from automl.data.preprocess import build_preprocessor
+from automl.data.schema import Schema
+from automl.models.base import ModelSpec
+from automl.search.cv import Fold
+from automl.search.metrics import Metric, all_scores
+
+log = logging.getLogger(__name__)
+
+REFIT_FACTOR = 1.5  # a refit on all rows costs about this many fold fits
+
+
+@dataclass
+class ModelResult:
+    """The cross-validated result of one model configuration (a leaderboard row)."""
+
+    key: str
+    name: str
+    kind: str
+    params: dict[str, Any]
+    status: str = "ok"
+    reason: str = ""
+    fold_scores: list[float] = field(default_factory=list)
+    secondary: dict[str, float] = field(default_factory=dict)
+    fit_time: float = 0.0
+    oof: np.ndarray | None = None
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.fold_scores)) if self.fold_scores else float("nan")
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.fold_scores)) if self.fold_scores else float("nan")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every evaluation of one run shares."""
+
+    schema: Schema
+    metric: Metric
+    preprocess: PreprocessConfig
+    seed: int
+    n_jobs: int
+
+
+def make_pipeline(spec: ModelSpec, ctx: Context, params: Mapping[str, Any] | None = None) -> Pipeline:
+    """Preprocessing (chosen by the family) followed by the family's estimator, unfitted."""
+    prep = build_preprocessor(spec.preprocessing, ctx.schema, ctx.preprocess)
+    model = spec.make(ctx.schema.task, params, seed=ctx.seed, n_jobs=ctx.n_jobs)
+    return Pipeline([("prep", prep), ("model", model)])
+
+
+def predict_scores(pipeline: Pipeline, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
+    """Class probabilities with one column per class code (classification) or predicted values."""
+    if task == "regression":
+        return np.asarray(pipeline.predict(X), dtype=float)
+    proba = np.asarray(pipeline.predict_proba(X), dtype=float)
+    full = np.zeros((len(X), n_classes))
+    full[:, np.asarray(pipeline.classes_, dtype=int)] = proba
+    return full
+
+
+def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray, folds: Sequence[Fold],
+                   deadline: float, params: Mapping[str, Any] | None = None) -> ModelResult:
+    """Fit and score ``spec`` on every fold; stop early (status ``"out of budget"``) past ``deadline``.
+
+    A fold is started only if the time measured so far says the remaining folds and a final refit still
+    fit in the budget. An exception inside a fit marks the result ``"failed"`` with its reason.
+    """
+    task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
+    result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults, **(params or {})})
+    oof = np.zeros((len(y), n_classes)) if task != "regression" else np.zeros(len(y))
+    started = time.monotonic()
+    for i, (train, valid) in enumerate(folds):
+        if i > 0:
+            per_fold = (time.monotonic() - started) / i
+            needed = per_fold * (len(folds) - i + REFIT_FACTOR)
+            if time.monotonic() + needed > deadline:
+                result.status = "out of budget"
+                result.reason = f"stopped after {i} of {len(folds)} folds ({per_fold:.1f} s per fold)"
+                break
+        try:
+            pipeline = make_pipeline(spec, ctx, params)
+            pipeline.fit(X.iloc[train], y[train])
+            oof[valid] = predict_scores(pipeline, X.iloc[valid], task, n_classes)
+        except Exception as e:  # a model that fails is recorded, the run goes on
+            log.debug("%s failed on fold %d", spec.name, i + 1, exc_info=True)
+            result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
+            break
+        result.fold_scores.append(ctx.metric(y[valid], oof[valid], task))
+    result.fit_time = time.monotonic() - started
+    if result.status == "ok":
+        result.oof = oof
+        result.secondary = all_scores(y, oof, task)
+    return result
+
+
+def evaluate_all(specs: Sequence[ModelSpec], ctx: Context, X: pd.DataFrame, y: np.ndarray,
+                 folds: Sequence[Fold], deadline: float) -> list[ModelResult]:
+    """Evaluate each family at its defaults, cheapest first, skipping those the budget cannot hold."""
+    results: list[ModelResult] = []
+    unit: float | None = None  # measured seconds per unit of cost for one fold
+    for spec in specs:
+        remaining = deadline - time.monotonic()
+        if unit is not None:
+            expected = unit * spec.cost * (len(folds) + REFIT_FACTOR)
+            if expected > remaining:
+                results.append(ModelResult(spec.key, spec.name, spec.kind, dict(spec.defaults), "out of budget",
+                                           f"needs about {expected:.0f} s, {max(remaining, 0):.0f} s left"))
+                log.info("Skipping %s: it needs about %.0f s and %.0f s are left.", spec.name, expected, remaining)
+                continue
+        log.info("Evaluating %s with %d-fold cross-validation.", spec.name, len(folds))
+        result = cross_validate(spec, ctx, X, y, folds, deadline)
+        results.append(result)
+        done = len(result.fold_scores)
+        if done:
+            unit = max(unit or 0.0, result.fit_time / done / spec.cost)
+        _log_result(result, ctx.metric)
+    return results
+
+
+def _log_result(result: ModelResult, metric: Metric) -> None:
+    if result.status == "ok":
+        log.info("%s: %s %.4f ± %.4f (%.1f s).", result.name, metric.name, result.mean, result.std, result.fit_time)
+    else:
+        log.warning("%s: %s (%s).", result.name, result.status, result.reason)
+
+
+def best_result(results: Sequence[ModelResult], metric: Metric) -> ModelResult | None:
+    """The complete result with the best mean CV score (earlier, cheaper families win ties)."""
+    best = None
+    for r in results:
+        if r.status == "ok" and (best is None or metric.better(r.mean, best.mean)):
+            best = r
+    return best

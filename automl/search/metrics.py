@@ -1,0 +1,92 @@
+"""Metrics by name. Predictions are class-probability matrices (classification) or values (regression).
+
+Binary problems put the positive class last, so column 1 of the probabilities is the positive class.
+Multiclass precision / recall / F1 are macro-averaged; ROC AUC is one-vs-rest, macro-averaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+from automl.config import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
+from automl.errors import ConfigError, choices
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named metric: how to compute it and which direction is better."""
+
+    name: str
+    greater_is_better: bool
+    fn: Callable[[np.ndarray, np.ndarray, str], float]
+
+    def __call__(self, y_true: np.ndarray, pred: np.ndarray, task: str) -> float:
+        return float(self.fn(y_true, pred, task))
+
+    def better(self, a: float, b: float) -> bool:
+        """True if score ``a`` is strictly better than ``b``."""
+        return a > b if self.greater_is_better else a < b
+
+
+def _labels(pred: np.ndarray) -> np.ndarray:
+    return np.asarray(pred).argmax(axis=1)
+
+
+def _average(task: str) -> str:
+    return "binary" if task == "binary" else "macro"
+
+
+def _roc_auc(y: np.ndarray, p: np.ndarray, task: str) -> float:
+    if task == "binary":
+        return skm.roc_auc_score(y, p[:, 1])
+    return skm.roc_auc_score(y, p, multi_class="ovr", labels=np.arange(p.shape[1]))
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray, task: str) -> float:
+    return skm.log_loss(y, np.clip(p, 1e-15, 1), labels=np.arange(p.shape[1]))
+
+
+def _label_metric(fn: Callable[..., float]) -> Callable[[np.ndarray, np.ndarray, str], float]:
+    def score(y: np.ndarray, p: np.ndarray, task: str) -> float:
+        return fn(y, _labels(p), average=_average(task), zero_division=0)
+
+    return score
+
+
+_METRICS = {
+    "roc_auc": Metric("roc_auc", True, _roc_auc),
+    "log_loss": Metric("log_loss", False, _log_loss),
+    "accuracy": Metric("accuracy", True, lambda y, p, t: skm.accuracy_score(y, _labels(p))),
+    "f1": Metric("f1", True, _label_metric(skm.f1_score)),
+    "precision": Metric("precision", True, _label_metric(skm.precision_score)),
+    "recall": Metric("recall", True, _label_metric(skm.recall_score)),
+    "rmse": Metric("rmse", False, lambda y, p, t: skm.root_mean_squared_error(y, p)),
+    "mse": Metric("mse", False, lambda y, p, t: skm.mean_squared_error(y, p)),
+    "mae": Metric("mae", False, lambda y, p, t: skm.mean_absolute_error(y, p)),
+    "r2": Metric("r2", True, lambda y, p, t: skm.r2_score(y, p)),
+}
+assert tuple(_METRICS) == METRICS
+
+
+def get_metric(name: str) -> Metric:
+    """Look a metric up by name; the error lists the valid names."""
+    try:
+        return _METRICS[name]
+    except KeyError:
+        raise ConfigError(f"Unknown metric {name!r}; choose one of {choices(_METRICS)}.") from None
+
+
+def all_scores(y_true: np.ndarray, pred: np.ndarray, task: str) -> dict[str, float]:
+    """Every metric that applies to ``task`` (the secondary metrics of the leaderboard)."""
+    names = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    out = {}
+    for name in names:
+        try:
+            out[name] = _METRICS[name](y_true, pred, task)
+        except ValueError:  # e.g. ROC AUC on a fold missing a class
+            out[name] = float("nan")
+    return out
