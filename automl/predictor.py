@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data.schema import Schema
+from automl.data.schema import Schema, label_sort_key
 from automl.search.evaluate import predict_scores
 
 
@@ -44,7 +44,8 @@ class Predictor:
         """Predictions in input row order.
 
         Classification: one probability column per class, named by the class label as written in the
-        training data, then ``prediction`` (the most probable label). Regression: ``prediction``.
+        training data (numeric labels by value, others alphabetically), then ``prediction`` (the most
+        probable label). Regression: ``prediction``.
         """
         X = self.schema.transform(frame, where=where)
         task = self.schema.task
@@ -52,6 +53,7 @@ class Predictor:
         if task == "regression":
             return pd.DataFrame({"prediction": scores})
         classes = list(self.classes or [])
-        out = pd.DataFrame(scores, columns=classes)
+        order = sorted(range(len(classes)), key=lambda i: label_sort_key(classes[i]))
+        out = pd.DataFrame(scores[:, order], columns=[classes[i] for i in order])
         out["prediction"] = np.asarray(classes, dtype=object)[scores.argmax(axis=1)]
         return out

@@ -174,6 +174,11 @@ def _find_target(frame: pd.DataFrame, target: str, info: TableSource) -> str:
     raise DataError(f"Target column {target!r} is not in {info.name}.{hint} Its columns are: {cols}.")
 
 
+def _show(value: Any) -> str:
+    """repr() of a cell value without numpy's type wrapper."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
@@ -182,7 +187,7 @@ def _infer_task(y: pd.Series, forced: str | None, target: str, info: TableSource
     n_unique = int(y.nunique())
     if n_unique < 2:
         raise DataError(
-            f"Target {target!r} in {info.name} has a single value ({y.iloc[0]!r}) in every row with a target; "
+            f"Target {target!r} in {info.name} has a single value ({_show(y.iloc[0])}) in every row with a target; "
             "there is nothing to learn. Check the --target column or add rows of the other classes."
         )
     if forced == "regression":
@@ -202,7 +207,8 @@ def _infer_task(y: pd.Series, forced: str | None, target: str, info: TableSource
         return kind, f"target {target!r} holds {n_unique} distinct non-numeric values"
     if n_unique == 2:
         return "binary", f"target {target!r} has exactly 2 distinct values"
-    integer = bool(np.all(np.mod(y.to_numpy(dtype=float), 1) == 0))
+    values = y.to_numpy(dtype=float)
+    integer = bool(np.all(np.mod(values[np.isfinite(values)], 1) == 0))
     if integer and n_unique <= MAX_CLASSES_FOR_INTEGER_TARGET:
         return "multiclass", (f"target {target!r} holds {n_unique} distinct integers; "
                               "pass --task regression if they are quantities")
@@ -214,7 +220,7 @@ def _numeric_target(y: pd.Series, target: str, info: TableSource) -> pd.Series:
     values = pd.to_numeric(y, errors="coerce") if not _is_numeric(y) else y.astype(float)
     bad = values.isna().to_numpy()
     if bad.any():
-        examples = ", ".join(repr(v) for v in pd.unique(y[bad])[:3])
+        examples = ", ".join(_show(v) for v in pd.unique(y[bad])[:3])
         raise DataError(
             f"Regression target {target!r} in {info.name} holds non-numeric values ({examples}) at "
             f"{format_rows(np.flatnonzero(bad))}. Fix those values, or use --task binary/multiclass."
@@ -241,7 +247,7 @@ def _label_target(y: pd.Series, info: TableSource, target: str, kept: np.ndarray
 
 def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
     counts = y.value_counts()
-    classes = sorted(counts.index, key=_label_sort_key)
+    classes = sorted(counts.index, key=label_sort_key)
     schema.classes = [str(c) for c in classes]
     schema.class_counts = {str(c): int(counts[c]) for c in classes}
     lonely = [c for c in classes if counts[c] < 2]
@@ -268,7 +274,8 @@ def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
         schema.classes = [c for c in schema.classes if c != schema.positive_class] + [schema.positive_class]
 
 
-def _label_sort_key(label: Any) -> tuple[int, float, str]:
+def label_sort_key(label: Any) -> tuple[int, float, str]:
+    """Sort numeric-looking labels by value, then the others as text."""
     try:
         return (0, float(label), str(label))
     except (TypeError, ValueError):
@@ -312,7 +319,7 @@ def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSo
     if n_missing == n:
         col.reason = "all values are missing"
     elif col.n_unique == 1 and n_missing == 0:
-        col.reason = f"constant (every row is {s.iloc[0]!r})"
+        col.reason = f"constant (every row is {_show(s.iloc[0])})"
     elif force_categorical:
         col.kind, col.levels = "categorical", _levels(s)
     elif pd.api.types.is_bool_dtype(s):
@@ -361,7 +368,7 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
         return
     if share >= MIXED_TYPE_SHARE:
         bad = s.notna() & pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").isna()
-        examples = ", ".join(repr(v) for v in pd.unique(s[bad])[:3])
+        examples = ", ".join(_show(v) for v in pd.unique(s[bad])[:3])
         raise DataError(
             f"Column {col.name!r} in {info.name} holds numbers but also text ({examples}) at "
             f"{format_rows(np.flatnonzero(bad.to_numpy()))}. If those mark missing values, pass "
@@ -450,7 +457,7 @@ def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.S
         values = pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").astype(float)
         bad = s.notna().to_numpy() & values.isna().to_numpy()
         if strict and bad.any():
-            examples = ", ".join(repr(v) for v in pd.unique(s[bad])[:3])
+            examples = ", ".join(_show(v) for v in pd.unique(s[bad])[:3])
             raise DataError(
                 f"Column {col.name!r} in {where} must hold numbers (as in training) but has text ({examples}) at "
                 f"{format_rows(np.flatnonzero(bad))}. Fix those values or leave the cells empty."

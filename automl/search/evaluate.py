@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from automl.config import PreprocessConfig
@@ -90,6 +91,12 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults, **(params or {})})
     oof = np.zeros((len(y), n_classes)) if task != "regression" else np.zeros(len(y))
+    try:
+        template = make_pipeline(spec, ctx, params)  # imports the model's library before the clock starts
+    except Exception as e:
+        log.debug("%s could not be built", spec.name, exc_info=True)
+        result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
+        return result
     started = time.monotonic()
     for i, (train, valid) in enumerate(folds):
         if i > 0:
@@ -100,7 +107,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
                 result.reason = f"stopped after {i} of {len(folds)} folds ({per_fold:.1f} s per fold)"
                 break
         try:
-            pipeline = make_pipeline(spec, ctx, params)
+            pipeline = clone(template)
             pipeline.fit(X.iloc[train], y[train])
             oof[valid] = predict_scores(pipeline, X.iloc[valid], task, n_classes)
         except Exception as e:  # a model that fails is recorded, the run goes on

@@ -1,0 +1,346 @@
+"""`automl fit` / `automl predict` through click's CliRunner: the happy path and every bad-input case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from automl.cli import EXIT_BAD_INPUT, EXIT_BUDGET, EXIT_INTERNAL, main
+from tests.conftest import make_frame
+
+FAST = ["--models", "linear", "--time-limit", "60", "--folds", "3"]
+
+
+def run(*args: str | Path):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def fit(data: Path, out: Path, *extra: str, target: str = "y"):
+    return run("fit", data, "--target", target, "--output", out, *FAST, *extra)
+
+
+def assert_error(result, code: int, *phrases: str) -> None:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    for phrase in phrases:
+        assert phrase in result.output, result.output
+
+
+# ---------------------------------------------------------------- happy paths
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_fit_then_predict_round_trip(task, write_csv, tmp_path):
+    frame = make_frame(task)
+    data = write_csv(frame)
+    result = run("fit", data, "--target", "y", "--output", tmp_path / "run", "--time-limit", "120", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    run_json = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run_json["status"] == "complete"
+    assert run_json["task"] == task
+    assert {"linear", "lightgbm", "random_forest", "extra_trees"} <= set(pd.read_csv(tmp_path / "run" / "leaderboard.csv")["model"])
+    new = frame.drop(columns="y").iloc[::-1]  # reversed order: predictions must follow input order
+    preds_path = tmp_path / "preds.csv"
+    result = run("predict", tmp_path / "run", write_csv(new, "new.csv"), "--output", preds_path)
+    assert result.exit_code == 0, result.output
+    preds = pd.read_csv(preds_path, keep_default_na=False)
+    assert len(preds) == len(new)
+    if task == "regression":
+        assert list(preds.columns) == ["prediction"]
+        assert np.corrcoef(preds["prediction"], frame["y"].iloc[::-1])[0, 1] > 0.8
+    else:
+        classes = sorted(frame["y"].unique())
+        assert sorted(preds.columns[:-1]) == classes and preds.columns[-1] == "prediction"
+        np.testing.assert_allclose(preds[classes].sum(axis=1), 1.0, atol=1e-6)
+        assert (preds["prediction"] == frame["y"].iloc[::-1].to_numpy()).mean() > 0.7
+
+
+def test_class_labels_keep_their_spelling_in_prediction_columns(write_csv, tmp_path):
+    frame = make_frame("binary")
+    text = frame.to_csv(index=False).replace(",yes\n", ",007\n").replace(",no\n", ",1.50\n")
+    out = tmp_path / "run"
+    assert fit(write_csv(text), out).exit_code == 0
+    result = run("predict", out, write_csv(frame.drop(columns="y"), "new.csv"))
+    header = result.stdout.splitlines()[0]
+    assert header == "1.50,007,prediction"  # labels as written, in order of value
+
+
+def test_predict_writes_to_stdout_by_default(write_csv, tmp_path):
+    frame = make_frame("regression")
+    out = tmp_path / "run"
+    assert fit(write_csv(frame), out).exit_code == 0
+    result = run("predict", out, write_csv(frame.head(5), "new.csv"))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == "prediction" and len(result.stdout.splitlines()) == 6
+
+
+# ---------------------------------------------------------------- bad input at fit time
+
+
+def test_missing_file(tmp_path):
+    assert_error(fit(tmp_path / "nope.csv", tmp_path / "run"), EXIT_BAD_INPUT, "File not found", "nope.csv")
+
+
+def test_unreadable_file(write_csv, tmp_path, monkeypatch):
+    data = write_csv(make_frame("binary"))
+
+    real_open = Path.open
+
+    def denied(self, *args, **kwargs):  # chmod 000 does not stop root, so refuse this one file here
+        if self == data:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    assert_error(fit(data, tmp_path / "run"), EXIT_BAD_INPUT, "Cannot read", "Permission denied")
+
+
+def test_damaged_gzip(write_csv, tmp_path):
+    data = write_csv(b"this is not gzip", "data.csv.gz")
+    assert_error(fit(data, tmp_path / "run"), EXIT_BAD_INPUT, "Cannot read", "data.csv.gz")
+
+
+def test_empty_file(write_csv, tmp_path):
+    assert_error(fit(write_csv(""), tmp_path / "run"), EXIT_BAD_INPUT, "is empty")
+
+
+def test_header_only(write_csv, tmp_path):
+    assert_error(fit(write_csv("a,b,y\n"), tmp_path / "run"), EXIT_BAD_INPUT, "no data rows")
+
+
+def test_target_absent_suggests_close_names(write_csv, tmp_path):
+    data = write_csv(make_frame("binary").rename(columns={"y": "Outcome"}))
+    result = fit(data, tmp_path / "run", target="outcome")
+    assert_error(result, EXIT_BAD_INPUT, "Target column 'outcome' is not in", "Did you mean 'Outcome'")
+
+
+def test_target_all_missing(write_csv, tmp_path):
+    frame = make_frame("binary")
+    frame["y"] = np.nan
+    assert_error(fit(write_csv(frame), tmp_path / "run"), EXIT_BAD_INPUT, "Target column 'y'", "has no values")
+
+
+def test_single_class(write_csv, tmp_path):
+    frame = make_frame("binary")
+    frame["y"] = "yes"
+    assert_error(fit(write_csv(frame), tmp_path / "run"), EXIT_BAD_INPUT, "single value", "'yes'")
+
+
+def test_non_numeric_regression_target(write_csv, tmp_path):
+    data = write_csv(make_frame("multiclass"))
+    result = fit(data, tmp_path / "run", "--task", "regression")
+    assert_error(result, EXIT_BAD_INPUT, "Regression target 'y'", "non-numeric", "rows 1")
+
+
+def test_duplicate_column_names(write_csv, tmp_path):
+    data = write_csv("a,b,a,y\n1,2,3,x\n4,5,6,z\n")
+    assert_error(fit(data, tmp_path / "run"), EXIT_BAD_INPUT, "repeats column names", "'a' at columns 1, 3")
+
+
+def test_all_missing_column_is_dropped_with_reason(write_csv, tmp_path):
+    frame = make_frame("binary")
+    frame["empty"] = np.nan
+    result = fit(write_csv(frame), tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert "Dropped column 'empty': all values are missing" in result.output
+    columns = json.loads((tmp_path / "run" / "run.json").read_text())["data"]["columns"]
+    assert {"name": "empty", "kind": "dropped"}.items() <= next(c for c in columns if c["name"] == "empty").items()
+
+
+def test_inf_values_in_features_become_missing(write_csv, tmp_path):
+    frame = make_frame("regression")
+    frame.loc[[3, 9], "x1"] = np.inf
+    result = fit(write_csv(frame), tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert "Column 'x1'" in result.output and "2 infinite value(s) (rows 4, 10)" in result.output
+
+
+def test_inf_in_regression_target(write_csv, tmp_path):
+    frame = make_frame("regression")
+    frame.loc[5, "y"] = -np.inf
+    assert_error(fit(write_csv(frame), tmp_path / "run"), EXIT_BAD_INPUT, "is infinite at row 6")
+
+
+def test_mixed_types_in_one_column(write_csv, tmp_path):
+    frame = make_frame("binary").astype({"x2": object})
+    frame.loc[[4, 20], "x2"] = "?"
+    data = write_csv(frame)
+    result = fit(data, tmp_path / "run")
+    assert_error(result, EXIT_BAD_INPUT, "Column 'x2'", "numbers but also text ('?')", "rows 5, 21",
+                 "--na-values '?'")
+    assert fit(data, tmp_path / "run", "--na-values", "?").exit_code == 0
+
+
+def test_non_utf8_file_is_read_as_latin1(write_csv, tmp_path):
+    frame = make_frame("binary")
+    frame["colour"] = frame["colour"].map({"red": "rouge foncé", "green": "vert", "blue": "bleu"})
+    frame["y"] = frame["y"].map({"yes": "oui", "no": "non, déçu"})
+    data = write_csv(frame.to_csv(index=False).encode("latin-1"))
+    out = tmp_path / "run"
+    result = fit(data, out)
+    assert result.exit_code == 0, result.output
+    assert "not valid UTF-8; read it as latin-1" in result.output
+    preds = run("predict", out, data)
+    assert preds.stdout.splitlines()[0] == '"non, déçu",oui,prediction'
+
+
+def test_semicolon_separated_file_with_decimal_commas(write_csv, tmp_path):
+    frame = make_frame("regression")
+    data = write_csv(frame, sep=";", decimal=",")
+    out = tmp_path / "run"
+    result = fit(data, out)
+    assert result.exit_code == 0, result.output
+    assert "semicolon-separated, decimal comma" in result.output
+    kinds = {c["name"]: c["kind"] for c in json.loads((out / "run.json").read_text())["data"]["columns"]}
+    assert kinds == {"x1": "numeric", "x2": "numeric", "colour": "categorical", "x_nan": "numeric"}
+
+
+def test_tab_separated_gzip_and_parquet(tmp_path):
+    frame = make_frame("binary")
+    frame.to_csv(tmp_path / "data.tsv.gz", sep="\t", index=False)
+    frame.to_parquet(tmp_path / "data.parquet")
+    for name in ("data.tsv.gz", "data.parquet"):
+        result = fit(tmp_path / name, tmp_path / name.replace(".", "_"))
+        assert result.exit_code == 0, result.output
+
+
+def test_fewer_rows_than_folds(write_csv, tmp_path):
+    data = write_csv(make_frame("regression").head(4))
+    result = run("fit", data, "--target", "y", "--output", tmp_path / "run", "--models", "linear")
+    assert_error(result, EXIT_BAD_INPUT, "4 rows", "fewer than the 5 cross-validation folds", "--folds 4")
+
+
+def test_class_with_fewer_members_than_folds(write_csv, tmp_path):
+    frame = make_frame("multiclass")
+    rare = frame.index[frame["y"] == "c"][:3]
+    frame = frame[(frame["y"] != "c") | frame.index.isin(rare)]
+    out = tmp_path / "run"
+    result = run("fit", write_csv(frame), "--target", "y", "--output", out, "--models", "linear")
+    assert result.exit_code == 0, result.output
+    assert "Class 'c' has only 3 rows, fewer than the 5 folds; using 3 folds" in result.output
+    assert json.loads((out / "run.json").read_text())["folds"] == 3
+
+
+def test_class_with_a_single_member(write_csv, tmp_path):
+    frame = make_frame("multiclass")
+    frame.loc[0, "y"] = "lonely"
+    assert_error(fit(write_csv(frame), tmp_path / "run"), EXIT_BAD_INPUT, "'lonely'", "occur only once", "row 1")
+
+
+def test_bad_option_values(write_csv, tmp_path):
+    data = write_csv(make_frame("binary"))
+    assert_error(fit(data, tmp_path / "r1", "--metric", "rmse"), EXIT_BAD_INPUT,
+                 "Metric 'rmse' does not apply to a binary task")
+    assert_error(fit(data, tmp_path / "r2", "--exclude-models", "nope"), EXIT_BAD_INPUT,
+                 "Unknown model 'nope'", "'lightgbm'")
+    assert_error(fit(data, tmp_path / "r3", "--positive-class", "maybe"), EXIT_BAD_INPUT,
+                 "'maybe' is not a class", "'no', 'yes'")
+
+
+# ---------------------------------------------------------------- output folder
+
+
+def test_existing_output_folder_is_refused_unless_overwrite(write_csv, tmp_path):
+    data = write_csv(make_frame("binary"))
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert_error(fit(data, out), EXIT_BAD_INPUT, "is not empty", "notes.txt", "--overwrite")
+    assert fit(data, out, "--overwrite").exit_code == 0
+    assert (out / "notes.txt").read_text() == "mine"
+    assert_error(fit(data, out), EXIT_BAD_INPUT, "is not empty")
+    assert fit(data, out, "--overwrite").exit_code == 0
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "automl.log", "leaderboard.csv", "model.joblib", "notes.txt", "run.json"]
+
+
+def test_failed_run_keeps_traceback_in_log_and_folder_can_be_reused(write_csv, tmp_path):
+    out = tmp_path / "run"
+    frame = make_frame("binary")
+    result = fit(write_csv(frame), out, target="nope")
+    assert_error(result, EXIT_BAD_INPUT, "'nope'")
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
+    assert "Traceback" in (out / "automl.log").read_text()
+    assert fit(write_csv(frame), out).exit_code == 0  # only automl's files of a failed run: reused
+
+
+def test_internal_error_exit_code_and_log(write_csv, tmp_path, monkeypatch):
+    import automl.fitting
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(automl.fitting, "evaluate_all", boom)
+    out = tmp_path / "run"
+    result = fit(write_csv(make_frame("binary")), out)
+    assert_error(result, EXIT_INTERNAL, "Internal error: RuntimeError: simulated bug", str(out / "automl.log"))
+    assert "RuntimeError: simulated bug" in (out / "automl.log").read_text()
+    debug = fit(write_csv(make_frame("binary")), tmp_path / "run2", "--debug")
+    assert debug.exit_code == EXIT_INTERNAL and "Traceback" in debug.output
+
+
+def test_budget_exhausted_exit_code(write_csv, tmp_path, monkeypatch):
+    import automl.fitting
+    from automl.search.evaluate import ModelResult
+
+    monkeypatch.setattr(automl.fitting, "evaluate_all", lambda specs, *a: [
+        ModelResult(s.key, s.name, s.kind, {}, "out of budget", "stopped after 0 of 3 folds") for s in specs])
+    result = fit(write_csv(make_frame("binary")), tmp_path / "run")
+    assert_error(result, EXIT_BUDGET, "No model finished within the 60 s budget", "Raise --time-limit")
+
+
+# ---------------------------------------------------------------- bad input at predict time
+
+
+@pytest.fixture(scope="module")
+def fitted_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fitted")
+    frame = make_frame("binary")
+    frame.to_csv(tmp / "train.csv", index=False)
+    result = fit(tmp / "train.csv", tmp / "run")
+    assert result.exit_code == 0, result.output
+    return tmp / "run", frame.drop(columns="y")
+
+
+def test_predict_missing_column(fitted_run, write_csv):
+    run_dir, frame = fitted_run
+    result = run("predict", run_dir, write_csv(frame.drop(columns=["colour"]), "new.csv"))
+    assert_error(result, EXIT_BAD_INPUT, "lacks 1 column(s)", "'colour'")
+
+
+def test_predict_extra_column_is_ignored(fitted_run, write_csv):
+    run_dir, frame = fitted_run
+    result = run("predict", run_dir, write_csv(frame.assign(extra=1), "new.csv"))
+    assert result.exit_code == 0, result.output
+    assert "does not use; ignoring 'extra'" in result.output
+
+
+def test_predict_unseen_category(fitted_run, write_csv):
+    run_dir, frame = fitted_run
+    result = run("predict", run_dir, write_csv(frame.assign(colour="purple"), "new.csv"))
+    assert result.exit_code == 0, result.output
+    assert "categories not seen in training (e.g. 'purple')" in result.output
+
+
+def test_predict_wrong_type(fitted_run, write_csv):
+    run_dir, frame = fitted_run
+    bad = frame.astype({"x1": object})
+    bad.loc[2, "x1"] = "twelve"
+    result = run("predict", run_dir, write_csv(bad, "new.csv"))
+    assert_error(result, EXIT_BAD_INPUT, "Column 'x1'", "must hold numbers", "'twelve'", "row 3")
+
+
+def test_predict_empty_file(fitted_run, write_csv):
+    run_dir, _ = fitted_run
+    assert_error(run("predict", run_dir, write_csv("", "new.csv")), EXIT_BAD_INPUT, "is empty")
+
+
+def test_predict_from_a_folder_without_model(write_csv, tmp_path):
+    assert_error(run("predict", tmp_path, write_csv("a\n1\n", "new.csv")), EXIT_BAD_INPUT,
+                 "not an automl run folder")
