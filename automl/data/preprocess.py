@@ -33,7 +33,16 @@ RARE = "__rare__"
 SCALER_CLASSES = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 
 
-class OutlierClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _NanAware:
+    """Tag for scikit-learn's checks: missing values pass through these transformers."""
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class OutlierClipper(_NanAware, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Winsorise numeric columns at the IQR fences ``[Q1 - factor*IQR, Q3 + factor*IQR]``.
 
     Quartiles come from the rows given to ``fit`` (missing values ignored and kept). Columns whose IQR is
@@ -60,7 +69,7 @@ class OutlierClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return np.clip(X, self.lower_, self.upper_)
 
 
-class SkewedLog1p(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SkewedLog1p(_NanAware, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Apply ``log1p`` to columns that are non-negative and skewed beyond ``threshold`` in the fit data.
 
     New negative values (never seen in training) are floored at 0 before the log.
@@ -86,7 +95,7 @@ class SkewedLog1p(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return X
 
 
-class NativeCategorical(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class NativeCategorical(_NanAware, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Text categories → pandas ``category`` columns with a fixed level set learnt from the fit data.
 
     Levels rarer than ``min_frequency`` (a share of rows), or beyond the ``max_categories`` most frequent,
@@ -122,18 +131,16 @@ class NativeCategorical(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return pd.DataFrame(out, index=frame.index)
 
     def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
-        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
-        if reset:
-            self.n_features_in_ = frame.shape[1]
-            self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
-        elif frame.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {frame.shape[1]} features, but NativeCategorical expects {self.n_features_in_}.")
-        return frame
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        values = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
+        names = getattr(self, "feature_names_in_", None)
+        columns = list(names) if names is not None else list(range(values.shape[1]))
+        frame = pd.DataFrame(values, columns=columns, index=index).astype(object)
+        return frame.apply(lambda col: col.map(str).where(col.notna()))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
-        tags.input_tags.allow_nan = True
         return tags
 
 

@@ -380,13 +380,13 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
         col.datetime_parts = _datetime_parts(pd.to_datetime(present, errors="coerce", format="mixed"))
         return
     non_null = len(present)
-    if col.n_unique == non_null and non_null >= 20:
-        col.reason = "ID-like (a distinct value in every row)"
-        return
     words = float(present.str.split().str.len().mean())
     if words >= TEXT_MIN_WORDS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
         col.reason = (f"free text (on average {words:.0f} words, {col.n_unique} distinct values); "
                       "text columns are not modelled")
+        return
+    if col.n_unique == non_null and non_null >= 20:
+        col.reason = "ID-like (a distinct value in every row)"
         return
     if col.n_unique > HIGH_CARDINALITY_MIN_LEVELS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
         col.reason = (f"very high cardinality ({col.n_unique} distinct values in {non_null} rows): "
@@ -408,7 +408,7 @@ def _looks_like_datetime(present: pd.Series) -> bool:
 
 
 def _datetime_parts(parsed: pd.Series) -> tuple[str, ...]:
-    parts = ["year", "month", "day", "weekday", "dayofyear"]
+    parts = ["year", "month", "day", "day_of_week", "day_of_year"]
     if (parsed.dt.hour.fillna(0) != 0).any() or (parsed.dt.minute.fillna(0) != 0).any():
         parts += ["hour", "minute"]
     return tuple(parts)

@@ -1,0 +1,58 @@
+"""One conformance test over the model registry: every family builds, clones, fits and predicts each task."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.base import clone
+
+from automl.config import FitConfig, PreprocessConfig
+from automl.data.io import read_table
+from automl.data.schema import infer_schema
+from automl.errors import ConfigError
+from automl.models import registry
+from automl.models.base import KINDS
+from automl.search.evaluate import Context, make_pipeline, predict_scores
+from automl.search.metrics import get_metric
+from tests.conftest import make_frame
+
+
+@pytest.mark.parametrize("key", sorted(registry.REGISTRY))
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_family_fits_and_predicts_through_its_pipeline(key, task, seed):
+    spec = registry.get(key)
+    assert spec.kind in KINDS and spec.cost > 0 and task in spec.tasks
+    frame, info = read_table(make_frame(task))
+    schema, y_labels = infer_schema(frame, FitConfig(target="y"), info)
+    X, y = schema.transform(frame), schema.encode_target(y_labels)
+    ctx = Context(schema, get_metric(schema.metric), PreprocessConfig(), seed, 1)
+    pipeline = make_pipeline(spec, ctx)
+    clone(pipeline).fit(X, y)  # clone works and the clone fits
+    pipeline.fit(X, y)
+    scores = predict_scores(pipeline, X, task, len(schema.classes or []))
+    if task == "regression":
+        assert scores.shape == (len(X),) and np.corrcoef(scores, y)[0, 1] > 0.5
+    else:
+        assert scores.shape == (len(X), len(schema.classes))
+        np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-6)
+        assert (scores.argmax(axis=1) == y).mean() > 0.7
+    again = make_pipeline(spec, ctx).fit(X, y)
+    np.testing.assert_allclose(predict_scores(again, X, task, len(schema.classes or [])), scores)
+
+
+@pytest.mark.parametrize("key", sorted(registry.REGISTRY))
+def test_search_space_suggests_buildable_params(key):
+    spec = registry.get(key)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    params = spec.search_space(trial, "binary")
+    assert params and spec.make("binary", params) is not None
+
+
+def test_unknown_keys_list_the_valid_ones():
+    with pytest.raises(ConfigError, match="'lightgbm'"):
+        registry.get("lgbm")
+    with pytest.raises(ConfigError, match="No model left"):
+        registry.select("binary", include=["linear"], exclude=["linear"])
+    assert [s.key for s in registry.select("binary")][0] == "linear"

@@ -1,0 +1,119 @@
+"""Column typing, task inference, dropped columns and the shared transform."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.config import FitConfig
+from automl.data.io import read_table
+from automl.data.schema import infer_schema
+from automl.errors import ConfigError, DataError
+from tests.conftest import make_frame
+
+
+def schema_of(frame: pd.DataFrame, **options):
+    frame, info = read_table(frame)
+    return infer_schema(frame, FitConfig(target=options.pop("target", "y"), **options), info)
+
+
+def kinds(schema) -> dict[str, str]:
+    return {c.name: c.kind for c in schema.columns}
+
+
+@pytest.mark.parametrize(("y", "task"), [
+    (["a", "b"] * 30, "binary"),
+    ([0, 1] * 30, "binary"),
+    ([True, False] * 30, "binary"),
+    (["a", "b", "c"] * 20, "multiclass"),
+    ([1, 2, 3, 4] * 15, "multiclass"),
+    (list(np.linspace(0, 1, 60)), "regression"),
+    (list(range(60)), "regression"),
+])
+def test_task_inference(y, task):
+    frame = pd.DataFrame({"x": np.arange(60) % 7, "y": y})
+    schema, _ = schema_of(frame)
+    assert schema.task == task and schema.task_reason
+
+
+def test_task_override_and_its_checks():
+    frame = pd.DataFrame({"x": np.arange(60) % 7, "y": [1, 2, 3, 4] * 15})
+    assert schema_of(frame, task="regression")[0].task == "regression"
+    with pytest.raises(DataError, match="--task binary needs exactly 2 classes"):
+        schema_of(frame, task="binary")
+
+
+def test_missing_target_rows_are_dropped_and_counted(caplog):
+    frame = make_frame("binary")
+    frame.loc[[0, 5], "y"] = np.nan
+    schema, y = schema_of(frame)
+    assert schema.n_missing_target == 2 and len(y) == len(frame) - 2 and 0 not in y.index
+    assert "Dropped 2 row(s) whose target 'y' is missing (rows 1, 6)" in caplog.text
+
+
+def test_column_kinds_and_drop_reasons():
+    n = 60
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "row_id": np.arange(n),
+        "code": [f"C{i:04d}" for i in rng.permutation(n)],
+        "const": 5,
+        "empty": np.nan,
+        "flag": ["yes", "no"] * (n // 2),
+        "when": pd.date_range("2024-01-01", periods=n, freq="37h").strftime("%Y-%m-%d %H:%M"),
+        "comment": [f"this is a long free text comment number {i}" for i in range(n)],
+        "level": rng.choice(list("abc"), n),
+        "amount": rng.normal(size=n),
+        "y": rng.choice(["p", "q"], n),
+    })
+    schema, _ = schema_of(frame)
+    assert kinds(schema) == {
+        "row_id": "dropped", "code": "dropped", "const": "dropped", "empty": "dropped", "flag": "boolean",
+        "when": "datetime", "comment": "dropped", "level": "categorical", "amount": "numeric",
+    }
+    reasons = {c.name: c.reason for c in schema.dropped}
+    assert reasons["row_id"].startswith("ID-like") and reasons["code"].startswith("ID-like")
+    assert reasons["const"] == "constant (every row is 5)" and reasons["empty"] == "all values are missing"
+    assert reasons["comment"].startswith("free text")
+    prepared = schema.transform(frame)
+    assert {"when__year", "when__month", "when__day_of_week", "when__hour"} <= set(prepared.columns)
+    assert set(prepared["flag"].unique()) == {0.0, 1.0}
+
+
+def test_awkward_names_get_safe_internal_names_but_users_see_theirs():
+    frame = pd.DataFrame({'a[0]': [1.0, 2, 3, 4] * 5, 'a{0}': [2.0, 1, 3, 3] * 5, 'x:"y",z': [0.0, 1, 1, 2] * 5,
+                          "é": ["u", "v", "w", "u"] * 5, "y": [0, 1] * 10})
+    schema, _ = schema_of(frame)
+    internal = [c.internal for c in schema.features]
+    assert all(n.replace("_", "").isalnum() and n.isascii() for n in internal)
+    assert len(set(internal)) == len(internal)
+    assert [schema.original_name(c) for c in internal] == list(frame.columns[:-1])
+
+
+def test_categorical_override_and_unknown_column():
+    frame = pd.DataFrame({"code": [1, 2, 3, 1] * 10, "y": [0, 1] * 20})
+    assert kinds(schema_of(frame, categorical=("code",))[0])["code"] == "categorical"
+    with pytest.raises(ConfigError, match="unknown column"):
+        schema_of(frame, categorical=("nope",))
+
+
+def test_positive_class_defaults_to_the_minority():
+    frame = pd.DataFrame({"x": np.arange(40) % 7, "y": ["common"] * 30 + ["rare"] * 10})
+    schema, _ = schema_of(frame)
+    assert schema.positive_class == "rare" and schema.classes[-1] == "rare"
+    assert schema_of(frame, positive_class="common")[0].classes[-1] == "common"
+
+
+def test_no_usable_features():
+    frame = pd.DataFrame({"const": [1] * 10, "y": [0, 1] * 5})
+    with pytest.raises(DataError, match="No usable feature columns.*'const': constant"):
+        schema_of(frame)
+
+
+def test_transform_is_the_same_for_training_and_new_rows():
+    frame = make_frame("binary")
+    schema, _ = schema_of(frame)
+    full = schema.transform(frame)
+    part = schema.transform(frame.iloc[10:20].drop(columns="y"))
+    pd.testing.assert_frame_equal(full.iloc[10:20], part)
