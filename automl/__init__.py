@@ -13,7 +13,7 @@ from automl import _env
 _env.apply()
 
 __version__ = "0.1.0"
-__all__ = ["AutoML", "FitConfig", "load", "__version__"]
+__all__ = ["AutoML", "FitConfig", "__version__", "load"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from automl.api import AutoML, load

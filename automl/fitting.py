@@ -143,7 +143,7 @@ def leaderboard_frame(results: list[ModelResult], metric: Any) -> pd.DataFrame:
 def _data_meta(info: TableSource, frame: pd.DataFrame, schema: Schema) -> dict[str, Any]:
     return {
         "source": info.describe(), "path": info.path, "sha256": info.sha256,
-        "rows": int(len(frame)), "rows_missing_target": schema.n_missing_target,
+        "rows": len(frame), "rows_missing_target": schema.n_missing_target,
         "target": schema.target, "classes": schema.classes, "class_counts": schema.class_counts,
         "positive_class": schema.positive_class,
         "columns": [{"name": c.name, "kind": c.kind, "reason": c.reason, "missing": c.n_missing,

@@ -43,7 +43,8 @@ def test_fit_then_predict_round_trip(task, write_csv, tmp_path):
     run_json = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run_json["status"] == "complete"
     assert run_json["task"] == task
-    assert {"linear", "lightgbm", "random_forest", "extra_trees"} <= set(pd.read_csv(tmp_path / "run" / "leaderboard.csv")["model"])
+    board = pd.read_csv(tmp_path / "run" / "leaderboard.csv")
+    assert {"linear", "lightgbm", "random_forest", "extra_trees"} <= set(board["model"])
     new = frame.drop(columns="y").iloc[::-1]  # reversed order: predictions must follow input order
     preds_path = tmp_path / "preds.csv"
     result = run("predict", tmp_path / "run", write_csv(new, "new.csv"), "--output", preds_path)

@@ -17,9 +17,9 @@ def test_folds_are_stratified_seeded_and_cover_every_row(seed):
     assert [int(y[v].sum()) for _, v in folds] == [2] * 5
     assert sorted(np.concatenate([v for _, v in folds]).tolist()) == list(range(100))
     again = make_folds(y, "binary", 5, seed)
-    assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
+    assert all((a[1] == b[1]).all() for a, b in zip(folds, again, strict=True))
     other = make_folds(y, "binary", 5, seed + 1)
-    assert any((a[1] != b[1]).any() for a, b in zip(folds, other))
+    assert any((a[1] != b[1]).any() for a, b in zip(folds, other, strict=True))
 
 
 def test_plan_folds():

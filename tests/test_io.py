@@ -66,7 +66,7 @@ def test_ragged_rows_name_the_problem(write_csv):
 
 def test_missing_file_suggests_neighbours(tmp_path):
     (tmp_path / "train.csv").write_text("a\n1\n")
-    with pytest.raises(DataError, match="Did you mean.*train.csv"):
+    with pytest.raises(DataError, match=r"Did you mean.*train\.csv"):
         read_table(tmp_path / "trian.csv")
 
 
@@ -76,5 +76,5 @@ def test_folder_instead_of_file(tmp_path):
 
 
 def test_damaged_parquet(write_csv):
-    with pytest.raises(DataError, match="Cannot read .* as Parquet"):
+    with pytest.raises(DataError, match=r"Cannot read .* as Parquet"):
         read_table(write_csv(b"PAR1 not really", "x.parquet"))

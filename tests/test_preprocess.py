@@ -40,7 +40,7 @@ def test_native_categorical_contract():
 
 def prepared(task: str = "binary"):
     frame, info = read_table(make_frame(task))
-    schema, y = infer_schema(frame, FitConfig(target="y"), info)
+    schema, _y = infer_schema(frame, FitConfig(target="y"), info)
     return schema, schema.transform(frame)
 
 

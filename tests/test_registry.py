@@ -55,4 +55,4 @@ def test_unknown_keys_list_the_valid_ones():
         registry.get("lgbm")
     with pytest.raises(ConfigError, match="No model left"):
         registry.select("binary", include=["linear"], exclude=["linear"])
-    assert [s.key for s in registry.select("binary")][0] == "linear"
+    assert next(s.key for s in registry.select("binary")) == "linear"

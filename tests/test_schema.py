@@ -107,7 +107,7 @@ def test_positive_class_defaults_to_the_minority():
 
 def test_no_usable_features():
     frame = pd.DataFrame({"const": [1] * 10, "y": [0, 1] * 5})
-    with pytest.raises(DataError, match="No usable feature columns.*'const': constant"):
+    with pytest.raises(DataError, match=r"No usable feature columns.*'const': constant"):
         schema_of(frame)
 
 

@@ -189,17 +189,17 @@ def _categorical_pipeline(kind: str, options: PreprocessConfig) -> Pipeline:
 
 def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
     """What a fitted preprocessor did, in numbers, keyed by the users' column names (JSON-ready)."""
-    out: dict[str, Any] = {"output_columns": int(len(prep.get_feature_names_out()))}
+    out: dict[str, Any] = {"output_columns": len(prep.get_feature_names_out())}
     named = dict((name, (trans, cols)) for name, trans, cols in prep.transformers_)
     num_trans, num_cols = named.get("num", (None, []))
     if isinstance(num_trans, Pipeline):
         steps = num_trans.named_steps
         users = [schema.original_name(c) for c in num_cols]
         if "clip" in steps:
-            out["clipped_values"] = {u: int(n) for u, n in zip(users, steps["clip"].n_clipped_) if n}
+            out["clipped_values"] = {u: int(n) for u, n in zip(users, steps["clip"].n_clipped_, strict=True) if n}
         if "log1p" in steps:
-            out["log1p_columns"] = [u for u, on in zip(users, steps["log1p"].log_columns_) if on]
-        out["imputed_medians"] = {u: float(m) for u, m in zip(users, steps["impute"].statistics_)}
+            out["log1p_columns"] = [u for u, on in zip(users, steps["log1p"].log_columns_, strict=True) if on]
+        out["imputed_medians"] = {u: float(m) for u, m in zip(users, steps["impute"].statistics_, strict=True)}
         if "scale" in steps:
             out["scaler"] = type(steps["scale"]).__name__
     miss, miss_cols = named.get("missing", (None, []))
@@ -209,11 +209,11 @@ def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
     if isinstance(cat, Pipeline):
         encoder = cat.named_steps["encode"]
         out["encoding"] = "one-hot" if isinstance(encoder, OneHotEncoder) else "ordinal"
-        infrequent = encoder.infrequent_categories_ if hasattr(encoder, "infrequent_categories_") else []
-        out["rare_levels_grouped"] = {schema.original_name(c): len(v) for c, v in zip(cat_cols, infrequent)
-                                      if v is not None and len(v)}
+        infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(cat_cols)
+        grouped = zip(cat_cols, infrequent, strict=True)
+        out["rare_levels_grouped"] = {schema.original_name(c): len(v) for c, v in grouped if v is not None and len(v)}
     elif isinstance(cat, NativeCategorical):
         out["encoding"] = "native categorical"
-        out["rare_levels_grouped"] = {schema.original_name(c): RARE in lv for c, lv in zip(cat_cols, cat.categories_)
-                                      if RARE in lv}
+        grouped = zip(cat_cols, cat.categories_, strict=True)
+        out["rare_levels_grouped"] = {schema.original_name(c): True for c, lv in grouped if RARE in lv}
     return out

@@ -149,7 +149,7 @@ def infer_schema(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> t
     metric = config.metric or DEFAULT_METRIC[task]
     check_metric(metric, task)
     schema = Schema(target=target, task=task, task_reason=reason, metric=metric, columns=[],
-                    n_rows=int(len(y)), n_missing_target=int(missing_y.sum()))
+                    n_rows=len(y), n_missing_target=int(missing_y.sum()))
     if task == "regression":
         y = _numeric_target(y, target, info)
     else:

@@ -67,7 +67,7 @@ def search_sample(y: np.ndarray, task: str, max_rows: int, seed: int, min_per_cl
     chosen = []
     for value in np.unique(strata):
         members = np.flatnonzero(strata == value)
-        take = max(int(round(len(members) * max_rows / n)), min(len(members), min_per_class))
+        take = max(round(len(members) * max_rows / n), min(len(members), min_per_class))
         chosen.append(rng.choice(members, size=min(take, len(members)), replace=False))
     sample = np.sort(np.concatenate(chosen))
     log.info("The search runs on a stratified sample of %d of %d rows; the final refit uses all rows.",
