@@ -345,3 +345,16 @@ def test_predict_empty_file(fitted_run, write_csv):
 def test_predict_from_a_folder_without_model(write_csv, tmp_path):
     assert_error(run("predict", tmp_path, write_csv("a\n1\n", "new.csv")), EXIT_BAD_INPUT,
                  "not an automl run folder")
+
+
+def test_same_seed_gives_the_same_leaderboard(write_csv, tmp_path):
+    data = write_csv(make_frame("multiclass"))
+    boards = []
+    for name in ("a", "b"):
+        result = run("fit", data, "--target", "y", "--output", tmp_path / name, "--seed", "11",
+                     "--models", "linear,lightgbm,random_forest", "--time-limit", "300")
+        assert result.exit_code == 0, result.output
+        board = pd.read_csv(tmp_path / name / "leaderboard.csv")
+        boards.append(board.drop(columns=["fit_seconds"]))
+    pd.testing.assert_frame_equal(boards[0], boards[1])
+    assert (boards[0]["status"] == "ok").all()

@@ -1,0 +1,195 @@
+"""Benchmark `automl fit` / `automl predict` on every dataset in ../shared/datasets against simple baselines.
+
+Each dataset is split once (80 % train / 20 % test, stratified for classification, seed 0). automl runs as the
+user runs it, through its CLI in a subprocess, with a fixed budget; the baselines (LightGBM and RandomForest
+at their library defaults) train on the same rows in this process. Test scores use the manifest's metric.
+Peak memory is the maximum resident set size of each automl process (from ``os.wait4``).
+
+Usage::
+
+    .venv/bin/python benchmarks/run_datasets.py --budget 60 --output benchmarks/results.md
+
+Writes a Markdown table (and a JSON file beside it) with the score per dataset, a normalized score (0 = the
+worst of the compared systems on that dataset, 1 = the best), fit time and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import automl  # noqa: F401  (sets OMP_WAIT_POLICY before the libraries below load)
+from automl.search.metrics import get_metric
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+def run_measured(cmd: list[str]) -> tuple[int, float, float, str]:
+    """Run ``cmd``; return exit code, wall seconds, peak RSS in MiB and the combined output."""
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss / 1024, text
+
+
+def split(entry: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from sklearn.model_selection import train_test_split
+
+    frame = pd.read_csv(DATASETS / entry["file"])
+    stratify = frame[entry["target"]] if entry["task"] != "regression" else None
+    return train_test_split(frame, test_size=0.2, random_state=0, stratify=stratify)
+
+
+def score(entry: dict[str, Any], truth: pd.Series, preds: pd.DataFrame) -> float:
+    """Test score from predictions with one probability column per class (or ``prediction``)."""
+    metric = get_metric(entry["metric"])
+    if entry["task"] == "regression":
+        return metric(truth.to_numpy(dtype=float), preds["prediction"].to_numpy(dtype=float), "regression")
+    classes = [c for c in preds.columns if c != "prediction"]
+    if entry["task"] == "binary":  # positive class in column 1
+        pos = entry.get("positive_class", classes[-1])
+        classes = [c for c in classes if c != pos] + [pos]
+    codes = truth.astype(str).map({c: i for i, c in enumerate(classes)}).to_numpy()
+    return metric(codes, preds[classes].to_numpy(dtype=float), entry["task"])
+
+
+def run_automl(entry: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame, budget: float,
+               workdir: Path) -> dict[str, Any]:
+    train.to_csv(workdir / "train.csv", index=False)
+    test.drop(columns=entry["target"]).to_csv(workdir / "test.csv", index=False)
+    exe = str(Path(sys.executable).parent / "automl")
+    fit_cmd = [exe, "fit", str(workdir / "train.csv"), "--target", entry["target"], "--metric", entry["metric"],
+               "--time-limit", str(budget), "--seed", "0", "--output", str(workdir / "run"), "--quiet"]
+    rc, wall, rss, text = run_measured(fit_cmd)
+    if rc != 0:
+        return {"error": f"fit exit {rc}: {text[-300:]}"}
+    rc, pwall, _, text = run_measured([exe, "predict", str(workdir / "run"), str(workdir / "test.csv"),
+                                       "--output", str(workdir / "preds.csv"), "--quiet"])
+    if rc != 0:
+        return {"error": f"predict exit {rc}: {text[-300:]}"}
+    preds = pd.read_csv(workdir / "preds.csv", keep_default_na=False)
+    test_truth = pd.read_csv(DATASETS / entry["file"], keep_default_na=False).loc[test.index, entry["target"]]
+    meta = json.loads((workdir / "run" / "run.json").read_text())
+    return {"score": score(entry, test_truth, preds), "fit_s": wall, "predict_s": pwall, "peak_mib": rss,
+            "best": meta.get("best_model")}
+
+
+def run_baseline(name: str, entry: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
+    import lightgbm as lgb
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    target, task = entry["target"], entry["task"]
+    X, Xt = train.drop(columns=target), test.drop(columns=target)
+    text_cols = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    y = train[target]
+    classes = sorted(y.astype(str).unique()) if task != "regression" else None
+    start = time.monotonic()
+    if name == "lightgbm_default":
+        X, Xt = (f.astype({c: pd.CategoricalDtype(sorted(X[c].dropna().astype(str).unique())) for c in text_cols})
+                 for f in (X.astype({c: str for c in text_cols}).where(X.notna()),
+                           Xt.astype({c: str for c in text_cols}).where(Xt.notna())))
+        model = lgb.LGBMRegressor(verbose=-1) if task == "regression" else lgb.LGBMClassifier(verbose=-1)
+    else:
+        for c in text_cols:
+            codes = {v: i for i, v in enumerate(sorted(X[c].dropna().astype(str).unique()))}
+            X[c], Xt[c] = X[c].astype(str).map(codes), Xt[c].astype(str).map(codes)
+        med = X.median()
+        X, Xt = X.fillna(med).fillna(-1), Xt.fillna(med).fillna(-1)
+        model = RandomForestRegressor(n_jobs=2, random_state=0) if task == "regression" else \
+            RandomForestClassifier(n_jobs=2, random_state=0)
+    model.fit(X, y.astype(str) if classes else y)
+    fit_s = time.monotonic() - start
+    if classes:
+        preds = pd.DataFrame(model.predict_proba(Xt), columns=[str(c) for c in model.classes_])
+    else:
+        preds = pd.DataFrame({"prediction": model.predict(Xt)})
+    return {"score": score(entry, test[target], preds), "fit_s": fit_s}
+
+
+def normalize(scores: dict[str, float], greater_is_better: bool) -> dict[str, float]:
+    values = [v for v in scores.values() if np.isfinite(v)]
+    lo, hi = min(values), max(values)
+    out = {}
+    for k, v in scores.items():
+        if not np.isfinite(v) or hi == lo:
+            out[k] = float("nan") if not np.isfinite(v) else 1.0
+        else:
+            out[k] = (v - lo) / (hi - lo) if greater_is_better else (hi - v) / (hi - lo)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--budget", type=float, default=60)
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.md")
+    parser.add_argument("--only", nargs="*", help="dataset names to run (default: all)")
+    args = parser.parse_args()
+    manifest = json.loads((DATASETS / "manifest.json").read_text())
+    rows = []
+    for entry in manifest:
+        if args.only and entry["name"] not in args.only:
+            continue
+        train, test = split(entry)
+        with tempfile.TemporaryDirectory() as tmp:
+            result = {"automl": run_automl(entry, train, test, args.budget, Path(tmp))}
+        for name in ("lightgbm_default", "random_forest_default"):
+            result[name] = run_baseline(name, entry, train, test)
+        rows.append({"dataset": entry["name"], "task": entry["task"], "metric": entry["metric"], **result})
+        print(json.dumps(rows[-1], default=str), flush=True)
+    write_report(rows, args)
+
+
+def write_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    systems = ["automl", "lightgbm_default", "random_forest_default"]
+    lines = [
+        f"# Benchmark: automl (budget {args.budget:.0f} s) vs library defaults",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; split 80/20 (stratified), seed 0. "
+        "Normalized score: 1 = best of the three on that dataset, 0 = worst. "
+        "Fit time and peak memory are automl's whole process (start-up and imports included).",
+        "",
+        "| dataset | task | metric | automl | LightGBM default | RF default | automl norm. | automl best model "
+        "| automl fit s | automl peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    norms = []
+    for r in rows:
+        if "error" in r["automl"]:
+            lines.append(f"| {r['dataset']} | {r['task']} | {r['metric']} | error: {r['automl']['error'][:80]} |"
+                         " | | | | | |")
+            continue
+        greater = get_metric(r["metric"]).greater_is_better
+        norm = normalize({s: r[s]["score"] for s in systems}, greater)
+        norms.append(norm)
+        a = r["automl"]
+        lines.append(
+            f"| {r['dataset']} | {r['task']} | {r['metric']} | {a['score']:.4f} | {r['lightgbm_default']['score']:.4f}"
+            f" | {r['random_forest_default']['score']:.4f} | {norm['automl']:.2f} | {a['best']} | {a['fit_s']:.1f}"
+            f" | {a['peak_mib']:.0f} |"
+        )
+    if norms:
+        mean = {s: float(np.nanmean([n[s] for n in norms])) for s in systems}
+        lines += ["", "Mean normalized score: " + ", ".join(f"{s} {v:.2f}" for s, v in mean.items()) + "."]
+    args.output.write_text("\n".join(lines) + "\n")
+    args.output.with_suffix(".json").write_text(json.dumps(rows, indent=2, default=str))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
