@@ -10,6 +10,7 @@ model finished; 130 interrupted.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -51,6 +52,9 @@ def _guarded(debug: bool, action: Callable[[], Any], log_file: Callable[[], Path
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_OK)
     except AutoMLError as e:
         if debug:
             traceback.print_exc()
@@ -90,7 +94,9 @@ def _csv(value: str | None) -> tuple[str, ...]:
 @click.option("--metric", type=click.Choice(METRICS), help="Metric to optimise (default: roc_auc, log_loss or rmse).")
 @click.option("--time-limit", type=click.FloatRange(min=1), default=120, show_default=True,
               help="Budget of the whole fit, in seconds.")
-@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--trials", type=click.IntRange(min=1),
+              help="Trials per model family instead of a time limit (same seed: same leaderboard).")
+@click.option("--folds", type=click.IntRange(min=2), help="Cross-validation folds (default: 5; 3 above 10 000 rows).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for folds, sampling and models.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Run folder (default: reports/<data name>-<timestamp>).")
@@ -128,7 +134,7 @@ def fit(data: Path, target: str, verbosity: int | None, debug: bool, models: str
         config = make_config(target, models=_csv(models), exclude_models=_csv(exclude_models), **options)
         run_log.append(config.output / "automl.log")
         result = run_fit(config, data, command=" ".join(sys.argv))
-        click.echo(f"Best model: {result.predictor.model_key}. Run folder: {result.run_dir}")
+        click.echo(f"Chosen model: {result.predictor.model_key}. Run folder: {result.run_dir}")
 
     _guarded(debug, action, log_file=lambda: run_log[0] if run_log else None)
 

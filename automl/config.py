@@ -18,6 +18,7 @@ REGRESSION_METRICS = ("rmse", "mse", "mae", "r2")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 SCALERS = ("standard", "minmax", "robust")
+LARGE_DATA_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,10 @@ class FitConfig:
         Metric optimised by the search; ``None`` picks the task's default (roc_auc, log_loss, rmse).
     time_limit
         Wall-clock budget of the whole fit in seconds.
+    trials
+        Trials per model family instead of a time limit (reproducible: same seed, same leaderboard).
     folds
-        Number of cross-validation folds.
+        Number of cross-validation folds; ``None``: 5, or 3 above ``LARGE_DATA_ROWS`` rows.
     seed
         Seed for folds, sampling and every model.
     output
@@ -102,7 +105,8 @@ class FitConfig:
     task: str | None = None
     metric: str | None = None
     time_limit: float = 120.0
-    folds: int = 5
+    trials: int | None = None
+    folds: int | None = None
     seed: int = 0
     output: Path | None = None
     overwrite: bool = False
@@ -127,7 +131,9 @@ class FitConfig:
                 check_metric(self.metric, self.task)
         if not self.time_limit > 0:
             raise ConfigError(f"time_limit must be a positive number of seconds, got {self.time_limit}.")
-        if self.folds < 2:
+        if self.trials is not None and self.trials < 1:
+            raise ConfigError(f"trials must be at least 1, got {self.trials}.")
+        if self.folds is not None and self.folds < 2:
             raise ConfigError(f"folds must be at least 2, got {self.folds}.")
         if self.sample_rows < 100:
             raise ConfigError(f"sample_rows must be at least 100, got {self.sample_rows}.")

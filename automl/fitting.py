@@ -11,23 +11,29 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from automl import __version__
+from automl import __version__, threads
 from automl.config import FitConfig
 from automl.data.io import TableSource, read_table
 from automl.data.preprocess import summarize
 from automl.data.schema import Schema, infer_schema
+from automl.ensembles.build import build_ensembles
+from automl.ensembles.model import EnsembleModel
 from automl.errors import BudgetError
 from automl.models import registry
 from automl.predictor import Predictor
-from automl.results import LEADERBOARD_FILE, RunFolder, now
+from automl.refit import refit
+from automl.results import JOURNAL_FILE, LEADERBOARD_FILE, TRIALS_FILE, RunFolder, now
 from automl.search.cv import make_folds, plan_folds, search_sample
-from automl.search.evaluate import Context, ModelResult, best_result, evaluate_all, make_pipeline
+from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult
+from automl.search.leaderboard import leaderboard_frame, trials_frame
 from automl.search.metrics import get_metric
+from automl.search.tuner import FamilyState, Search
 
 log = logging.getLogger(__name__)
+
+SEARCH_SHARE = 0.8  # of the time budget; the rest is for the ensembles and the refit on all rows
 
 
 @dataclass
@@ -58,7 +64,8 @@ def run_fit(config: FitConfig, data: Any, command: str | None = None) -> FitResu
         folder.update(config=config.to_dict(), command=command, automl_version=__version__,
                       python=platform.python_version())
         try:
-            result = _fit(config, data, folder, started)
+            with threads.limited():
+                result = _fit(config, data, folder, started)
         except BaseException as e:
             folder.update(status="failed", finished=now(), error=f"{type(e).__name__}: {e}")
             raise
@@ -81,63 +88,89 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     metric = get_metric(schema.metric)
     ctx = Context(schema, metric, config.preprocess, config.seed, config.n_jobs or os.cpu_count() or 1)
     specs = registry.select(schema.task, config.models, config.exclude_models)
-    log.info("Search: %s on %d rows, %d folds, metric %s, budget %.0f s.",
-             ", ".join(s.name for s in specs), len(y_s), n_folds, metric.name, config.time_limit)
+    budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
+    log.info("Search: %s on %d rows, %d folds, metric %s, %s.",
+             ", ".join(s.name for s in specs), len(y_s), n_folds, metric.name, budget)
 
-    results = evaluate_all(specs, ctx, X_s, y_s, folds, deadline)
-    best = best_result(results, metric)
-    if best is None:
+    search = Search(specs, ctx, X_s, y_s, folds, storage=_storage(folder))
+    search_deadline = started + config.time_limit * SEARCH_SHARE
+    if config.trials:
+        trials = search.run(n_trials=config.trials)
+    else:
+        trials = search.run(deadline=search_deadline, hard_deadline=deadline)
+    families = [_family_row(state) for state in search.families]
+    ensembles = build_ensembles([f for f in families if f.status == "ok"], y_s, folds, ctx)
+    results = families + ensembles
+    chosen = _choose(results, metric, deadline if not config.trials else None, n_folds, config)
+    model = refit(chosen, {f.key: f for f in families}, ctx, X, y)
+    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values)
+
+    board = leaderboard_frame(results, metric)
+    folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
+    folder.write_text(TRIALS_FILE, trials_frame(trials, metric).to_csv(index=False))
+    folder.save_model(predictor)
+    elapsed = time.monotonic() - started
+    folder.update(
+        status="complete", finished=now(), fit_seconds=round(elapsed, 2), best_model=chosen.key,
+        task=schema.task, task_reason=schema.task_reason, metric=metric.name,
+        greater_is_better=metric.greater_is_better, folds=n_folds, search_rows=len(y_s),
+        leaderboard=board.to_dict(orient="records"), preprocessing=_preprocessing(model, chosen, schema),
+        learning_curves={f.key: f.histories for f in families if f.histories},
+    )
+    log.info("Chosen model: %s, CV %s %.4f. Saved to %s (%.1f s).", chosen.name, metric.name, chosen.mean,
+             folder.path, elapsed)
+    return FitResult(predictor, board, folder.path)
+
+
+def _storage(folder: RunFolder) -> Any:
+    """Optuna's journal file in the run folder: no server needed, safe for several processes."""
+    import optuna
+
+    folder.files.add(JOURNAL_FILE)
+    backend = optuna.storages.journal.JournalFileBackend(str(folder.path / JOURNAL_FILE))
+    return optuna.storages.JournalStorage(backend)
+
+
+def _family_row(state: FamilyState) -> ModelResult:
+    """A family's leaderboard row: its best trial, or its last trial with the reason it did not finish."""
+    best = state.best or (state.trials[-1] if state.trials else
+                          ModelResult(state.spec.key, state.spec.name, state.spec.kind, {}, "not run", "no budget"))
+    best.trials_run = len(state.trials)
+    best.trials_failed = sum(t.status == "failed" for t in state.trials)
+    return best
+
+
+def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_folds: int,
+            config: FitConfig) -> ModelResult:
+    """The best complete result whose refit on all rows still fits in the budget (any, in trial-count mode)."""
+    ranked = sorted((r for r in results if r.status == "ok"), key=lambda r: r.mean,
+                    reverse=metric.greater_is_better)
+    if not ranked:
         reasons = "; ".join(f"{r.name}: {r.status} ({r.reason})" for r in results)
         raise BudgetError(
             f"No model finished within the {config.time_limit:.0f} s budget ({reasons}). "
             "Raise --time-limit, or lower --sample-rows."
         )
-    predictor = _refit(best, ctx, X, y, config.na_values)
-    board = leaderboard_frame(results, metric)
-    folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
-    folder.save_model(predictor)
-    elapsed = time.monotonic() - started
-    folder.update(
-        status="complete", finished=now(), fit_seconds=round(elapsed, 2), best_model=best.key,
-        task=schema.task, task_reason=schema.task_reason, metric=metric.name,
-        greater_is_better=metric.greater_is_better, folds=n_folds, search_rows=len(y_s),
-        leaderboard=board.to_dict(orient="records"),
-        preprocessing={best.key: summarize(predictor.pipeline.named_steps["prep"], schema)},
-    )
-    log.info("Best model: %s, CV %s %.4f. Saved to %s (%.1f s).", best.name, metric.name, best.mean,
-             folder.path, elapsed)
-    return FitResult(predictor, board, folder.path)
+    if deadline is None:
+        return ranked[0]
+    slack = deadline + config.time_limit * 0.08 + 3 - time.monotonic()
+    for r in ranked:
+        if r.fit_time / n_folds * REFIT_FACTOR <= slack:
+            return r
+        log.info("%s would need about %.0f s to refit; %.0f s are left.", r.name,
+                 r.fit_time / n_folds * REFIT_FACTOR, slack)
+    return min(ranked, key=lambda r: r.fit_time)
 
 
-def _refit(best: ModelResult, ctx: Context, X: pd.DataFrame, y: np.ndarray, na_values: tuple[str, ...]) -> Predictor:
-    log.info("Refitting %s on all %d rows.", best.name, len(y))
-    pipeline = make_pipeline(registry.get(best.key), ctx, best.params)
-    pipeline.fit(X, y)
-    summary = summarize(pipeline.named_steps["prep"], ctx.schema)
-    if summary.get("clipped_values"):
-        log.info("Outlier clipping (IQR x %.1f) changed: %s.", ctx.preprocess.outlier_factor,
-                 ", ".join(f"{k}: {v}" for k, v in summary["clipped_values"].items()))
-    return Predictor(ctx.schema, pipeline, best.key, __version__, na_values)
-
-
-def leaderboard_frame(results: list[ModelResult], metric: Any) -> pd.DataFrame:
-    """The leaderboard as data: complete models ranked by mean CV score, then the others with reasons."""
-    rows = []
-    for r in results:
-        rows.append({
-            "model": r.key, "name": r.name, "kind": r.kind, "status": r.status,
-            f"cv_{metric.name}_mean": r.mean, f"cv_{metric.name}_std": r.std,
-            "fold_scores": " ".join(f"{s:.6g}" for s in r.fold_scores),
-            **{f"cv_{k}": v for k, v in r.secondary.items() if k != metric.name},
-            "fit_seconds": round(r.fit_time, 3), "reason": r.reason,
-        })
-    board = pd.DataFrame(rows)
-    ok = board["status"] == "ok"
-    key = f"cv_{metric.name}_mean"
-    ranked = board[ok].sort_values(key, ascending=not metric.greater_is_better, kind="stable")
-    board = pd.concat([ranked, board[~ok]], ignore_index=True)
-    board.insert(0, "rank", [i + 1 if s == "ok" else None for i, s in enumerate(board["status"])])
-    return board
+def _preprocessing(model: Any, chosen: ModelResult, schema: Schema) -> dict[str, Any]:
+    pipelines = model.members if isinstance(model, EnsembleModel) else [model]
+    keys = chosen.members or [chosen.key]
+    out = {key: summarize(p.named_steps["prep"], schema) for key, p in zip(keys, pipelines, strict=True)}
+    for key, summary in out.items():
+        if summary.get("clipped_values"):
+            log.info("%s: outlier clipping changed %s.", key,
+                     ", ".join(f"{k}: {v}" for k, v in summary["clipped_values"].items()))
+    return out
 
 
 def _data_meta(info: TableSource, frame: pd.DataFrame, schema: Schema) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl import threads
 from automl.data.schema import Schema, label_sort_key
 from automl.search.evaluate import predict_scores
 
@@ -49,7 +50,8 @@ class Predictor:
         """
         X = self.schema.transform(frame, where=where)
         task = self.schema.task
-        scores = predict_scores(self.pipeline, X, task, len(self.classes or []))
+        with threads.limited():
+            scores = predict_scores(self.pipeline, X, task, len(self.classes or []))
         if task == "regression":
             return pd.DataFrame({"prediction": scores})
         classes = list(self.classes or [])

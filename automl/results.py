@@ -31,8 +31,14 @@ FORMAT_VERSION = 1
 RUN_FILE = "run.json"
 MODEL_FILE = "model.joblib"
 LEADERBOARD_FILE = "leaderboard.csv"
+TRIALS_FILE = "trials.csv"
+JOURNAL_FILE = "optuna.journal"
 LOG_FILE = "automl.log"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def now() -> str:
@@ -125,6 +131,7 @@ def atomic_write(target: Path, write: Callable[[str], Any]) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the mode open() would
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

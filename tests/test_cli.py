@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from automl.cli import EXIT_BAD_INPUT, EXIT_BUDGET, EXIT_INTERNAL, main
 from tests.conftest import make_frame
 
-FAST = ["--models", "linear", "--time-limit", "60", "--folds", "3"]
+FAST = ["--models", "linear", "--trials", "1", "--folds", "3"]
 
 
 def run(*args: str | Path):
@@ -38,13 +38,15 @@ def assert_error(result, code: int, *phrases: str) -> None:
 def test_fit_then_predict_round_trip(task, write_csv, tmp_path):
     frame = make_frame(task)
     data = write_csv(frame)
-    result = run("fit", data, "--target", "y", "--output", tmp_path / "run", "--time-limit", "120", "--seed", "3")
+    result = run("fit", data, "--target", "y", "--output", tmp_path / "run", "--trials", "2", "--seed", "3",
+                 "--models", "linear,lightgbm,extra_trees")
     assert result.exit_code == 0, result.output
     run_json = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run_json["status"] == "complete"
     assert run_json["task"] == task
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv")
-    assert {"linear", "lightgbm", "random_forest", "extra_trees"} <= set(board["model"])
+    assert {"linear", "lightgbm", "extra_trees", "greedy_ensemble", "stacking"} <= set(board["model"])
+    assert (board.loc[board["kind"] != "ensemble", "trials"].dropna() >= 1).all()
     new = frame.drop(columns="y").iloc[::-1]  # reversed order: predictions must follow input order
     preds_path = tmp_path / "preds.csv"
     result = run("predict", tmp_path / "run", write_csv(new, "new.csv"), "--output", preds_path)
@@ -221,7 +223,7 @@ def test_class_with_fewer_members_than_folds(write_csv, tmp_path):
     rare = frame.index[frame["y"] == "c"][:3]
     frame = frame[(frame["y"] != "c") | frame.index.isin(rare)]
     out = tmp_path / "run"
-    result = run("fit", write_csv(frame), "--target", "y", "--output", out, "--models", "linear")
+    result = run("fit", write_csv(frame), "--target", "y", "--output", out, "--models", "linear", "--trials", "1")
     assert result.exit_code == 0, result.output
     assert "Class 'c' has only 3 rows, fewer than the 5 folds; using 3 folds" in result.output
     assert json.loads((out / "run.json").read_text())["folds"] == 3
@@ -258,7 +260,7 @@ def test_existing_output_folder_is_refused_unless_overwrite(write_csv, tmp_path)
     assert fit(data, out, "--overwrite").exit_code == 0
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in out.iterdir()) == [
-        "automl.log", "leaderboard.csv", "model.joblib", "notes.txt", "run.json"]
+        "automl.log", "leaderboard.csv", "model.joblib", "notes.txt", "optuna.journal", "run.json", "trials.csv"]
 
 
 def test_failed_run_keeps_traceback_in_log_and_folder_can_be_reused(write_csv, tmp_path):
@@ -277,7 +279,7 @@ def test_internal_error_exit_code_and_log(write_csv, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(automl.fitting, "evaluate_all", boom)
+    monkeypatch.setattr(automl.fitting, "build_ensembles", boom)
     out = tmp_path / "run"
     result = fit(write_csv(make_frame("binary")), out)
     assert_error(result, EXIT_INTERNAL, "Internal error: RuntimeError: simulated bug", str(out / "automl.log"))
@@ -287,12 +289,15 @@ def test_internal_error_exit_code_and_log(write_csv, tmp_path, monkeypatch):
 
 
 def test_budget_exhausted_exit_code(write_csv, tmp_path, monkeypatch):
-    import automl.fitting
+    import automl.search.tuner
     from automl.search.evaluate import ModelResult
 
-    monkeypatch.setattr(automl.fitting, "evaluate_all", lambda specs, *a: [
-        ModelResult(s.key, s.name, s.kind, {}, "out of budget", "stopped after 0 of 3 folds") for s in specs])
-    result = fit(write_csv(make_frame("binary")), tmp_path / "run")
+    def too_slow(spec, *args, **kwargs):  # as if every model's first fold overran the budget
+        return ModelResult(spec.key, spec.name, spec.kind, {}, "out of budget", "stopped after 0 of 3 folds")
+
+    monkeypatch.setattr(automl.search.tuner, "cross_validate", too_slow)
+    result = run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", tmp_path / "run",
+                 "--models", "linear,lightgbm", "--time-limit", "60")
     assert_error(result, EXIT_BUDGET, "No model finished within the 60 s budget", "Raise --time-limit")
 
 
@@ -352,9 +357,9 @@ def test_same_seed_gives_the_same_leaderboard(write_csv, tmp_path):
     boards = []
     for name in ("a", "b"):
         result = run("fit", data, "--target", "y", "--output", tmp_path / name, "--seed", "11",
-                     "--models", "linear,lightgbm,random_forest", "--time-limit", "300")
+                     "--models", "linear,lightgbm,random_forest", "--trials", "3")
         assert result.exit_code == 0, result.output
         board = pd.read_csv(tmp_path / name / "leaderboard.csv")
-        boards.append(board.drop(columns=["fit_seconds"]))
+        boards.append(board.drop(columns=["fit_seconds", "predict_seconds_per_1000_rows"]))
     pd.testing.assert_frame_equal(boards[0], boards[1])
-    assert (boards[0]["status"] == "ok").all()
+    assert (boards[0]["status"] == "ok").all() and len(boards[0]) == 5

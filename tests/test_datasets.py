@@ -24,7 +24,7 @@ def test_fit_and_predict_on_shared_dataset(entry, tmp_path):
     out = tmp_path / "run"
     runner = CliRunner()
     result = runner.invoke(main, ["fit", str(data), "--target", entry["target"], "--metric", entry["metric"],
-                                  "--time-limit", "20", "--seed", "0", "--output", str(out)])
+                                  "--time-limit", "30", "--seed", "0", "--output", str(out)])
     assert result.exit_code == 0, result.output
     meta = json.loads((out / "run.json").read_text())
     assert meta["status"] == "complete" and meta["task"] == entry["task"]

@@ -125,3 +125,12 @@ def test_summary_reports_clipped_values_per_column():
     summary = summarize(prep, schema)
     assert summary["clipped_values"]["x1"] >= 3
     assert summary["missing_indicators"] == ["x_nan"] and summary["encoding"] == "one-hot"
+
+
+@pytest.mark.parametrize("kind", ["dense", "ordinal", "native"])
+def test_summary_of_a_table_without_categorical_columns(kind):
+    frame, info = read_table(make_frame("regression").drop(columns="colour"))
+    schema, _ = infer_schema(frame, FitConfig(target="y"), info)
+    prep = build_preprocessor(kind, schema, PreprocessConfig()).fit(schema.transform(frame))
+    summary = summarize(prep, schema)
+    assert "encoding" not in summary and summary["output_columns"] >= 3

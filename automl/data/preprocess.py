@@ -192,7 +192,7 @@ def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
     out: dict[str, Any] = {"output_columns": len(prep.get_feature_names_out())}
     named = dict((name, (trans, cols)) for name, trans, cols in prep.transformers_)
     num_trans, num_cols = named.get("num", (None, []))
-    if isinstance(num_trans, Pipeline):
+    if isinstance(num_trans, Pipeline) and len(num_cols):
         steps = num_trans.named_steps
         users = [schema.original_name(c) for c in num_cols]
         if "clip" in steps:
@@ -203,9 +203,11 @@ def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
         if "scale" in steps:
             out["scaler"] = type(steps["scale"]).__name__
     miss, miss_cols = named.get("missing", (None, []))
-    if isinstance(miss, MissingIndicator):
+    if isinstance(miss, MissingIndicator) and len(miss_cols):
         out["missing_indicators"] = [schema.original_name(miss_cols[i]) for i in miss.features_]
     cat, cat_cols = named.get("cat", (None, []))
+    if not len(cat_cols):  # ColumnTransformer leaves transformers without columns unfitted
+        return out
     if isinstance(cat, Pipeline):
         encoder = cat.named_steps["encode"]
         out["encoding"] = "one-hot" if isinstance(encoder, OneHotEncoder) else "ordinal"

@@ -8,6 +8,12 @@ from typing import Any
 
 KINDS = ("neural net", "bagging", "boosting", "stacking", "ensemble", "linear")
 
+# Threads for OpenMP-parallel libraries (LightGBM, XGBoost, HistGradientBoosting). Measured on this project's
+# 2-core machines with OMP_WAIT_POLICY=PASSIVE (benchmarks/threads.md): 2 OpenMP threads are 3-10x *slower*
+# than 1 (HistGradientBoosting, 26 classes: 22 s vs 2 s; LightGBM: 8 s vs 1 s), while scikit-learn's forests,
+# which use joblib threads, are 2x faster with 2. So OpenMP libraries get one thread and forests every core.
+OPENMP_THREADS = 1
+
 Builder = Callable[[str, dict[str, Any], int, int], Any]
 SearchSpace = Callable[[Any, str], dict[str, Any]]
 

@@ -19,7 +19,9 @@ from automl.models.base import ModelSpec
 
 
 def _params(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> dict[str, Any]:
-    max_features = params.get("max_features") or ("sqrt" if task != "regression" else 0.5)
+    max_features = params.get("max_features", "auto")
+    if max_features == "auto":  # sqrt for classification, half the features for regression
+        max_features = "sqrt" if task != "regression" else 0.5
     return {
         "n_estimators": params["n_estimators"],
         "max_features": max_features,
@@ -43,13 +45,13 @@ def build_extra_trees(task: str, params: dict[str, Any], seed: int, n_jobs: int)
 def search_space(trial: Any, task: str) -> dict[str, Any]:
     return {
         "n_estimators": trial.suggest_int("n_estimators", 100, 500, step=50),
-        "max_features": trial.suggest_float("max_features", 0.1, 1.0),
+        "max_features": trial.suggest_categorical("max_features", ["auto", "sqrt", 0.2, 0.35, 0.5, 0.75, 1.0]),
         "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 20, log=True),
         "max_depth": trial.suggest_categorical("max_depth", [None, 8, 16, 32]),
     }
 
 
-DEFAULTS = {"n_estimators": 300, "min_samples_leaf": 1, "max_features": None, "max_depth": None}
+DEFAULTS = {"n_estimators": 300, "min_samples_leaf": 1, "max_features": "auto", "max_depth": None}
 
 RANDOM_FOREST = ModelSpec(
     key="random_forest", name="RandomForest", kind="bagging", preprocessing="ordinal", cost=8.0,

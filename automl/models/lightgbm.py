@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.models.base import ModelSpec
+from automl.models.base import OPENMP_THREADS, ModelSpec
 
 
 def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
@@ -17,7 +17,7 @@ def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
     return cls(
         **params,
         random_state=seed,
-        n_jobs=n_jobs,
+        n_jobs=OPENMP_THREADS,
         deterministic=True,
         force_row_wise=True,
         verbose=-1,
@@ -38,8 +38,8 @@ def search_space(trial: Any, task: str) -> dict[str, Any]:
 
 
 SPEC = ModelSpec(
-    key="lightgbm", name="LightGBM", kind="boosting", preprocessing="native", cost=3.0, build=build,
-    defaults={"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
+    key="lightgbm", name="LightGBM", kind="boosting", preprocessing="native", cost=2.0, build=build,
+    defaults={"n_estimators": 150, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
               "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0},
     search_space=search_space,
 )

@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from automl.errors import ConfigError, choices
-from automl.models import forests, lightgbm, linear
+from automl.models import adaboost, bagging, catboost, forests, hist_gb, keras_mlp, lightgbm, linear, xgboost
 from automl.models.base import ModelSpec
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.key: spec
     for spec in (
         linear.SPEC,
+        hist_gb.SPEC,
         lightgbm.SPEC,
+        xgboost.SPEC,
+        catboost.SPEC,
+        adaboost.SPEC,
         forests.EXTRA_TREES,
         forests.RANDOM_FOREST,
+        bagging.SPEC,
+        keras_mlp.SPEC,
     )
 }
 

@@ -11,6 +11,7 @@ import logging
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from automl.config import LARGE_DATA_ROWS
 from automl.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -18,13 +19,17 @@ log = logging.getLogger(__name__)
 Fold = tuple[np.ndarray, np.ndarray]
 
 
-def plan_folds(y: np.ndarray, task: str, folds: int, class_names: list[str] | None = None) -> int:
+def plan_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[str] | None = None) -> int:
     """Return the number of folds to use, checking that the data can be split ``folds`` ways.
+
+    ``folds=None`` means 5, or 3 for data above ``LARGE_DATA_ROWS`` rows (each fold is then large enough).
 
     Raises :class:`DataError` if there are fewer rows than folds. For classification, a class with fewer
     rows than folds lowers the fold count to that class's size (with a warning), so that every class is
     present in every fold.
     """
+    if folds is None:
+        folds = 3 if len(y) > LARGE_DATA_ROWS else 5
     if len(y) < folds:
         raise DataError(
             f"The data has {len(y)} rows with a target, fewer than the {folds} cross-validation folds. "

@@ -43,6 +43,21 @@ class ModelResult:
     secondary: dict[str, float] = field(default_factory=dict)
     fit_time: float = 0.0
     oof: np.ndarray | None = None
+    trial: int | None = None
+    predict_seconds_per_1000: float = float("nan")
+    best_epochs: list[int] = field(default_factory=list)
+    histories: list[dict[str, list[float]]] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    combiner: Any = None
+    trials_run: int = 1
+    trials_failed: int = 0
+
+    def refit_params(self) -> dict[str, Any]:
+        """Parameters for the refit on all rows: neural nets train for the mean early-stopping epoch of CV."""
+        if not self.best_epochs:
+            return dict(self.params)
+        return {**self.params, "epochs": max(1, round(float(np.mean(self.best_epochs)))), "validation_fraction": 0.0}
 
     @property
     def mean(self) -> float:
@@ -82,11 +97,13 @@ def predict_scores(pipeline: Pipeline, X: pd.DataFrame, task: str, n_classes: in
 
 
 def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray, folds: Sequence[Fold],
-                   deadline: float, params: Mapping[str, Any] | None = None) -> ModelResult:
+                   deadline: float, params: Mapping[str, Any] | None = None, trial: Any = None) -> ModelResult:
     """Fit and score ``spec`` on every fold; stop early (status ``"out of budget"``) past ``deadline``.
 
     A fold is started only if the time measured so far says the remaining folds and a final refit still
-    fit in the budget. An exception inside a fit marks the result ``"failed"`` with its reason.
+    fit in the budget. An exception inside a fit marks the result ``"failed"`` with its reason. With an
+    Optuna ``trial``, the running mean score is reported after each fold and a pruned trial stops there
+    (status ``"pruned"``).
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults, **(params or {})})
@@ -97,7 +114,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         log.debug("%s could not be built", spec.name, exc_info=True)
         result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
         return result
-    started = time.monotonic()
+    started, predict_seconds = time.monotonic(), 0.0
     for i, (train, valid) in enumerate(folds):
         if i > 0:
             per_fold = (time.monotonic() - started) / i
@@ -109,17 +126,36 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         try:
             pipeline = clone(template)
             pipeline.fit(X.iloc[train], y[train])
+            tick = time.monotonic()
             oof[valid] = predict_scores(pipeline, X.iloc[valid], task, n_classes)
+            predict_seconds += time.monotonic() - tick
         except Exception as e:  # a model that fails is recorded, the run goes on
             log.debug("%s failed on fold %d", spec.name, i + 1, exc_info=True)
             result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
             break
+        _keep_training_curve(result, pipeline)
         result.fold_scores.append(ctx.metric(y[valid], oof[valid], task))
+        if trial is not None and i + 1 < len(folds):
+            trial.report(float(np.mean(result.fold_scores)), step=i)
+            if trial.should_prune():
+                result.status, result.reason = "pruned", f"pruned after {i + 1} of {len(folds)} folds"
+                break
     result.fit_time = time.monotonic() - started
+    predicted = sum(len(folds[j][1]) for j in range(len(result.fold_scores)))
+    if predicted:
+        result.predict_seconds_per_1000 = predict_seconds / predicted * 1000
     if result.status == "ok":
         result.oof = oof
         result.secondary = all_scores(y, oof, task)
     return result
+
+
+def _keep_training_curve(result: ModelResult, pipeline: Pipeline) -> None:
+    """Neural nets: keep the loss per epoch and the early-stopping epoch of each fold."""
+    model = pipeline.steps[-1][1]
+    if hasattr(model, "history_"):
+        result.histories.append(model.history_)
+        result.best_epochs.append(int(model.best_epoch_))
 
 
 def evaluate_all(specs: Sequence[ModelSpec], ctx: Context, X: pd.DataFrame, y: np.ndarray,

@@ -1,0 +1,78 @@
+"""Ensembles as one fitted estimator, and their scoring on the shared folds without leakage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.ensembles.greedy import blend, greedy_weights
+from automl.ensembles.stacking import make_meta_model, meta_features, meta_predict
+from automl.search.cv import Fold
+from automl.search.evaluate import predict_scores
+from automl.search.metrics import Metric
+
+METHODS = ("greedy", "stacking")
+
+
+class EnsembleModel:
+    """Fitted member pipelines combined by greedy weights or a stacking meta-model.
+
+    Exposes ``predict`` / ``predict_proba`` / ``classes_`` like a scikit-learn estimator, so the predictor
+    treats it as any other model.
+    """
+
+    def __init__(self, method: str, members: Sequence[Any], task: str, n_classes: int,
+                 weights: np.ndarray | None = None, meta: Any = None) -> None:
+        self.method, self.members, self.task, self.n_classes = method, list(members), task, n_classes
+        self.weights, self.meta = weights, meta
+        self.classes_ = np.arange(n_classes)
+
+    def _member_scores(self, X: pd.DataFrame) -> list[np.ndarray]:
+        return [predict_scores(m, X, self.task, self.n_classes) for m in self.members]
+
+    def _combine(self, X: pd.DataFrame) -> np.ndarray:
+        scores = self._member_scores(X)
+        if self.method == "greedy":
+            assert self.weights is not None
+            return blend(scores, self.weights)
+        return meta_predict(self.meta, meta_features(scores, self.task), self.task, self.n_classes)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self._combine(X)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        out = self._combine(X)
+        return out if self.task == "regression" else out.argmax(axis=1)
+
+
+def fit_combiner(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, metric: Metric, task: str,
+                 seed: int) -> tuple[np.ndarray | None, Any]:
+    """Fit greedy weights or a meta-model on out-of-fold predictions; returns ``(weights, meta)``."""
+    if method == "greedy":
+        return greedy_weights(oofs, y, metric, task), None
+    meta = make_meta_model(task, seed)
+    meta.fit(meta_features(oofs, task), y)
+    return None, meta
+
+
+def combine(method: str, weights: np.ndarray | None, meta: Any, preds: Sequence[np.ndarray], task: str,
+            n_classes: int) -> np.ndarray:
+    """Apply a fitted combiner to member predictions."""
+    if method == "greedy":
+        assert weights is not None
+        return blend(preds, weights)
+    return meta_predict(meta, meta_features(preds, task), task, n_classes)
+
+
+def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, folds: Sequence[Fold],
+                             metric: Metric, task: str, n_classes: int, seed: int) -> tuple[list[float], np.ndarray]:
+    """Score an ensemble on the shared folds: for each fold, fit the combiner on the other folds' OOF rows."""
+    scores, oof = [], np.zeros_like(oofs[0], dtype=float)
+    for train, valid in folds:
+        weights, meta = fit_combiner(method, [p[train] for p in oofs], y[train], metric, task, seed)
+        oof[valid] = combine(method, weights, meta, [p[valid] for p in oofs], task, n_classes)
+        scores.append(metric(y[valid], oof[valid], task))
+    return scores, oof

@@ -1,0 +1,34 @@
+"""Stacking: a linear meta-model trained on the out-of-fold predictions of diverse base models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+
+
+def meta_features(predictions: Sequence[np.ndarray], task: str) -> np.ndarray:
+    """Base-model predictions as meta-features: values (regression), P(positive) (binary), all probabilities."""
+    if task == "regression":
+        return np.column_stack(predictions)
+    if task == "binary":
+        return np.column_stack([p[:, 1] for p in predictions])
+    return np.hstack(predictions)
+
+
+def make_meta_model(task: str, seed: int) -> Any:
+    """Logistic regression (classification) or ridge (regression), regularised against over-fitting."""
+    if task == "regression":
+        return Ridge(alpha=1.0)
+    return LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+
+
+def meta_predict(meta: Any, features: np.ndarray, task: str, n_classes: int) -> np.ndarray:
+    """Meta-model output in the shape the metrics expect (values, or one probability column per class)."""
+    if task == "regression":
+        return np.asarray(meta.predict(features), dtype=float)
+    proba = np.zeros((len(features), n_classes))
+    proba[:, np.asarray(meta.classes_, dtype=int)] = meta.predict_proba(features)
+    return proba

@@ -1,0 +1,34 @@
+"""Bagged decision trees (scikit-learn Bagging: bootstrap samples, averaged votes; no random feature choice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.ensemble import BaggingClassifier, BaggingRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from automl.models.base import ModelSpec
+
+
+def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    tree_cls = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
+    tree = tree_cls(min_samples_leaf=params["min_samples_leaf"], max_depth=params["max_depth"])
+    cls = BaggingRegressor if task == "regression" else BaggingClassifier
+    return cls(tree, n_estimators=params["n_estimators"], max_samples=params["max_samples"], random_state=seed,
+               n_jobs=n_jobs)
+
+
+def search_space(trial: Any, task: str) -> dict[str, Any]:
+    return {
+        "n_estimators": trial.suggest_int("n_estimators", 20, 300, log=True),
+        "max_samples": trial.suggest_float("max_samples", 0.3, 1.0),
+        "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 20, log=True),
+        "max_depth": trial.suggest_categorical("max_depth", [None, 8, 16]),
+    }
+
+
+SPEC = ModelSpec(
+    key="bagging", name="Bagged trees", kind="bagging", preprocessing="ordinal", cost=6.0, build=build,
+    defaults={"n_estimators": 100, "max_samples": 1.0, "min_samples_leaf": 1, "max_depth": None},
+    search_space=search_space,
+)

@@ -1,0 +1,35 @@
+"""XGBoost (hist) with native categorical features (pandas ``category`` columns, ``enable_categorical``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automl.models.base import OPENMP_THREADS, ModelSpec
+
+
+def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    import xgboost as xgb
+
+    cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
+    return cls(**params, tree_method="hist", enable_categorical=True, max_cat_to_onehot=4,
+               random_state=seed, n_jobs=OPENMP_THREADS, verbosity=0)
+
+
+def search_space(trial: Any, task: str) -> dict[str, Any]:
+    return {
+        "n_estimators": trial.suggest_int("n_estimators", 50, 1000, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "max_depth": trial.suggest_int("max_depth", 2, 10),
+        "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 20, log=True),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+    }
+
+
+SPEC = ModelSpec(
+    key="xgboost", name="XGBoost", kind="boosting", preprocessing="native", cost=3.0, build=build,
+    defaults={"n_estimators": 150, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1.0,
+              "subsample": 0.8, "colsample_bytree": 0.8, "reg_lambda": 1.0},
+    search_space=search_space,
+)

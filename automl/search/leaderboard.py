@@ -1,0 +1,49 @@
+"""The leaderboard and the trial table as data (DataFrames saved as CSV and in run.json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.search.evaluate import ModelResult
+from automl.search.metrics import Metric
+
+
+def _row(r: ModelResult, metric: Metric) -> dict[str, Any]:
+    return {
+        "model": r.key, "name": r.name, "kind": r.kind, "status": r.status,
+        f"cv_{metric.name}_mean": r.mean, f"cv_{metric.name}_std": r.std,
+        "fold_scores": " ".join(f"{s:.6g}" for s in r.fold_scores),
+        **{f"cv_{k}": v for k, v in r.secondary.items() if k != metric.name},
+        "fit_seconds": round(r.fit_time, 3),
+        "predict_seconds_per_1000_rows": round(r.predict_seconds_per_1000, 4)
+        if np.isfinite(r.predict_seconds_per_1000) else None,
+        "trials": r.trials_run, "failed_trials": r.trials_failed,
+        "params": json.dumps(r.params, sort_keys=True, default=str), "reason": r.reason,
+    }
+
+
+def leaderboard_frame(results: Sequence[ModelResult], metric: Metric) -> pd.DataFrame:
+    """One row per family (its best trial) and per ensemble: complete ones ranked by mean CV score, then the
+    others with the reason they did not finish."""
+    board = pd.DataFrame([_row(r, metric) for r in results])
+    ok = board["status"] == "ok"
+    ranked = board[ok].sort_values(f"cv_{metric.name}_mean", ascending=not metric.greater_is_better, kind="stable")
+    board = pd.concat([ranked, board[~ok]], ignore_index=True)
+    board.insert(0, "rank", [i + 1 if s == "ok" else None for i, s in enumerate(board["status"])])
+    return board
+
+
+def trials_frame(trials: Sequence[ModelResult], metric: Metric) -> pd.DataFrame:
+    """Every trial of every family, in the order they ran."""
+    rows = []
+    for t in trials:
+        row = _row(t, metric)
+        rows.append({"model": row["model"], "trial": t.trial, "status": t.status,
+                     f"cv_{metric.name}_mean": row[f"cv_{metric.name}_mean"], "fold_scores": row["fold_scores"],
+                     "fit_seconds": row["fit_seconds"], "params": row["params"], "reason": t.reason})
+    return pd.DataFrame(rows)

@@ -1,0 +1,195 @@
+"""The search: one Optuna study per model family, tuned by k-fold CV on the shared folds, within a budget.
+
+Each family's first trial is its known-good defaults (enqueued). The sampler, pruner and storage are injected
+(Optuna's way); by default a seeded TPE sampler, a median pruner between folds, and whatever storage the caller
+gives (an SQLite file or Optuna's journal file in the run folder, or a database URL).
+
+Scheduling, with a time budget: every family's defaults first, cheapest first; then the family with the least
+time spent so far gets the next trial, so no slow family starves the others, and each trial is stopped between
+folds when it would overrun its share. With ``n_trials`` instead, each family gets exactly that many trials in a
+fixed order, so a seed reproduces the leaderboard.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from automl.models.base import ModelSpec
+from automl.search.cv import Fold
+from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, cross_validate
+
+log = logging.getLogger(__name__)
+
+SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
+PrunerFactory = Callable[[], optuna.pruners.BasePruner]
+
+
+def default_sampler(seed: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def default_pruner() -> optuna.pruners.BasePruner:
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+
+
+@dataclass
+class FamilyState:
+    """Progress of one family's study."""
+
+    spec: ModelSpec
+    study: optuna.Study
+    trials: list[ModelResult] = field(default_factory=list)
+    seconds: float = 0.0
+    last_trial_seconds: float = 0.0
+    fold_seconds: float = 0.0
+    exhausted: bool = False
+
+    @property
+    def best(self) -> ModelResult | None:
+        done = [t for t in self.trials if t.status == "ok"]
+        if not done:
+            return None
+        sign = 1 if self.study.direction == optuna.study.StudyDirection.MAXIMIZE else -1
+        return max(done, key=lambda t: sign * t.mean)
+
+
+@dataclass
+class Search:
+    """Runs the studies. ``run()`` returns every trial's result; ``families`` holds each study's state."""
+
+    specs: Sequence[ModelSpec]
+    ctx: Context
+    X: pd.DataFrame
+    y: np.ndarray
+    folds: Sequence[Fold]
+    storage: Any = None
+    study_prefix: str = "automl"
+    sampler: SamplerFactory = default_sampler
+    pruner: PrunerFactory = default_pruner
+    families: list[FamilyState] = field(default_factory=list)
+    _hard_deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        direction = "maximize" if self.ctx.metric.greater_is_better else "minimize"
+        for i, spec in enumerate(self.specs):
+            study = optuna.create_study(study_name=f"{self.study_prefix}-{spec.key}", storage=self.storage,
+                                        sampler=self.sampler(self.ctx.seed + i), pruner=self.pruner(),
+                                        direction=direction, load_if_exists=True)
+            if not study.trials:
+                study.enqueue_trial(dict(spec.defaults), skip_if_exists=True)
+            self.families.append(FamilyState(spec, study))
+
+    # ------------------------------------------------------------------ public
+    def run(self, deadline: float | None = None, n_trials: int | None = None,
+            hard_deadline: float | None = None) -> list[ModelResult]:
+        """Run trials until ``deadline`` (monotonic seconds) or until each family has ``n_trials``.
+
+        A family's first trial (its defaults) may run until ``hard_deadline`` (default: ``deadline``): the time
+        left after the search is for ensembles and the refit, and a family's defaults are what it will be
+        refitted with if nothing better turns up.
+        """
+        if (deadline is None) == (n_trials is None):
+            raise ValueError("Give exactly one of deadline and n_trials.")
+        self._hard_deadline = hard_deadline or deadline
+        while True:
+            state = self._next_family(deadline, n_trials)
+            if state is None:
+                break
+            self._run_trial(state, deadline)
+        return [t for s in self.families for t in s.trials]
+
+    # ------------------------------------------------------------------ scheduling
+    def _next_family(self, deadline: float | None, n_trials: int | None) -> FamilyState | None:
+        if n_trials is not None:
+            waiting = [s for s in self.families if len(s.trials) < n_trials and not s.exhausted]
+            return min(waiting, key=lambda s: len(s.trials)) if waiting else None
+        assert deadline is not None
+        remaining = deadline - time.monotonic()
+        fresh = [s for s in self.families if not s.trials]
+        if fresh:  # defaults of every family first, cheapest first (specs are sorted by cost)
+            state = fresh[0]
+            expected = self._expected_seconds(state)
+            if expected is not None and expected > remaining:
+                self._skip(state, f"needs about {expected:.0f} s, {max(remaining, 0):.0f} s left")
+                return self._next_family(deadline, n_trials)
+            return state
+        able = [s for s in self.families if not s.exhausted and s.best is not None
+                and s.last_trial_seconds * 0.5 < remaining]
+        return min(able, key=lambda s: s.seconds) if able else None
+
+    def _expected_seconds(self, state: FamilyState) -> float | None:
+        """Seconds one CV run of ``state`` is expected to take, from families measured so far."""
+        rates = [s.fold_seconds / s.spec.cost for s in self.families if s.fold_seconds > 0]
+        if not rates:
+            return None
+        return float(np.median(rates)) * state.spec.cost * (len(self.folds) + REFIT_FACTOR)
+
+    def _skip(self, state: FamilyState, reason: str) -> None:
+        log.info("Skipping %s: %s.", state.spec.name, reason)
+        state.exhausted = True
+        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, dict(state.spec.defaults),
+                                        status="out of budget", reason=reason))
+
+    # ------------------------------------------------------------------ one trial
+    def _run_trial(self, state: FamilyState, deadline: float | None) -> None:
+        spec, study = state.spec, state.study
+        trial = study.ask()
+        params = spec.search_space(trial, self.ctx.schema.task) if spec.search_space else {}
+        trial_deadline = self._trial_deadline(state, deadline)
+        result = cross_validate(spec, self.ctx, self.X, self.y, self.folds, trial_deadline, params, trial=trial)
+        result.trial = trial.number
+        previous_best = state.best
+        state.trials.append(result)
+        if state.best is not result:
+            result.oof = None  # keep out-of-fold predictions of each family's best trial only
+        elif previous_best is not None:
+            previous_best.oof = None
+        state.seconds += result.fit_time
+        state.last_trial_seconds = max(result.fit_time, 1e-3)
+        if result.fold_scores:
+            state.fold_seconds = result.fit_time / len(result.fold_scores)
+        if result.status == "ok":
+            study.tell(trial, result.mean)
+        elif result.status in ("pruned", "out of budget") and result.fold_scores:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            trial_fail = f"{spec.name} trial {trial.number} {result.status}: {result.reason}"
+            log.warning("%s.", trial_fail)
+            if len(state.trials) >= 3 and all(t.status == "failed" for t in state.trials[-3:]):
+                state.exhausted = True
+                log.warning("Giving up on %s after 3 failed trials in a row.", spec.name)
+        if state.best is None and result.status != "ok" and deadline is not None:
+            state.exhausted = True  # its defaults did not finish within the budget: do not try bigger models
+        self._log(state, result)
+
+    def _trial_deadline(self, state: FamilyState, deadline: float | None) -> float:
+        if deadline is None:
+            return float("inf")
+        now = time.monotonic()
+        if state.best is None:  # its defaults: screened by the expected cost, may use what is left
+            return self._hard_deadline or deadline
+        remaining = deadline - now
+        active = max(1, sum(not s.exhausted for s in self.families))
+        share = max(remaining / active, 3 * state.last_trial_seconds)
+        return min(deadline, now + share)
+
+    def _log(self, state: FamilyState, result: ModelResult) -> None:
+        metric = self.ctx.metric.name
+        best = state.best
+        best_text = f"; best {best.mean:.4f}" if best else ""
+        if result.status == "ok":
+            log.info("%s trial %d: %s %.4f (%.1f s)%s.", state.spec.name, result.trial, metric, result.mean,
+                     result.fit_time, best_text)
+        else:
+            log.info("%s trial %d %s (%s)%s.", state.spec.name, result.trial, result.status, result.reason,
+                     best_text)

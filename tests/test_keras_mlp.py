@@ -1,0 +1,71 @@
+"""The Keras MLP wrapper honours scikit-learn's estimator contract and keeps what the report needs."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from automl.models.keras_mlp import KerasMLPClassifier, KerasMLPRegressor
+
+SMALL = {"hidden_layers": 1, "units": 8, "epochs": 3, "patience": 2, "batch_size": 32}
+
+
+@parametrize_with_checks(
+    [KerasMLPClassifier(**SMALL), KerasMLPRegressor(**SMALL)],
+    expected_failed_checks=lambda est: {
+        # 3 epochs of a tiny net cannot reach the accuracy / R² these checks demand of a fitted model
+        "check_classifiers_train": "3 epochs are too few for the accuracy threshold",
+        "check_classifiers_train(readonly_memmap=True)": "3 epochs are too few",
+        "check_classifiers_train(readonly_memmap=True,X_dtype=float32)": "3 epochs are too few",
+        "check_regressors_train": "3 epochs are too few for the R² threshold",
+        "check_regressors_train(readonly_memmap=True)": "3 epochs are too few",
+        "check_regressors_train(readonly_memmap=True,X_dtype=float32)": "3 epochs are too few",
+    },
+)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def make_data(task: str, n: int = 300):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 5))
+    signal = X[:, 0] * 2 - X[:, 1]
+    if task == "regression":
+        return X, signal * 10 + 100
+    if task == "binary":
+        return X, np.where(signal > 0, "pos", "neg")
+    return X, np.digitize(signal, [-1, 1])
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_learns_keeps_history_and_round_trips_through_pickle(task):
+    X, y = make_data(task)
+    cls = KerasMLPRegressor if task == "regression" else KerasMLPClassifier
+    model = cls(epochs=60, patience=5, random_state=1).fit(X, y)
+    assert set(model.history_) == {"loss", "val_loss"} and len(model.history_["loss"]) == model.n_epochs_
+    assert 1 <= model.best_epoch_ <= model.n_epochs_ <= 60
+    assert model.score(X, y) > (0.9 if task != "regression" else 0.9)
+    if task != "regression":
+        proba = model.predict_proba(X)
+        assert proba.shape == (len(X), len(np.unique(y))) and np.allclose(proba.sum(axis=1), 1)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(restored.predict_proba(X) if task != "regression" else restored.predict(X),
+                               model.predict_proba(X) if task != "regression" else model.predict(X))
+    again = clone(model).fit(X, y)  # same seed, same data: the same network
+    np.testing.assert_allclose(again.history_["loss"], model.history_["loss"], rtol=1e-5)
+
+
+def test_no_validation_split_trains_the_given_epochs():
+    X, y = make_data("binary")
+    model = KerasMLPClassifier(epochs=7, validation_fraction=0.0).fit(X, y)
+    assert model.n_epochs_ == 7 == model.best_epoch_ and "val_loss" not in model.history_
+
+
+def test_unknown_optimizer_is_named():
+    X, y = make_data("binary", 50)
+    with pytest.raises(ValueError, match="Unknown optimizer 'adagrad'"):
+        KerasMLPClassifier(optimizer="adagrad", epochs=1).fit(X, y)
