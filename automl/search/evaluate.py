@@ -1,7 +1,7 @@
-"""Cross-validated evaluation of model families on the shared folds, within a time budget.
+"""Cross-validated evaluation of one model configuration (one trial) on the shared folds, within a deadline.
 
-Each family is evaluated at its known-good defaults (the first trial of the search); the preprocessing
-is part of the pipeline, so it is fitted on the training part of each fold only.
+The preprocessing is part of the pipeline, so it is fitted on the training part of each fold only. The search
+(:mod:`automl.search.tuner`) calls :func:`cross_validate` once per Optuna trial.
 """
 
 from __future__ import annotations
