@@ -47,7 +47,8 @@ def _roc_auc(y: np.ndarray, p: np.ndarray, task: str) -> float:
 
 
 def _log_loss(y: np.ndarray, p: np.ndarray, task: str) -> float:
-    return skm.log_loss(y, np.clip(p, 1e-15, 1), labels=np.arange(p.shape[1]))
+    p = np.clip(p, 1e-15, 1)
+    return skm.log_loss(y, p / p.sum(axis=1, keepdims=True), labels=np.arange(p.shape[1]))
 
 
 def _label_metric(fn: Callable[..., float]) -> Callable[[np.ndarray, np.ndarray, str], float]:
