@@ -16,6 +16,7 @@ worst of the compared systems on that dataset, 1 = the best), fit time and peak 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -108,8 +109,9 @@ def run_flaml(entry: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame, bu
     y = train[target].astype(str) if task != "regression" else train[target]
     model = AutoML()
     start = time.monotonic()
-    model.fit(X, y, task="regression" if task == "regression" else "classification", metric=entry["metric"],
-              time_budget=budget, seed=0, verbose=0, n_jobs=os.cpu_count())
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):  # FLAML's CatBoost writes a train_dir
+        model.fit(X, y, task="regression" if task == "regression" else "classification", metric=entry["metric"],
+                  time_budget=budget, seed=0, verbose=0, n_jobs=os.cpu_count())
     fit_s = time.monotonic() - start
     if task == "regression":
         preds = pd.DataFrame({"prediction": model.predict(Xt)})
