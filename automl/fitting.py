@@ -26,7 +26,7 @@ from automl.predictor import Predictor
 from automl.refit import refit
 from automl.results import JOURNAL_FILE, LEADERBOARD_FILE, TRIALS_FILE, RunFolder, now
 from automl.search.cv import make_folds, plan_folds, search_sample
-from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult
+from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, wants_log_target
 from automl.search.leaderboard import leaderboard_frame, trials_frame
 from automl.search.metrics import get_metric
 from automl.search.tuner import FamilyState, Search
@@ -86,7 +86,12 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     X_s, y_s = (X, y) if sample is None else (X.iloc[sample], y[sample])
     folds = make_folds(y_s, schema.task, n_folds, config.seed)
     metric = get_metric(schema.metric)
-    ctx = Context(schema, metric, config.preprocess, config.seed, config.n_jobs or os.cpu_count() or 1)
+    log_target = wants_log_target(y_s, schema.task)
+    if log_target:
+        log.info("Target %r is non-negative and skewed (skewness %.1f): the search also tries models that learn "
+                 "log1p(%s), with predictions transformed back.", schema.target, pd.Series(y_s).skew(), schema.target)
+    n_jobs = config.n_jobs or os.cpu_count() or 1
+    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target)
     specs = registry.select(schema.task, config.models, config.exclude_models)
     budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
     log.info("Search: %s on %d rows, %d folds, metric %s, %s.",
@@ -114,6 +119,7 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
         status="complete", finished=now(), fit_seconds=round(elapsed, 2), best_model=chosen.key,
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=n_folds, search_rows=len(y_s),
+        log_target_offered=log_target,
         leaderboard=board.to_dict(orient="records"), preprocessing=_preprocessing(model, chosen, schema),
         learning_curves={f.key: f.histories for f in families if f.histories},
     )

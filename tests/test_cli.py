@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -363,3 +364,18 @@ def test_same_seed_gives_the_same_leaderboard(write_csv, tmp_path):
         boards.append(board.drop(columns=["fit_seconds", "predict_seconds_per_1000_rows"]))
     pd.testing.assert_frame_equal(boards[0], boards[1])
     assert (boards[0]["status"] == "ok").all() and len(boards[0]) == 5
+
+
+def test_skewed_non_negative_regression_target_is_learnt_on_log_scale(write_csv, tmp_path):
+    frame = make_frame("regression")
+    frame["y"] = np.exp(frame["y"])  # a price-like, right-skewed target
+    out = tmp_path / "run"
+    result = fit(write_csv(frame), out)
+    assert result.exit_code == 0, result.output
+    assert "also tries models that learn log1p(y)" in result.output
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["log_target_offered"] is True
+    assert json.loads(meta["leaderboard"][0]["params"])["log_target"] is True  # the defaults trial uses it
+    preds = pd.read_csv(io.StringIO(run("predict", out, write_csv(frame.drop(columns="y"), "new.csv")).stdout))
+    assert (preds["prediction"] >= 0).all()  # log1p(y) >= 0, so predictions are floored at 0
+    assert np.corrcoef(np.log1p(preds["prediction"]), np.log1p(frame["y"]))[0, 1] > 0.8

@@ -53,3 +53,13 @@ def test_metrics():
     assert set(METRICS) == {"roc_auc", "log_loss", "accuracy", "f1", "precision", "recall", "rmse", "mse", "mae", "r2"}
     with pytest.raises(ConfigError, match="choose one of"):
         get_metric("auc")
+
+
+def test_log_target_only_for_skewed_non_negative_regression():
+    from automl.search.evaluate import wants_log_target
+
+    rng = np.random.default_rng(0)
+    assert wants_log_target(rng.lognormal(size=500), "regression")
+    assert not wants_log_target(rng.normal(size=500), "regression")
+    assert not wants_log_target(rng.lognormal(size=500) - 1, "regression")  # negative values
+    assert not wants_log_target(np.array([0, 1] * 50), "binary")

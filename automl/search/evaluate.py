@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline
 
 from automl.config import PreprocessConfig
@@ -27,6 +28,7 @@ from automl.search.metrics import Metric, all_scores
 log = logging.getLogger(__name__)
 
 REFIT_FACTOR = 1.5  # a refit on all rows costs about this many fold fits
+LOG_TARGET = "log_target"  # search choice for skewed non-negative regression targets
 
 
 @dataclass
@@ -77,13 +79,35 @@ class Context:
     preprocess: PreprocessConfig
     seed: int
     n_jobs: int
+    log_target: bool = False  # whether the search offers training on log1p(target)
 
 
 def make_pipeline(spec: ModelSpec, ctx: Context, params: Mapping[str, Any] | None = None) -> Pipeline:
-    """Preprocessing (chosen by the family) followed by the family's estimator, unfitted."""
+    """Preprocessing (chosen by the family) followed by the family's estimator, unfitted.
+
+    ``params["log_target"]`` (a search choice, offered when ``ctx.log_target``): the regressor learns
+    ``log1p(y)`` and its predictions are mapped back with ``expm1``.
+    """
+    params = dict(params or {})
+    log_target = bool(params.pop(LOG_TARGET, False))
     prep = build_preprocessor(spec.preprocessing, ctx.schema, ctx.preprocess)
     model = spec.make(ctx.schema.task, params, seed=ctx.seed, n_jobs=ctx.n_jobs)
+    if log_target:
+        model = TransformedTargetRegressor(regressor=model, func=np.log1p, inverse_func=expm1_non_negative,
+                                           check_inverse=False)
     return Pipeline([("prep", prep), ("model", model)])
+
+
+def expm1_non_negative(z: np.ndarray) -> np.ndarray:
+    """Inverse of log1p for a target known to be non-negative (log1p(y) >= 0, so negative outputs are floored)."""
+    return np.expm1(np.maximum(z, 0.0))
+
+
+def wants_log_target(y: np.ndarray, task: str, threshold: float = 1.0) -> bool:
+    """True for a non-negative regression target whose skewness exceeds ``threshold`` (prices, counts, ...)."""
+    if task != "regression" or len(y) < 3 or float(np.min(y)) < 0:
+        return False
+    return bool(pd.Series(y).skew() > threshold)
 
 
 def predict_scores(pipeline: Pipeline, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
@@ -153,6 +177,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
 def _keep_training_curve(result: ModelResult, pipeline: Pipeline) -> None:
     """Neural nets: keep the loss per epoch and the early-stopping epoch of each fold."""
     model = pipeline.steps[-1][1]
+    model = getattr(model, "regressor_", model)  # inside a TransformedTargetRegressor
     if hasattr(model, "history_"):
         result.histories.append(model.history_)
         result.best_epochs.append(int(model.best_epoch_))

@@ -24,7 +24,7 @@ import pandas as pd
 
 from automl.models.base import ModelSpec
 from automl.search.cv import Fold
-from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, cross_validate
+from automl.search.evaluate import LOG_TARGET, REFIT_FACTOR, Context, ModelResult, cross_validate
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ class Search:
                                         sampler=self.sampler(self.ctx.seed + i), pruner=self.pruner(),
                                         direction=direction, load_if_exists=True)
             if not study.trials:
-                study.enqueue_trial(dict(spec.defaults), skip_if_exists=True)
+                defaults = {**spec.defaults, **({LOG_TARGET: True} if self.ctx.log_target else {})}
+                study.enqueue_trial(defaults, skip_if_exists=True)
             self.families.append(FamilyState(spec, study))
 
     # ------------------------------------------------------------------ public
@@ -144,6 +145,8 @@ class Search:
         spec, study = state.spec, state.study
         trial = study.ask()
         params = spec.search_space(trial, self.ctx.schema.task) if spec.search_space else {}
+        if self.ctx.log_target:
+            params[LOG_TARGET] = trial.suggest_categorical(LOG_TARGET, [True, False])
         trial_deadline = self._trial_deadline(state, deadline)
         result = cross_validate(spec, self.ctx, self.X, self.y, self.folds, trial_deadline, params, trial=trial)
         result.trial = trial.number
