@@ -70,11 +70,15 @@ class RunFolder:
                 f"Output folder {self.path} is not empty ({shown}). Choose another --output, or pass --overwrite "
                 "to replace the files automl wrote there (other files are kept)."
             )
-        for name in owned & set(entries):
-            target = self.path / name
-            if target.is_file():
-                target.unlink()
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            for name in owned & set(entries):
+                target = self.path / name
+                if target.is_file():
+                    target.unlink()
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"Cannot write to the output folder {self.path}: {e.strerror or e}. "
+                              "Choose another --output.") from e
         self.update(status="running", started=now(), format_version=FORMAT_VERSION)
 
     def write_text(self, name: str, text: str) -> Path:

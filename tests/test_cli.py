@@ -379,3 +379,10 @@ def test_skewed_non_negative_regression_target_is_learnt_on_log_scale(write_csv,
     preds = pd.read_csv(io.StringIO(run("predict", out, write_csv(frame.drop(columns="y"), "new.csv")).stdout))
     assert (preds["prediction"] >= 0).all()  # log1p(y) >= 0, so predictions are floored at 0
     assert np.corrcoef(np.log1p(preds["prediction"]), np.log1p(frame["y"]))[0, 1] > 0.8
+
+
+def test_output_folder_that_cannot_be_created(write_csv, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = fit(write_csv(make_frame("binary")), blocker / "run")
+    assert_error(result, EXIT_BAD_INPUT, "Cannot write to the output folder", "Choose another --output")
