@@ -30,15 +30,9 @@ class EnsembleModel:
         self.weights, self.meta = weights, meta
         self.classes_ = np.arange(n_classes)
 
-    def _member_scores(self, X: pd.DataFrame) -> list[np.ndarray]:
-        return [predict_scores(m, X, self.task, self.n_classes) for m in self.members]
-
     def _combine(self, X: pd.DataFrame) -> np.ndarray:
-        scores = self._member_scores(X)
-        if self.method == "greedy":
-            assert self.weights is not None
-            return blend(scores, self.weights)
-        return meta_predict(self.meta, meta_features(scores, self.task), self.task, self.n_classes)
+        scores = [predict_scores(m, X, self.task, self.n_classes) for m in self.members]
+        return combine(self.method, self.weights, self.meta, scores, self.task, self.n_classes)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self._combine(X)

@@ -166,8 +166,6 @@ class Search:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            trial_fail = f"{spec.name} trial {trial.number} {result.status}: {result.reason}"
-            log.warning("%s.", trial_fail)
             if len(state.trials) >= 3 and all(t.status == "failed" for t in state.trials[-3:]):
                 state.exhausted = True
                 log.warning("Giving up on %s after 3 failed trials in a row.", spec.name)
@@ -194,5 +192,6 @@ class Search:
             log.info("%s trial %d: %s %.4f (%.1f s)%s.", state.spec.name, result.trial, metric, result.mean,
                      result.fit_time, best_text)
         else:
-            log.info("%s trial %d %s (%s)%s.", state.spec.name, result.trial, result.status, result.reason,
-                     best_text)
+            level = logging.WARNING if result.status == "failed" else logging.INFO
+            log.log(level, "%s trial %d %s (%s)%s.", state.spec.name, result.trial, result.status, result.reason,
+                    best_text)
