@@ -45,21 +45,30 @@ class AutoML:
         self.predictor_, self.leaderboard_, self.run_dir_ = result.predictor, result.leaderboard, result.run_dir
         return self
 
-    def predict_frame(self, data: Any) -> pd.DataFrame:
-        """Class probabilities (one column per class) and ``prediction``; regression: ``prediction``."""
+    def predict_frame(self, data: Any, model: str | None = None) -> pd.DataFrame:
+        """Class probabilities (one column per class) and ``prediction``; regression: ``prediction``.
+
+        ``model``: a key from :attr:`models` instead of the chosen model.
+        """
         predictor = self._fitted()
+        predictor.pipeline_for(model)  # an unknown model is refused before the data is read
         frame, info = read_table(data, predictor.na_values)
-        return predictor.predict_frame(frame, where=info.name)
+        return predictor.predict_frame(frame, where=info.name, model=model)
 
-    def predict(self, data: Any) -> pd.Series:
+    def predict(self, data: Any, model: str | None = None) -> pd.Series:
         """Predicted labels (classification) or values (regression), in input row order."""
-        return self.predict_frame(data)["prediction"]
+        return self.predict_frame(data, model)["prediction"]
 
-    def predict_proba(self, data: Any) -> pd.DataFrame:
+    def predict_proba(self, data: Any, model: str | None = None) -> pd.DataFrame:
         """Class probabilities, one column per class label."""
         if self._fitted().classes is None:
             raise ConfigError("predict_proba applies to classification; this model is a regression model.")
-        return self.predict_frame(data).drop(columns="prediction")
+        return self.predict_frame(data, model).drop(columns="prediction")
+
+    @property
+    def models(self) -> list[str]:
+        """Models refitted on all rows and usable for prediction: the chosen one first, then its members."""
+        return self._fitted().models
 
     def leaderboard(self) -> pd.DataFrame:
         """One row per model tried: rank, CV score mean and std, per-fold scores, time, status."""

@@ -97,6 +97,8 @@ def _csv(value: str | None) -> tuple[str, ...]:
 @click.option("--trials", type=click.IntRange(min=1),
               help="Trials per model family instead of a time limit (same seed: same leaderboard).")
 @click.option("--folds", type=click.IntRange(min=2), help="Cross-validation folds (default: 5; 3 above 10 000 rows).")
+@click.option("--repeats", type=click.IntRange(min=1),
+              help="Repeat k-fold CV with new shuffles (default: 2 below 1 000 rows, else 1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for folds, sampling and models.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Run folder (default: reports/<data name>-<timestamp>).")
@@ -146,8 +148,11 @@ def fit(data: Path, target: str, verbosity: int | None, debug: bool, models: str
               help="CSV file for the predictions ('-' writes to standard output).")
 @click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors.")
 @click.option("--verbose", "-v", "verbosity", flag_value=1, help="Debug messages too.")
+@click.option("--model", "model_key", help="Use this model of the run instead of the chosen one (an ensemble's "
+              "members are kept; an unknown name lists the choices).")
 @click.option("--debug", is_flag=True, help="Show full tracebacks of errors.")
-def predict(run_dir: Path, data: Path, output: Path, verbosity: int | None, debug: bool) -> None:
+def predict(run_dir: Path, data: Path, output: Path, verbosity: int | None, model_key: str | None,
+            debug: bool) -> None:
     """Predict DATA with the model saved in RUN_DIR.
 
     Classification: one probability column per class (named by its label) and `prediction`;
@@ -165,7 +170,7 @@ def predict(run_dir: Path, data: Path, output: Path, verbosity: int | None, debu
 
         model = AutoML.load(run_dir)
         with log_to_file(run_dir / LOG_FILE):
-            preds = model.predict_frame(data)
+            preds = model.predict_frame(data, model_key)
             if str(output) == "-":
                 preds.to_csv(sys.stdout, index=False)
             else:

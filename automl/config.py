@@ -19,6 +19,7 @@ METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 SCALERS = ("standard", "minmax", "robust")
 LARGE_DATA_ROWS = 10_000
+TINY_DATA_ROWS = 1_000  # below this, cross-validation is repeated (each repetition reshuffles the folds)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class FitConfig:
         Trials per model family instead of a time limit (reproducible: same seed, same leaderboard).
     folds
         Number of cross-validation folds; ``None``: 5, or 3 above ``LARGE_DATA_ROWS`` rows.
+    repeats
+        How many times k-fold CV is repeated with new shuffles; ``None``: 2 below ``TINY_DATA_ROWS`` rows
+        (the scores of tiny data are noisy), else 1.
     seed
         Seed for folds, sampling and every model.
     output
@@ -107,6 +111,7 @@ class FitConfig:
     time_limit: float = 120.0
     trials: int | None = None
     folds: int | None = None
+    repeats: int | None = None
     seed: int = 0
     output: Path | None = None
     overwrite: bool = False
@@ -135,6 +140,8 @@ class FitConfig:
             raise ConfigError(f"trials must be at least 1, got {self.trials}.")
         if self.folds is not None and self.folds < 2:
             raise ConfigError(f"folds must be at least 2, got {self.folds}.")
+        if self.repeats is not None and self.repeats < 1:
+            raise ConfigError(f"repeats must be at least 1, got {self.repeats}.")
         if self.sample_rows < 100:
             raise ConfigError(f"sample_rows must be at least 100, got {self.sample_rows}.")
         if self.n_jobs is not None and self.n_jobs < 1:

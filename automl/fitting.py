@@ -24,10 +24,10 @@ from automl.errors import BudgetError
 from automl.models import registry
 from automl.predictor import Predictor
 from automl.refit import refit
-from automl.results import JOURNAL_FILE, LEADERBOARD_FILE, TRIALS_FILE, RunFolder, now
-from automl.search.cv import make_folds, plan_folds, search_sample
+from automl.results import JOURNAL_FILE, LEADERBOARD_FILE, LEADERBOARD_JSON, OOF_FILE, TRIALS_FILE, RunFolder, now
+from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
 from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, wants_log_target
-from automl.search.leaderboard import leaderboard_frame, trials_frame
+from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
 from automl.search.metrics import get_metric
 from automl.search.tuner import FamilyState, Search
 
@@ -84,7 +84,8 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     n_folds = plan_folds(y, schema.task, config.folds, schema.classes)
     sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
     X_s, y_s = (X, y) if sample is None else (X.iloc[sample], y[sample])
-    folds = make_folds(y_s, schema.task, n_folds, config.seed)
+    repeats = plan_repeats(len(y_s), config.repeats)
+    folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats)
     metric = get_metric(schema.metric)
     log_target = wants_log_target(y_s, schema.task)
     if log_target:
@@ -94,8 +95,9 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target)
     specs = registry.select(schema.task, config.models, config.exclude_models)
     budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
-    log.info("Search: %s on %d rows, %d folds, metric %s, %s.",
-             ", ".join(s.name for s in specs), len(y_s), n_folds, metric.name, budget)
+    cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
+    log.info("Search: %s on %d rows, %s, metric %s, %s.",
+             ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
 
     search = Search(specs, ctx, X_s, y_s, folds, storage=_storage(folder))
     search_deadline = started + config.time_limit * SEARCH_SHARE
@@ -106,19 +108,23 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     families = [_family_row(state) for state in search.families]
     ensembles = build_ensembles([f for f in families if f.status == "ok"], y_s, folds, ctx)
     results = families + ensembles
-    chosen = _choose(results, metric, deadline if not config.trials else None, n_folds, config)
+    chosen = _choose(results, metric, deadline if not config.trials else None, len(folds), config)
     model = refit(chosen, {f.key: f for f in families}, ctx, X, y)
-    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values)
+    members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
+    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members)
 
     board = leaderboard_frame(results, metric)
     folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
+    folder.write_text(LEADERBOARD_JSON, board.to_json(orient="records", indent=1))
+    folder.write_parquet(OOF_FILE, oof_frame(results, y_s, X_s.index, folds, schema))
     folder.write_text(TRIALS_FILE, trials_frame(trials, metric).to_csv(index=False))
     folder.save_model(predictor)
     elapsed = time.monotonic() - started
     folder.update(
         status="complete", finished=now(), fit_seconds=round(elapsed, 2), best_model=chosen.key,
+        models_refitted=predictor.models,
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
-        greater_is_better=metric.greater_is_better, folds=n_folds, search_rows=len(y_s),
+        greater_is_better=metric.greater_is_better, folds=n_folds, cv_repeats=repeats, search_rows=len(y_s),
         log_target_offered=log_target,
         leaderboard=board.to_dict(orient="records"), preprocessing=_preprocessing(model, chosen, schema),
         learning_curves={f.key: f.histories for f in families if f.histories},

@@ -3,7 +3,10 @@
 Layout::
 
     RUN_DIR/run.json          metadata, status, config, schema summary, scores, timings, files written
-    RUN_DIR/leaderboard.csv   one row per model configuration
+    RUN_DIR/leaderboard.csv   one row per model family and ensemble (also as leaderboard.json)
+    RUN_DIR/trials.csv        every Optuna trial of every family
+    RUN_DIR/oof_predictions.parquet  out-of-fold predictions of each leaderboard model, per row of the search data
+    RUN_DIR/optuna.journal    the Optuna studies (one per family)
     RUN_DIR/model.joblib      the fitted predictor (pickle: load only run folders you trust)
     RUN_DIR/automl.log        the full log of the run, tracebacks included
 
@@ -31,6 +34,8 @@ FORMAT_VERSION = 1
 RUN_FILE = "run.json"
 MODEL_FILE = "model.joblib"
 LEADERBOARD_FILE = "leaderboard.csv"
+LEADERBOARD_JSON = "leaderboard.json"
+OOF_FILE = "oof_predictions.parquet"
 TRIALS_FILE = "trials.csv"
 JOURNAL_FILE = "optuna.journal"
 LOG_FILE = "automl.log"
@@ -85,6 +90,11 @@ class RunFolder:
         """Write a file atomically and record it as automl's."""
         self.files.add(name)
         return atomic_write(self.path / name, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+    def write_parquet(self, name: str, frame: Any) -> Path:
+        """Write a DataFrame as Parquet atomically and record it as automl's."""
+        self.files.add(name)
+        return atomic_write(self.path / name, lambda tmp: frame.to_parquet(tmp, index=False))
 
     def save_model(self, obj: Any) -> Path:
         """Pickle ``obj`` atomically with joblib: a crash never leaves a half-written model that loads."""

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from automl.cli import EXIT_BAD_INPUT, EXIT_BUDGET, EXIT_INTERNAL, main
 from tests.conftest import make_frame
 
-FAST = ["--models", "linear", "--trials", "1", "--folds", "3"]
+FAST = ["--models", "linear", "--trials", "1", "--folds", "3", "--repeats", "1"]
 
 
 def run(*args: str | Path):
@@ -62,6 +62,26 @@ def test_fit_then_predict_round_trip(task, write_csv, tmp_path):
         assert sorted(preds.columns[:-1]) == classes and preds.columns[-1] == "prediction"
         np.testing.assert_allclose(preds[classes].sum(axis=1), 1.0, atol=1e-6)
         assert (preds["prediction"] == frame["y"].iloc[::-1].to_numpy()).mean() > 0.7
+    _check_saved_results(tmp_path / "run", frame, board, run_json, task)
+    for key in run_json["models_refitted"]:  # the chosen model and, for an ensemble, each of its members
+        assert run("predict", tmp_path / "run", write_csv(new, "new.csv"), "--model", key).exit_code == 0
+
+
+def _check_saved_results(run_dir: Path, frame: pd.DataFrame, board: pd.DataFrame, run_json: dict, task: str):
+    assert pd.read_json(run_dir / "leaderboard.json")["model"].tolist() == board["model"].tolist()
+    oof = pd.read_parquet(run_dir / "oof_predictions.parquet")
+    assert oof["row"].tolist() == list(range(len(frame)))
+    assert oof["target"].astype(str).tolist() == frame["y"].astype(str).tolist()
+    repeats = run_json["cv_repeats"]
+    assert repeats == 2  # 120 rows: tiny data, CV repeated
+    assert sorted(oof["fold"].unique()) == list(range(1, run_json["folds"] + 1))
+    first = board.iloc[0]
+    assert len(first["fold_scores"].split()) == run_json["folds"] * repeats
+    if task == "regression":
+        assert np.corrcoef(oof[first["model"]], frame["y"])[0, 1] > 0.7
+    else:
+        probs = oof[[f"{first['model']}:{c}" for c in sorted(frame["y"].unique())]]
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
 
 
 def test_class_labels_keep_their_spelling_in_prediction_columns(write_csv, tmp_path):
@@ -261,7 +281,8 @@ def test_existing_output_folder_is_refused_unless_overwrite(write_csv, tmp_path)
     assert fit(data, out, "--overwrite").exit_code == 0
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in out.iterdir()) == [
-        "automl.log", "leaderboard.csv", "model.joblib", "notes.txt", "optuna.journal", "run.json", "trials.csv"]
+        "automl.log", "leaderboard.csv", "leaderboard.json", "model.joblib", "notes.txt", "oof_predictions.parquet",
+        "optuna.journal", "run.json", "trials.csv"]
 
 
 def test_failed_run_keeps_traceback_in_log_and_folder_can_be_reused(write_csv, tmp_path):
@@ -346,6 +367,12 @@ def test_predict_wrong_type(fitted_run, write_csv):
 def test_predict_empty_file(fitted_run, write_csv):
     run_dir, _ = fitted_run
     assert_error(run("predict", run_dir, write_csv("", "new.csv")), EXIT_BAD_INPUT, "is empty")
+
+
+def test_predict_with_a_model_that_was_not_refitted(fitted_run, write_csv):
+    run_dir, frame = fitted_run
+    result = run("predict", run_dir, write_csv(frame, "new.csv"), "--model", "keras_mlp")
+    assert_error(result, EXIT_BAD_INPUT, "'keras_mlp' was not refitted", "available: linear")
 
 
 def test_predict_from_a_folder_without_model(write_csv, tmp_path):

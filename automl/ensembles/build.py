@@ -25,11 +25,13 @@ def build_ensembles(bases: Sequence[ModelResult], y: np.ndarray, folds: Sequence
     if len(bases) < 2:
         return []
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
+    by_repeat = [b.oof_by_repeat if b.oof_by_repeat is not None else b.oof[None] for b in bases]
     oofs = [b.oof for b in bases]
     out = []
     for method, (key, name, kind) in NAMES.items():
         try:
-            scores, oof = cross_validated_ensemble(method, oofs, y, folds, ctx.metric, task, n_classes, ctx.seed)
+            scores, oof_reps = cross_validated_ensemble(method, by_repeat, y, folds, ctx.metric, task, n_classes,
+                                                        ctx.seed)
             weights, meta = fit_combiner(method, oofs, y, ctx.metric, task, ctx.seed)
         except Exception as e:  # an ensemble that cannot be built is reported, the run goes on
             log.debug("%s failed", name, exc_info=True)
@@ -39,6 +41,7 @@ def build_ensembles(bases: Sequence[ModelResult], y: np.ndarray, folds: Sequence
         if weights is not None:  # greedy: members with weight 0 are left out
             keep = weights > 0
             members, weights = [m for m, k in zip(members, keep, strict=True) if k], weights[keep]
+        oof = oof_reps.mean(axis=0)
         result = ModelResult(key, name, kind, {}, fold_scores=scores, oof=oof, members=members,
                              weights=[] if weights is None else [float(w) for w in weights], combiner=meta,
                              secondary=all_scores(y, oof, task),

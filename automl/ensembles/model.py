@@ -10,7 +10,7 @@ import pandas as pd
 
 from automl.ensembles.greedy import blend, greedy_weights
 from automl.ensembles.stacking import make_meta_model, meta_features, meta_predict
-from automl.search.cv import Fold
+from automl.search.cv import Fold, repetitions
 from automl.search.evaluate import predict_scores
 from automl.search.metrics import Metric
 
@@ -63,10 +63,15 @@ def combine(method: str, weights: np.ndarray | None, meta: Any, preds: Sequence[
 
 def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, folds: Sequence[Fold],
                              metric: Metric, task: str, n_classes: int, seed: int) -> tuple[list[float], np.ndarray]:
-    """Score an ensemble on the shared folds: for each fold, fit the combiner on the other folds' OOF rows."""
-    scores, oof = [], np.zeros_like(oofs[0], dtype=float)
-    for train, valid in folds:
-        weights, meta = fit_combiner(method, [p[train] for p in oofs], y[train], metric, task, seed)
-        oof[valid] = combine(method, weights, meta, [p[valid] for p in oofs], task, n_classes)
-        scores.append(metric(y[valid], oof[valid], task))
-    return scores, oof
+    """Score an ensemble on the shared folds: for each fold, fit the combiner on the other folds' OOF rows.
+
+    ``oofs[m]`` holds member ``m``'s out-of-fold predictions per CV repetition (first axis); a fold of
+    repetition ``r`` combines the predictions of that repetition only, as the members were scored on it.
+    Returns the fold scores and the ensemble's out-of-fold predictions per repetition.
+    """
+    scores, out = [], np.zeros_like(oofs[0], dtype=float)
+    for (train, valid), r in zip(folds, repetitions(folds, len(y)), strict=True):
+        weights, meta = fit_combiner(method, [p[r][train] for p in oofs], y[train], metric, task, seed)
+        out[r][valid] = combine(method, weights, meta, [p[r][valid] for p in oofs], task, n_classes)
+        scores.append(metric(y[valid], out[r][valid], task))
+    return scores, out

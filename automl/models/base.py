@@ -43,6 +43,8 @@ class ModelSpec:
         ``search_space(trial, task)`` → hyperparameters suggested through an Optuna trial.
     tasks
         Tasks the family supports.
+    fit_params
+        ``fit_params()`` → extra keyword arguments for the estimator's ``fit`` (LightGBM's deadline callback).
     """
 
     key: str
@@ -54,6 +56,7 @@ class ModelSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     search_space: SearchSpace | None = None
     tasks: tuple[str, ...] = ("binary", "multiclass", "regression")
+    fit_params: Callable[[], dict[str, Any]] | None = None
 
     def make(self, task: str, params: Mapping[str, Any] | None = None, seed: int = 0, n_jobs: int = 1) -> Any:
         """Build an estimator with ``defaults`` updated by ``params``."""

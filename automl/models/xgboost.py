@@ -10,9 +10,11 @@ from automl.models.base import OPENMP_THREADS, ModelSpec
 def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
     import xgboost as xgb
 
+    from automl.models.xgboost_deadline import DeadlineCallback
+
     cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
     return cls(**params, tree_method="hist", enable_categorical=True, max_cat_to_onehot=4,
-               random_state=seed, n_jobs=OPENMP_THREADS, verbosity=0)
+               random_state=seed, n_jobs=OPENMP_THREADS, verbosity=0, callbacks=[DeadlineCallback()])
 
 
 def search_space(trial: Any, task: str) -> dict[str, Any]:

@@ -7,11 +7,12 @@ classification, plain k-fold for regression, both shuffled with the run's seed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, RepeatedKFold, RepeatedStratifiedKFold, StratifiedKFold
 
-from automl.config import LARGE_DATA_ROWS
+from automl.config import LARGE_DATA_ROWS, TINY_DATA_ROWS
 from automl.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,30 @@ def plan_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[st
     return folds
 
 
-def make_folds(y: np.ndarray, task: str, folds: int, seed: int) -> list[Fold]:
-    """Shuffled (stratified for classification) k-fold splits of ``range(len(y))``."""
-    if task == "regression":
-        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+def plan_repeats(n_rows: int, repeats: int | None) -> int:
+    """How many times to repeat k-fold CV: ``repeats``, or by default 2 below ``TINY_DATA_ROWS`` rows."""
+    if repeats is not None:
+        return repeats
+    return 2 if n_rows < TINY_DATA_ROWS else 1
+
+
+def make_folds(y: np.ndarray, task: str, folds: int, seed: int, repeats: int = 1) -> list[Fold]:
+    """Shuffled (stratified for classification) k-fold splits of ``range(len(y))``, ``repeats`` times over
+    (each repetition a new shuffle): ``folds * repeats`` splits, each row validated once per repetition."""
+    stratified = task != "regression"
+    if repeats > 1:
+        cls = RepeatedStratifiedKFold if stratified else RepeatedKFold
+        splitter = cls(n_splits=folds, n_repeats=repeats, random_state=seed)
     else:
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        splitter = (StratifiedKFold if stratified else KFold)(n_splits=folds, shuffle=True, random_state=seed)
     return [(train, valid) for train, valid in splitter.split(np.zeros(len(y)), y)]
+
+
+def repetitions(folds: Sequence[Fold], n_rows: int) -> list[int]:
+    """The repetition each fold belongs to (repeated CV validates every row once per repetition, in order)."""
+    n_repeats = max(1, sum(len(valid) for _, valid in folds) // max(n_rows, 1))
+    per_repeat = max(1, len(folds) // n_repeats)
+    return [i // per_repeat for i in range(len(folds))]
 
 
 def search_sample(y: np.ndarray, task: str, max_rows: int, seed: int, min_per_class: int = 5) -> np.ndarray | None:

@@ -22,7 +22,8 @@ from automl.config import PreprocessConfig
 from automl.data.preprocess import build_preprocessor
 from automl.data.schema import Schema
 from automl.models.base import ModelSpec
-from automl.search.cv import Fold
+from automl.models.deadline import FitTimeout, fit_deadline
+from automl.search.cv import Fold, repetitions
 from automl.search.metrics import Metric, all_scores
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ class ModelResult:
     fold_scores: list[float] = field(default_factory=list)
     secondary: dict[str, float] = field(default_factory=dict)
     fit_time: float = 0.0
-    oof: np.ndarray | None = None
+    oof: np.ndarray | None = None  # out-of-fold predictions (mean over the repetitions of repeated CV)
+    oof_by_repeat: np.ndarray | None = None  # repeated CV: one set of out-of-fold predictions per repetition
     trial: int | None = None
     predict_seconds_per_1000: float = float("nan")
     best_epochs: list[int] = field(default_factory=list)
@@ -131,13 +133,16 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults, **(params or {})})
-    oof = np.zeros((len(y), n_classes)) if task != "regression" else np.zeros(len(y))
+    reps = repetitions(folds, len(y))
+    oof = np.zeros((reps[-1] + 1, len(y), n_classes) if task != "regression" else (reps[-1] + 1, len(y)))
     try:
         template = make_pipeline(spec, ctx, params)  # imports the model's library before the clock starts
     except Exception as e:
         log.debug("%s could not be built", spec.name, exc_info=True)
         result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
         return result
+    fit_params = fit_kwargs(spec)
+    predicted_times = np.zeros(len(y), dtype=int)
     started, predict_seconds = time.monotonic(), 0.0
     for i, (train, valid) in enumerate(folds):
         if i > 0:
@@ -149,29 +154,41 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
                 break
         try:
             pipeline = clone(template)
-            pipeline.fit(X.iloc[train], y[train])
+            with fit_deadline(deadline):
+                pipeline.fit(X.iloc[train], y[train], **fit_params)
             tick = time.monotonic()
-            oof[valid] = predict_scores(pipeline, X.iloc[valid], task, n_classes)
+            pred = predict_scores(pipeline, X.iloc[valid], task, n_classes)
             predict_seconds += time.monotonic() - tick
+        except FitTimeout:
+            result.status = "out of budget"
+            result.reason = f"fold {i + 1} of {len(folds)} ran past the trial's time limit and was stopped"
+            break
         except Exception as e:  # a model that fails is recorded, the run goes on
             log.debug("%s failed on fold %d", spec.name, i + 1, exc_info=True)
             result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
             break
+        oof[reps[i], valid] = pred  # repeated CV: each row is predicted once per repetition
+        predicted_times[valid] += 1
         _keep_training_curve(result, pipeline)
-        result.fold_scores.append(ctx.metric(y[valid], oof[valid], task))
+        result.fold_scores.append(ctx.metric(y[valid], pred, task))
         if trial is not None and i + 1 < len(folds):
             trial.report(float(np.mean(result.fold_scores)), step=i)
             if trial.should_prune():
                 result.status, result.reason = "pruned", f"pruned after {i + 1} of {len(folds)} folds"
                 break
     result.fit_time = time.monotonic() - started
-    predicted = sum(len(folds[j][1]) for j in range(len(result.fold_scores)))
+    predicted = int(predicted_times.sum())
     if predicted:
         result.predict_seconds_per_1000 = predict_seconds / predicted * 1000
     if result.status == "ok":
-        result.oof = oof
+        result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
         result.secondary = all_scores(y, oof, task)
     return result
+
+
+def fit_kwargs(spec: ModelSpec) -> dict[str, Any]:
+    """The family's extra ``fit`` arguments, routed to the pipeline's model step."""
+    return {f"model__{k}": v for k, v in (spec.fit_params() if spec.fit_params else {}).items()}
 
 
 def _keep_training_curve(result: ModelResult, pipeline: Pipeline) -> None:

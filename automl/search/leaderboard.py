@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.data.schema import Schema
+from automl.search.cv import Fold, repetitions
 from automl.search.evaluate import ModelResult
 from automl.search.metrics import Metric
 
@@ -47,3 +49,29 @@ def trials_frame(trials: Sequence[ModelResult], metric: Metric) -> pd.DataFrame:
                      f"cv_{metric.name}_mean": row[f"cv_{metric.name}_mean"], "fold_scores": row["fold_scores"],
                      "fit_seconds": row["fit_seconds"], "params": row["params"], "reason": t.reason})
     return pd.DataFrame(rows)
+
+
+def oof_frame(results: Sequence[ModelResult], y: np.ndarray, rows: pd.Index, folds: Sequence[Fold],
+              schema: Schema) -> pd.DataFrame:
+    """Out-of-fold predictions of every complete leaderboard model, one row per row of the search data.
+
+    Columns: ``row`` (data row number, 0-based, header excluded), ``fold`` (its validation fold in the first
+    CV repetition), ``target`` (the label or value), then per model ``<model>`` (regression) or
+    ``<model>:<class>`` (the probability of each class). With repeated CV, predictions are averaged over the
+    repetitions.
+    """
+    fold_of = np.zeros(len(y), dtype=int)
+    for i, ((_, valid), rep) in enumerate(zip(folds, repetitions(folds, len(y)), strict=True)):
+        if rep == 0:
+            fold_of[valid] = i + 1
+    classes = schema.classes
+    columns: dict[str, Any] = {"row": np.asarray(rows), "fold": fold_of,
+                               "target": y if classes is None else np.asarray(classes, dtype=object)[y]}
+    for r in results:
+        if r.status != "ok" or r.oof is None:
+            continue
+        if classes is None:
+            columns[r.key] = r.oof
+        else:
+            columns.update({f"{r.key}:{c}": r.oof[:, j] for j, c in enumerate(classes)})
+    return pd.DataFrame(columns)

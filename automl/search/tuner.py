@@ -4,7 +4,8 @@ Each family's first trial is its known-good defaults (enqueued). The sampler, pr
 (Optuna's way); by default a seeded TPE sampler, a median pruner between folds, and whatever storage the caller
 gives (an SQLite file or Optuna's journal file in the run folder, or a database URL).
 
-Scheduling, with a time budget: every family's defaults first, cheapest first; then the family with the least
+Scheduling, with a time budget: every family's defaults first (the cheapest family of each kind, then the
+others, cheapest first); then the family with the least
 time spent so far gets the next trial, so no slow family starves the others, and each trial is stopped between
 folds when it would overrun its share. With ``n_trials`` instead, each family gets exactly that many trials in a
 fixed order, so a seed reproduces the leaderboard.
@@ -115,8 +116,8 @@ class Search:
             return min(waiting, key=lambda s: len(s.trials)) if waiting else None
         assert deadline is not None
         remaining = deadline - time.monotonic()
-        fresh = [s for s in self.families if not s.trials]
-        if fresh:  # defaults of every family first, cheapest first (specs are sorted by cost)
+        fresh = sorted((s for s in self.families if not s.trials), key=self._defaults_order)
+        if fresh:  # defaults of every family first: the cheapest of each kind, then the others by cost
             state = fresh[0]
             expected = self._expected_seconds(state)
             if expected is not None and expected > remaining:
@@ -126,6 +127,12 @@ class Search:
         able = [s for s in self.families if not s.exhausted and s.best is not None
                 and s.last_trial_seconds * 0.5 < remaining]
         return min(able, key=lambda s: s.seconds) if able else None
+
+    def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
+        """Sort key for the defaults trials: first the cheapest family of each kind (linear, boosting, bagging,
+        neural net), so a short budget still compares every kind, then the rest; cheaper first within each."""
+        same_kind = sorted(s.spec.cost for s in self.families if s.spec.kind == state.spec.kind)
+        return (0 if state.spec.cost == same_kind[0] else 1, state.spec.cost)
 
     def _expected_seconds(self, state: FamilyState) -> float | None:
         """Seconds one CV run of ``state`` is expected to take, from families measured so far."""
@@ -153,9 +160,9 @@ class Search:
         previous_best = state.best
         state.trials.append(result)
         if state.best is not result:
-            result.oof = None  # keep out-of-fold predictions of each family's best trial only
+            result.oof = result.oof_by_repeat = None  # keep out-of-fold predictions of each family's best only
         elif previous_best is not None:
-            previous_best.oof = None
+            previous_best.oof = previous_best.oof_by_repeat = None
         state.seconds += result.fit_time
         state.last_trial_seconds = max(result.fit_time, 1e-3)
         if result.fold_scores:

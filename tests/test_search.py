@@ -1,0 +1,99 @@
+"""The search's machinery: deadlines inside one fit, repeated CV, ensembles on repeated CV, the scheduling order."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import optuna
+import pytest
+
+from automl.config import FitConfig, PreprocessConfig
+from automl.data.io import read_table
+from automl.data.schema import infer_schema
+from automl.ensembles.build import build_ensembles
+from automl.errors import ConfigError
+from automl.models import registry
+from automl.models.deadline import FitTimeout, fit_deadline
+from automl.predictor import Predictor
+from automl.search.cv import make_folds, plan_repeats, repetitions
+from automl.search.evaluate import Context, cross_validate, fit_kwargs, make_pipeline
+from automl.search.metrics import get_metric
+from automl.search.tuner import Search
+from tests.conftest import make_frame
+
+# Families whose fit checks the deadline after every boosting round or epoch.
+STOPPABLE = ["catboost", "keras_mlp", "lightgbm", "xgboost"]
+
+
+def _setup(task: str, seed: int, n: int = 120):
+    frame, info = read_table(make_frame(task, n=n))
+    schema, y_labels = infer_schema(frame, FitConfig(target="y"), info)
+    X, y = schema.transform(frame), schema.encode_target(y_labels)
+    return Context(schema, get_metric(schema.metric), PreprocessConfig(), seed, 1), X, y
+
+
+@pytest.mark.parametrize("key", STOPPABLE)
+def test_a_fit_past_its_deadline_stops(key, seed):
+    ctx, X, y = _setup("binary", seed)
+    spec = registry.get(key)
+    pipeline = make_pipeline(spec, ctx)
+    with pytest.raises(FitTimeout), fit_deadline(time.monotonic() - 1):
+        pipeline.fit(X, y, **fit_kwargs(spec))
+    pipeline.fit(X, y, **fit_kwargs(spec))  # outside a deadline block nothing stops it (the final refit)
+    assert pipeline.predict(X).shape == (len(X),)
+
+
+def test_cross_validation_marks_a_stopped_fit_out_of_budget(seed):
+    ctx, X, y = _setup("binary", seed)
+    folds = make_folds(y, "binary", 3, seed)
+    result = cross_validate(registry.get("lightgbm"), ctx, X, y, folds, deadline=time.monotonic() - 1)
+    assert result.status == "out of budget"
+    assert "fold 1 of 3 ran past the trial's time limit" in result.reason
+    assert result.fold_scores == [] and result.oof is None
+
+
+def test_repeated_folds_validate_every_row_once_per_repetition(seed):
+    y = np.array([0] * 60 + [1] * 40)
+    folds = make_folds(y, "binary", 5, seed, repeats=3)
+    assert len(folds) == 15
+    assert repetitions(folds, len(y)) == [0] * 5 + [1] * 5 + [2] * 5
+    for r in range(3):
+        rows = np.concatenate([v for _, v in folds[5 * r: 5 * r + 5]])
+        assert sorted(rows.tolist()) == list(range(100))
+    assert any((a[1] != b[1]).any() for a, b in zip(folds[:5], folds[5:10], strict=True))  # a new shuffle
+    assert repetitions(make_folds(y, "binary", 5, seed), len(y)) == [0] * 5
+    assert plan_repeats(500, None) == 2 and plan_repeats(5000, None) == 1 and plan_repeats(500, 1) == 1
+
+
+def test_repeated_cv_scores_models_and_ensembles_on_the_same_folds(seed):
+    ctx, X, y = _setup("multiclass", seed)
+    folds = make_folds(y, "multiclass", 3, seed, repeats=2)
+    bases = [cross_validate(registry.get(k), ctx, X, y, folds, deadline=float("inf")) for k in ("linear", "lightgbm")]
+    for b in bases:
+        assert b.status == "ok" and len(b.fold_scores) == 6
+        assert b.oof_by_repeat.shape == (2, len(y), 3)
+        np.testing.assert_allclose(b.oof, b.oof_by_repeat.mean(axis=0))
+    ensembles = build_ensembles(bases, y, folds, ctx)
+    assert [e.key for e in ensembles] == ["greedy_ensemble", "stacking"]
+    for e in ensembles:
+        assert e.status == "ok" and len(e.fold_scores) == 6 and e.oof.shape == (len(y), 3)
+
+
+def test_defaults_run_the_cheapest_family_of_each_kind_first(seed):
+    ctx, X, y = _setup("binary", seed)
+    specs = registry.select("binary")
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    order = [s.spec for s in sorted(search.families, key=search._defaults_order)]
+    first_kinds = [s.kind for s in order[: len({s.kind for s in specs})]]
+    assert sorted(first_kinds) == sorted({s.kind for s in specs})  # one of each kind before any second one
+    assert order[0].key == "linear" and "keras_mlp" in [s.key for s in order[:4]]
+
+
+def test_predictor_offers_the_members_of_its_ensemble():
+    predictor = Predictor(schema=None, pipeline="ensemble", model_key="stacking", automl_version="0",
+                          members={"lightgbm": "lgbm", "linear": "lin"})
+    assert predictor.models == ["stacking", "lightgbm", "linear"]
+    assert predictor.pipeline_for(None) == "ensemble" and predictor.pipeline_for("linear") == "lin"
+    with pytest.raises(ConfigError, match=r"'keras_mlp' was not refitted.*available: stacking, lightgbm, linear"):
+        predictor.pipeline_for("keras_mlp")
