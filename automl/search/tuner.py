@@ -125,7 +125,7 @@ class Search:
                 return self._next_family(deadline, n_trials)
             return state
         able = [s for s in self.families if not s.exhausted and s.best is not None
-                and s.last_trial_seconds * 0.5 < remaining]
+                and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
         return min(able, key=lambda s: s.seconds) if able else None
 
     def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
