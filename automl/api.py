@@ -76,6 +76,27 @@ class AutoML:
         assert self.leaderboard_ is not None
         return self.leaderboard_.copy()
 
+    def report(self, output: str | Path | None = None) -> Any:
+        """The run's HTML report (re-rendered to ``output`` if given); displays inline in Jupyter."""
+        from automl.report import Report, render
+        from automl.results import REPORT_FILE
+
+        self._fitted()
+        assert self.run_dir_ is not None
+        path = self.run_dir_ / REPORT_FILE
+        if output is not None or not path.is_file():
+            path = render(self.run_dir_, output)
+        return Report(path)
+
+    def _repr_html_(self) -> str:
+        if self.predictor_ is None or self.leaderboard_ is None:
+            return "<p>AutoML (not fitted)</p>"
+        import html
+
+        return (f"<p>AutoML run <code>{html.escape(str(self.run_dir_))}</code>, chosen model "
+                f"<b>{html.escape(self.predictor_.model_key)}</b>. Leaderboard:</p>"
+                + self.leaderboard_.drop(columns=["params", "fold_scores"], errors="ignore").to_html(index=False))
+
     @classmethod
     def load(cls, run_dir: str | Path) -> AutoML:
         """Load a fitted run folder. It holds pickles: load only folders from a trusted source."""

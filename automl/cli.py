@@ -178,3 +178,31 @@ def predict(run_dir: Path, data: Path, output: Path, verbosity: int | None, mode
                 click.echo(f"Wrote {len(preds)} predictions to {output}", err=True)
 
     _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="HTML file to write (default: RUN_DIR/report.html).")
+@click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors.")
+@click.option("--verbose", "-v", "verbosity", flag_value=1, help="Debug messages too.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks of errors.")
+def report(run_dir: Path, output: Path | None, verbosity: int | None, debug: bool) -> None:
+    """Render the HTML report of RUN_DIR from its saved results (no refitting, no network).
+
+    \b
+    Example:
+      automl report reports/penguins --output penguins.html
+    """
+    _setup_logging(verbosity or 0)
+
+    def action() -> None:
+        from automl.report import render
+
+        if output is not None and not output.parent.is_dir():
+            from automl.errors import ConfigError
+
+            raise ConfigError(f"Folder {output.parent} does not exist. Create it or choose another --output.")
+        render(run_dir, output)  # logs where it was written
+
+    _guarded(debug, action, log_file=lambda: run_dir / "automl.log")

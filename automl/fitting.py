@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -16,15 +17,29 @@ import pandas as pd
 from automl import __version__, threads
 from automl.config import FitConfig
 from automl.data.io import TableSource, read_table
-from automl.data.preprocess import summarize
+from automl.data.preprocess import build_preprocessor, describe, summarize
+from automl.data.profile import profile
 from automl.data.schema import Schema, infer_schema
 from automl.ensembles.build import build_ensembles
 from automl.ensembles.model import EnsembleModel
 from automl.errors import BudgetError
+from automl.importance import permutation_importance
 from automl.models import registry
 from automl.predictor import Predictor
 from automl.refit import refit
-from automl.results import JOURNAL_FILE, LEADERBOARD_FILE, LEADERBOARD_JSON, OOF_FILE, TRIALS_FILE, RunFolder, now
+from automl.results import (
+    IMPORTANCE_FILE,
+    JOURNAL_FILE,
+    LEADERBOARD_FILE,
+    LEADERBOARD_JSON,
+    LOG_FILE,
+    OOF_FILE,
+    PROFILE_FILE,
+    REPORT_FILE,
+    TRIALS_FILE,
+    RunFolder,
+    now,
+)
 from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
 from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, wants_log_target
 from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
@@ -34,6 +49,7 @@ from automl.search.tuner import FamilyState, Search
 log = logging.getLogger(__name__)
 
 SEARCH_SHARE = 0.8  # of the time budget; the rest is for the ensembles and the refit on all rows
+REPORT_SECONDS = 3.0  # kept for rendering the report at the end of the budget
 
 
 @dataclass
@@ -116,22 +132,91 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     board = leaderboard_frame(results, metric)
     folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
     folder.write_text(LEADERBOARD_JSON, board.to_json(orient="records", indent=1))
-    folder.write_parquet(OOF_FILE, oof_frame(results, y_s, X_s.index, folds, schema))
     folder.write_text(TRIALS_FILE, trials_frame(trials, metric).to_csv(index=False))
+    folder.write_parquet(OOF_FILE, oof_frame(results, y_s, X_s.index, folds, schema))
     folder.save_model(predictor)
-    elapsed = time.monotonic() - started
+    folder.write_text(PROFILE_FILE, json.dumps(profile(frame, X, schema, y), default=float))
     folder.update(
-        status="complete", finished=now(), fit_seconds=round(elapsed, 2), best_model=chosen.key,
-        models_refitted=predictor.models,
+        best_model=chosen.key, models_refitted=predictor.models,
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=n_folds, cv_repeats=repeats, search_rows=len(y_s),
-        log_target_offered=log_target,
+        log_target_offered=log_target, versions=_versions(),
         leaderboard=board.to_dict(orient="records"), preprocessing=_preprocessing(model, chosen, schema),
+        preprocessing_pipelines=_pipelines(specs, ctx, X_s, y_s),
         learning_curves={f.key: f.histories for f in families if f.histories},
+        predict_seconds_per_1000_rows=_latency(model, X, schema),
     )
+    _importance(folder, model, X, y, schema, metric, config, None if config.trials else deadline)
+    folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))
+    _report(folder)
     log.info("Chosen model: %s, CV %s %.4f. Saved to %s (%.1f s).", chosen.name, metric.name, chosen.mean,
-             folder.path, elapsed)
+             folder.path, time.monotonic() - started)
     return FitResult(predictor, board, folder.path)
+
+
+def _importance(folder: RunFolder, model: Any, X: pd.DataFrame, y: Any, schema: Schema, metric: Any,
+                config: FitConfig, deadline: float | None) -> None:
+    """Permutation importance of the final model in what is left of the budget (its report section)."""
+    seconds = None if deadline is None else deadline - time.monotonic() - REPORT_SECONDS
+    with threads.limited():
+        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds)
+    if frame is not None:
+        folder.write_text(IMPORTANCE_FILE, frame.to_csv(index=False))
+
+
+def _report(folder: RunFolder) -> None:
+    """Render report.html. A report that fails is logged; the fitted model and results are kept."""
+    from automl.report import render
+
+    try:
+        folder.files.add(REPORT_FILE)
+        folder.update()
+        render(folder.path)
+    except Exception as e:
+        log.error("The report could not be rendered (%s: %s); the model and results are saved. Details are in "
+                  "%s; `automl report %s` retries.", type(e).__name__, e, folder.path / LOG_FILE, folder.path)
+        log.debug("Report failure", exc_info=True)
+
+
+def _pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, Any]:
+    """Each preprocessing pipeline of the run: its families, its steps in words, and in numbers (fitted on the
+    search rows)."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        entry = out.setdefault(spec.preprocessing,
+                               {"families": [], "steps": describe(spec.preprocessing, ctx.preprocess)})
+        entry["families"].append(spec.key)
+    for kind, entry in out.items():
+        try:
+            prep = build_preprocessor(kind, ctx.schema, ctx.preprocess).fit(X, y)
+            entry["summary"] = summarize(prep, ctx.schema)
+        except Exception as e:  # a summary is nice to have; the run does not depend on it
+            log.debug("Could not summarise the %s pipeline: %s", kind, e)
+    return out
+
+
+def _latency(model: Any, X: pd.DataFrame, schema: Schema) -> float:
+    """Seconds to predict 1000 rows with the final model (measured on up to 1000 training rows)."""
+    from automl.search.evaluate import predict_scores
+
+    rows = X.iloc[: min(len(X), 1000)]
+    tick = time.monotonic()
+    with threads.limited():
+        predict_scores(model, rows, schema.task, len(schema.classes or []))
+    return (time.monotonic() - tick) / max(len(rows), 1) * 1000
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"automl": __version__, "python": platform.python_version()}
+    for dist in ("scikit-learn", "lightgbm", "xgboost-cpu", "catboost", "tensorflow-cpu", "keras", "optuna",
+                 "pandas", "numpy"):
+        try:
+            out[dist.removesuffix("-cpu")] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
 
 
 def _storage(folder: RunFolder) -> Any:
@@ -165,7 +250,7 @@ def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_f
         )
     if deadline is None:
         return ranked[0]
-    slack = deadline + config.time_limit * 0.08 + 3 - time.monotonic()
+    slack = deadline + config.time_limit * 0.05 - REPORT_SECONDS - time.monotonic()
     for r in ranked:
         if r.fit_time / n_folds * REFIT_FACTOR <= slack:
             return r

@@ -7,6 +7,9 @@ Layout::
     RUN_DIR/trials.csv        every Optuna trial of every family
     RUN_DIR/oof_predictions.parquet  out-of-fold predictions of each leaderboard model, per row of the search data
     RUN_DIR/optuna.journal    the Optuna studies (one per family)
+    RUN_DIR/profile.json      the data profile (column statistics, histograms, target distribution)
+    RUN_DIR/feature_importance.csv  permutation importance of the final model
+    RUN_DIR/report.html       the report, rendered from the files above
     RUN_DIR/model.joblib      the fitted predictor (pickle: load only run folders you trust)
     RUN_DIR/automl.log        the full log of the run, tracebacks included
 
@@ -36,6 +39,9 @@ MODEL_FILE = "model.joblib"
 LEADERBOARD_FILE = "leaderboard.csv"
 LEADERBOARD_JSON = "leaderboard.json"
 OOF_FILE = "oof_predictions.parquet"
+PROFILE_FILE = "profile.json"
+IMPORTANCE_FILE = "feature_importance.csv"
+REPORT_FILE = "report.html"
 TRIALS_FILE = "trials.csv"
 JOURNAL_FILE = "optuna.journal"
 LOG_FILE = "automl.log"
@@ -108,7 +114,7 @@ class RunFolder:
         self.meta.update(fields)
         self.files.add(RUN_FILE)
         self.meta["files"] = sorted(self.files)
-        self.write_text(RUN_FILE, json.dumps(self.meta, indent=2, default=_json_default))
+        self.write_text(RUN_FILE, json.dumps(_finite(self.meta), indent=2, default=_json_default, allow_nan=False))
 
     @contextlib.contextmanager
     def logging_to_file(self) -> Iterator[None]:
@@ -160,6 +166,19 @@ def write_csv(frame: Any, path: str | Path) -> Path:
     if target.parent and not target.parent.exists():
         raise ConfigError(f"Folder {target.parent} does not exist. Create it or choose another --output.")
     return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become ``null``, so run.json is strict JSON that every tool reads."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0:
+        return _finite(value.item())
+    return value
 
 
 def _json_default(value: Any) -> Any:

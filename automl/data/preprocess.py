@@ -219,3 +219,27 @@ def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
         grouped = zip(cat_cols, cat.categories_, strict=True)
         out["rare_levels_grouped"] = {schema.original_name(c): True for c, lv in grouped if RARE in lv}
     return out
+
+
+def describe(kind: str, options: PreprocessConfig) -> list[str]:
+    """The steps of one pipeline kind in words, for the report."""
+    rare = (f"levels rarer than {options.rare_min_frequency:.0%} of rows, or beyond the {options.max_categories} "
+            "most frequent, are grouped into one 'rare' level; unseen levels go there too")
+    if kind == "native":
+        return ["Numeric columns pass through unchanged; missing values are left to the model, which learns "
+                "where to send them.", f"Categorical columns become pandas categories for native handling; {rare}."]
+    steps = []
+    if kind == "dense":
+        if options.log_skewed:
+            steps.append(f"log1p of non-negative numeric columns whose skewness exceeds {options.skew_threshold:g}.")
+        if options.outlier_factor > 0:
+            steps.append(f"Outliers clipped to the quartiles ± {options.outlier_factor:g} × IQR (fences learnt "
+                         "on the training rows).")
+    steps.append("Missing numbers imputed with the training median, plus a 0/1 missing-indicator column for each "
+                 "column that had missing values.")
+    if kind == "dense":
+        steps.append(f"Numbers scaled ({options.scaler} scaler).")
+        steps.append(f"Categorical columns one-hot encoded; {rare}.")
+    else:
+        steps.append(f"Categorical columns ordinal-encoded (no scaling: trees do not need it); {rare}.")
+    return steps

@@ -8,6 +8,7 @@ from sklearn.ensemble import BaggingClassifier, BaggingRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from automl.models.base import ModelSpec
+from automl.models.forests import MIN_LEAF_FRACTION  # same cap on tree size as the forests
 
 
 def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
@@ -22,13 +23,14 @@ def search_space(trial: Any, task: str) -> dict[str, Any]:
     return {
         "n_estimators": trial.suggest_int("n_estimators", 20, 300, log=True),
         "max_samples": trial.suggest_float("max_samples", 0.3, 1.0),
-        "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 20, log=True),
+        "min_samples_leaf": trial.suggest_float("min_samples_leaf", MIN_LEAF_FRACTION, 0.02, log=True),
         "max_depth": trial.suggest_categorical("max_depth", [None, 8, 16]),
     }
 
 
 SPEC = ModelSpec(
     key="bagging", name="Bagged trees", kind="bagging", preprocessing="ordinal", cost=6.0, build=build,
-    defaults={"n_estimators": 100, "max_samples": 1.0, "min_samples_leaf": 1, "max_depth": None},
+    defaults={"n_estimators": 100, "max_samples": 1.0, "min_samples_leaf": MIN_LEAF_FRACTION,
+              "max_depth": None},
     search_space=search_space,
 )

@@ -48,7 +48,10 @@ def trials_frame(trials: Sequence[ModelResult], metric: Metric) -> pd.DataFrame:
         rows.append({"model": row["model"], "trial": t.trial, "status": t.status,
                      f"cv_{metric.name}_mean": row[f"cv_{metric.name}_mean"], "fold_scores": row["fold_scores"],
                      "fit_seconds": row["fit_seconds"], "params": row["params"], "reason": t.reason})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["trial"] = frame["trial"].astype("Int64")  # skipped families have no trial number
+    return frame
 
 
 def oof_frame(results: Sequence[ModelResult], y: np.ndarray, rows: pd.Index, folds: Sequence[Fold],

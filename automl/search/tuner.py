@@ -102,6 +102,7 @@ class Search:
         if (deadline is None) == (n_trials is None):
             raise ValueError("Give exactly one of deadline and n_trials.")
         self._hard_deadline = hard_deadline or deadline
+        self._log_plan(deadline, n_trials)
         while True:
             state = self._next_family(deadline, n_trials)
             if state is None:
@@ -113,7 +114,7 @@ class Search:
     def _next_family(self, deadline: float | None, n_trials: int | None) -> FamilyState | None:
         if n_trials is not None:
             waiting = [s for s in self.families if len(s.trials) < n_trials and not s.exhausted]
-            return min(waiting, key=lambda s: len(s.trials)) if waiting else None
+            return min(waiting, key=lambda s: (len(s.trials), self._defaults_order(s))) if waiting else None
         assert deadline is not None
         remaining = deadline - time.monotonic()
         fresh = sorted((s for s in self.families if not s.trials), key=self._defaults_order)
@@ -127,6 +128,16 @@ class Search:
         able = [s for s in self.families if not s.exhausted and s.best is not None
                 and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
         return min(able, key=lambda s: s.seconds) if able else None
+
+    def _log_plan(self, deadline: float | None, n_trials: int | None) -> None:
+        order = ", ".join(s.spec.key for s in sorted(self.families, key=self._defaults_order))
+        if n_trials is not None:
+            log.info("Plan: %d trials per family, one family after another (%s); no time limit.", n_trials, order)
+            return
+        assert deadline is not None
+        log.info("Plan: %.0f s of search. Each family's defaults first, in this order: %s; then the family with "
+                 "the least time spent so far gets the next trial, each within its share of what is left.",
+                 deadline - time.monotonic(), order)
 
     def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
         """Sort key for the defaults trials: first the cheapest family of each kind (linear, boosting, bagging,

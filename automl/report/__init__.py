@@ -1,0 +1,92 @@
+"""The HTML report: one self-contained file rendered from a run folder (a pure function of that folder).
+
+``render(run_dir)`` reads the saved results (run.json, leaderboard, trials, out-of-fold predictions, profile,
+feature importance, the Optuna journal), builds the six CRISP-DM sections and writes ``report.html`` with the
+figures inline as SVG, no external URL and every user-supplied string escaped by Jinja's autoescaping.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+from automl.results import REPORT_FILE, atomic_write
+
+log = logging.getLogger(__name__)
+
+
+def render_html(run_dir: str | Path) -> str:
+    """The report of ``run_dir`` as an HTML string."""
+    import jinja2
+
+    from automl.report import sections
+    from automl.report.rundata import load_run
+
+    run = load_run(run_dir)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("automl.report", "templates"),
+                             autoescape=True)
+    board = run.leaderboard
+    chosen = run.meta.get("best_model")
+    row = board.loc[board["model"] == chosen]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)  # matplotlib layout notes on tiny plots
+        context: dict[str, Any] = {
+            "title": _title(run.meta), "chosen": chosen, "metric": run.metric,
+            "chosen_name": row["name"].iloc[0] if len(row) else chosen,
+            "chosen_score": f"{row[run.score_column].iloc[0]:.4g}" if len(row) else "",
+            "finished": run.meta.get("finished", ""),
+            "business": sections.business_section(run), "data": sections.data_section(run),
+            "preparation": sections.preparation_section(run), "modelling": sections.modelling_section(run),
+            "evaluation": sections.evaluation_section(run), "deployment": sections.deployment_section(run),
+            "fmt": _fmt,
+        }
+    return env.get_template("report.html.j2").render(**context)
+
+
+def render(run_dir: str | Path, output: str | Path | None = None) -> Path:
+    """Write the report of ``run_dir`` to ``output`` (default ``RUN_DIR/report.html``), atomically."""
+    html = render_html(run_dir)
+    target = Path(output) if output else Path(run_dir) / REPORT_FILE
+    atomic_write(target, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+    log.info("Report written to %s (%.0f kB).", target, len(html.encode()) / 1024)
+    return target
+
+
+def _title(meta: dict[str, Any]) -> str:
+    data = meta.get("data", {})
+    name = Path(str(data.get("path"))).name if data.get("path") else "DataFrame"
+    return f"{name} → {data.get('target', '')}"
+
+
+def _fmt(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        if value != value:
+            return ""
+        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return str(value)
+
+
+class Report:
+    """A rendered report file; in Jupyter it displays inline (in an iframe, so its styles stay its own)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def html(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width:100%;height:800px;'
+                f'border:1px solid #ddd" title="automl report {html.escape(str(self.path))}"></iframe>')
+
+    def __repr__(self) -> str:
+        return f"Report({str(self.path)!r})"

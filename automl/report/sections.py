@@ -1,0 +1,329 @@
+"""The report's sections, in CRISP-DM order, as plain data for the template (figures as SVG strings).
+
+Each ``*_section`` function takes the :class:`RunData` and returns a dict; nothing here writes HTML markup
+except matplotlib's SVG, and every user-supplied string reaches the page through the template's autoescaping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.report import figures
+from automl.report.rundata import RunData
+from automl.report.stats import compare, verdict
+
+log = logging.getLogger(__name__)
+
+MAX_HISTOGRAMS = 24
+METRIC_WHY = {
+    "roc_auc": "ROC AUC measures how well the model ranks positives above negatives, whatever the threshold; "
+               "it is not fooled by class imbalance.",
+    "log_loss": "Log loss scores the predicted probabilities themselves, so it rewards a model that is both "
+                "right and honest about its confidence, over every class.",
+    "accuracy": "Accuracy is the share of rows classified correctly.",
+    "f1": "F1 balances precision and recall of the positive class (macro-averaged over classes for multiclass).",
+    "precision": "Precision is the share of predicted positives that are real positives.",
+    "recall": "Recall is the share of real positives that the model finds.",
+    "rmse": "RMSE is the typical size of an error, in the target's units, with large errors weighing more.",
+    "mse": "MSE is the mean squared error; large errors weigh heavily.",
+    "mae": "MAE is the mean absolute error, in the target's units; every error counts in proportion to its size.",
+    "r2": "R² is the share of the target's variance the model explains (1 is perfect, 0 is predicting the mean).",
+}
+KIND_NAMES = {"neural net": "neural net", "boosting": "tree ensemble (boosting)",
+              "bagging": "tree ensemble (bagging)", "linear": "linear model", "stacking": "stacking",
+              "ensemble": "greedy ensemble"}
+TREE_KINDS = ("boosting", "bagging")
+
+
+def business_section(run: RunData) -> dict[str, Any]:
+    meta, config = run.meta, run.meta.get("config", {})
+    budget = (f"{config['trials']} trials per model family (reproducible)" if config.get("trials")
+              else f"{config.get('time_limit', 0):.0f} s")
+    data = meta.get("data", {})
+    why = METRIC_WHY.get(run.metric, "")
+    if config.get("metric") is None:
+        why += f" It is automl's default metric for {meta.get('task')} tasks; --metric chooses another."
+    return {
+        "facts": [
+            ("Task", f"{meta.get('task')} — {meta.get('task_reason', '')}"),
+            ("Target", data.get("target", config.get("target"))),
+            ("Metric", f"{run.metric} ({'higher' if run.greater_is_better else 'lower'} is better)"),
+            ("Why this metric", why),
+            ("Budget", budget),
+            ("Time used", f"{meta.get('fit_seconds', 0):.1f} s"),
+            ("Data", data.get("source", "")),
+            ("Data SHA-256", data.get("sha256") or "n/a (DataFrame)"),
+            ("Started / finished", f"{meta.get('started', '')} / {meta.get('finished', '')}"),
+            ("Seed", config.get("seed")),
+            ("Versions", ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
+             or f"automl {meta.get('automl_version')}, Python {meta.get('python')}"),
+        ],
+    }
+
+
+def data_section(run: RunData) -> dict[str, Any]:
+    prof = run.profile
+    columns = prof.get("columns", [])
+    numeric = [c for c in columns if c.get("hist_counts")]
+    missing = [c for c in columns if c.get("missing")]
+    target = prof.get("target", {})
+    out: dict[str, Any] = {
+        "rows": prof.get("rows"), "input_columns": prof.get("input_columns"), "features": prof.get("features"),
+        "duplicates": prof.get("duplicate_rows"), "rows_missing_target": prof.get("rows_missing_target"),
+        "columns": columns, "dropped": prof.get("dropped", []), "target": target,
+        "histograms": figures.histograms(numeric[:MAX_HISTOGRAMS]) if numeric else None,
+        "histograms_note": (f"The first {MAX_HISTOGRAMS} of {len(numeric)} numeric columns."
+                            if len(numeric) > MAX_HISTOGRAMS else ""),
+        "missing_plot": figures.bars([c["name"] for c in missing], [100 * c["missing_share"] for c in missing],
+                                     "Missing values per column", "% of rows", "missing") if missing else None,
+        "skewed": [c["name"] for c in numeric if abs(c.get("skew", 0)) > 1],
+    }
+    if target.get("classes"):
+        out["target_plot"] = figures.bars(target["classes"], target["class_counts"], "Class balance", "rows",
+                                          "target")
+        counts = np.asarray(target["class_counts"], dtype=float)
+        out["imbalance"] = float(counts.max() / max(counts.min(), 1))
+    elif target.get("hist_counts"):
+        out["target_plot"] = figures.histograms([{**target, "name": target["name"]}], "target", per_row=1)
+    return out
+
+
+def preparation_section(run: RunData) -> dict[str, Any]:
+    meta = run.meta
+    config = meta.get("config", {})
+    pipelines = []
+    for name, info in meta.get("preprocessing_pipelines", {}).items():
+        pipelines.append({"name": name, "families": info.get("families", []),
+                          "steps": info.get("steps", []), "summary": info.get("summary", {})})
+    rows, search_rows = meta.get("data", {}).get("rows", 0), meta.get("search_rows", 0)
+    repeats = meta.get("cv_repeats", 1)
+    cv = f"{meta.get('folds')}-fold {'stratified ' if meta.get('task') != 'regression' else ''}cross-validation"
+    if repeats and repeats > 1:
+        cv += f", repeated {repeats} times with new shuffles"
+    return {
+        "pipelines": pipelines,
+        "sampling": (f"The search ran on a stratified sample of {search_rows:,} of {rows:,} rows; the final model "
+                     f"was refitted on all rows." if search_rows and search_rows < rows
+                     else f"All {rows:,} rows were used in the search and the final refit."),
+        "cv": cv + f", shuffled with seed {config.get('seed')}; every model was scored on the same folds.",
+        "log_target": meta.get("log_target_offered", False),
+    }
+
+
+def modelling_section(run: RunData) -> dict[str, Any]:
+    board, trials = run.leaderboard, run.trials
+    score = run.score_column
+    shown = [c for c in board.columns if c not in ("name", "params", "fold_scores")]
+    failed = trials[trials["status"] == "failed"][["model", "trial", "reason"]] if len(trials) else trials
+    seconds = trials.groupby("model", sort=False)["fit_seconds"].sum().sort_values(ascending=False)
+    return {
+        "columns": shown,
+        "rows": [[_cell(v) for v in row] for row in board[shown].itertuples(index=False)],
+        "params": dict(zip(board["model"], board["params"], strict=True)),
+        "failed": failed.to_dict(orient="records"),
+        "history": _histories(run, score),
+        "importances": _param_importances(run),
+        "curves": _learning_curves(run),
+        "time_plot": figures.bars(list(seconds.index), list(seconds.values), "Search time per family",
+                                  "seconds (all trials, all folds)", "time") if len(seconds) else None,
+    }
+
+
+def evaluation_section(run: RunData) -> dict[str, Any]:
+    board = run.leaderboard
+    ok = board[board["status"] == "ok"]
+    chosen = run.meta.get("best_model")
+    out: dict[str, Any] = {"chosen": chosen, "metric": run.metric}
+    if len(ok):
+        out["boxplot"] = figures.fold_boxplots(list(ok["model"]), [run.fold_scores(m) for m in ok["model"]],
+                                               list(ok["kind"]), run.metric)
+    out.update(_nn_vs_trees(run, ok, chosen))
+    out.update(_oof_plots(run, chosen))
+    if run.importance is not None and len(run.importance):
+        top = run.importance.head(20)
+        out["importance_plot"] = figures.bars(list(top["feature"]), list(top["importance_mean"]),
+                                              "Permutation importance of the final model",
+                                              f"drop in {run.metric} when the column is shuffled", "importance",
+                                              errors=list(top["importance_std"]))
+    return out
+
+
+def deployment_section(run: RunData) -> dict[str, Any]:
+    meta = run.meta
+    path = str(run.path)
+    chosen = meta.get("best_model")
+    models = meta.get("models_refitted", [chosen])
+    return {
+        "cli": f"automl predict {shlex.quote(path)} new_data.csv --output predictions.csv",
+        "python": (f"from automl import AutoML\nmodel = AutoML.load({path!r})\n"
+                   "predictions = model.predict_frame(new_data)  # a DataFrame or a CSV / Parquet path"),
+        "model_bytes": run.model_bytes,
+        "latency": meta.get("predict_seconds_per_1000_rows"),
+        "models": models,
+        "reproduce": meta.get("command") or _reproduce(meta),
+        "reproducible": bool(meta.get("config", {}).get("trials")),
+    }
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return "" if np.isnan(value) else (f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}")
+    return value
+
+
+def _histories(run: RunData, score: str) -> list[dict[str, Any]]:
+    ok = run.trials[(run.trials["status"] == "ok") & run.trials[score].notna()]
+    out = []
+    for model, group in ok.groupby("model", sort=False):
+        if len(group) < 2:
+            continue
+        out.append({"model": model, "svg": figures.optimisation_history(
+            list(group["trial"].astype(int)), list(group[score]), run.greater_is_better, run.metric,
+            f"{model}: {len(group)} complete trials", f"hist-{model}")})
+    return out
+
+
+def _param_importances(run: RunData) -> list[dict[str, Any]]:
+    import optuna
+
+    out = []
+    try:
+        studies = run.studies()
+    except Exception as e:  # an unreadable journal costs the importances, not the report
+        log.warning("Could not read the Optuna studies of %s: %s", run.path, e)
+        return []
+    for model, study in studies.items():
+        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if len(complete) < 4:
+            continue
+        try:
+            imp = optuna.importance.get_param_importances(
+                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+        except (RuntimeError, ValueError) as e:
+            log.debug("No importances for %s: %s", model, e)
+            continue
+        if imp:
+            names = list(imp)[:10]
+            out.append({"model": model, "svg": figures.bars(names, [imp[n] for n in names],
+                                                            f"{model}: hyperparameter importance (fANOVA)",
+                                                            "importance", f"imp-{model}")})
+    return out
+
+
+def _learning_curves(run: RunData) -> list[dict[str, Any]]:
+    out = []
+    for model, histories in run.meta.get("learning_curves", {}).items():
+        if not histories:
+            continue
+        out.append({"model": model, "note": fit_note(histories),
+                    "svg": figures.learning_curves(histories, f"{model}: loss per epoch, each CV fold",
+                                                   f"curve-{model}")})
+    return out
+
+
+def fit_note(histories: list[dict[str, list[float]]]) -> str:
+    """Plain-language reading of learning curves: converged, over-fitting, or possibly under-fitting."""
+    notes = []
+    for h in histories:
+        if "val_loss" not in h or not h["val_loss"]:
+            continue
+        val, train = np.asarray(h["val_loss"]), np.asarray(h["loss"])
+        best = int(np.argmin(val))
+        stopped_early = best < len(val) - 1
+        gap = (val[best] - train[best]) / max(abs(train[best]), 1e-12)
+        rising = stopped_early and val[-1] > val[best] * 1.02 and train[-1] < train[best]
+        notes.append((stopped_early, gap, rising))
+    if not notes:
+        return "No validation split was used, so there is no validation curve."
+    if not any(n[0] for n in notes):
+        return ("Under-fitting: the validation loss was still falling at the last epoch in every fold; more "
+                "epochs or a higher learning rate could help.")
+    if sum(n[2] for n in notes) > len(notes) / 2:
+        return ("Over-fitting after the early-stopping epoch: validation loss rises while training loss keeps "
+                "falling. Early stopping restored the best epoch's weights, which is what the model uses.")
+    if np.median([n[1] for n in notes]) > 0.5:
+        return ("Validation loss stays well above training loss: the network fits the training rows much better "
+                "than new rows (variance); more dropout or L2 would narrow the gap.")
+    return "Training and validation loss fall together and flatten: a good fit, stopped at the best epoch."
+
+
+def _best_of(ok: pd.DataFrame, kinds: tuple[str, ...], score: str, greater: bool) -> str | None:
+    rows = ok[ok["kind"].isin(kinds)]
+    if not len(rows):
+        return None
+    return str(rows.sort_values(score, ascending=not greater).iloc[0]["model"])
+
+
+def _nn_vs_trees(run: RunData, ok: pd.DataFrame, chosen: str | None) -> dict[str, Any]:
+    score, greater = run.score_column, run.greater_is_better
+    nn = _best_of(ok, ("neural net",), score, greater)
+    tree = _best_of(ok, TREE_KINDS, score, greater)
+    folds = int(run.meta.get("folds") or 5)
+    if nn is None or tree is None:
+        missing = "neural net" if nn is None else "tree ensemble"
+        board = run.leaderboard
+        reason = board.loc[board["kind"].isin(("neural net",) if nn is None else TREE_KINDS), "reason"]
+        why = f" ({reason.iloc[0]})" if len(reason) and isinstance(reason.iloc[0], str) and reason.iloc[0] else ""
+        return {"verdicts": [f"No {missing} finished within the budget{why}, so the two sides cannot be compared "
+                             "on this run. Raise --time-limit, or use --models to give that side the budget."]}
+    pairs = [(tree, nn)]
+    if chosen and chosen not in (nn, tree) and chosen in set(ok["model"]):
+        pairs += [(chosen, tree), (chosen, nn)]
+    comparisons = [compare(a, run.fold_scores(a), b, run.fold_scores(b), folds) for a, b in pairs]
+    series = {m: run.fold_scores(m) for m in dict.fromkeys([tree, nn] + ([chosen] if chosen else []))
+              if m in set(ok["model"])}
+    return {
+        "verdicts": [verdict(c, run.metric, greater) for c in comparisons],
+        "comparisons": [{"a": c.a, "b": c.b, "diff": c.mean_difference, "t": c.t, "p": c.p_value,
+                         "n": c.n_folds} for c in comparisons],
+        "paired_plot": figures.paired_folds(series, run.metric),
+        "best_nn": nn, "best_tree": tree,
+    }
+
+
+def _oof_plots(run: RunData, chosen: str | None) -> dict[str, Any]:
+    oof, meta = run.oof, run.meta
+    if oof is None or not chosen:
+        return {}
+    classes = meta.get("data", {}).get("classes")
+    if classes is None:
+        if chosen not in oof:
+            return {}
+        return {"regression_plot": figures.regression_errors(oof["target"].to_numpy(float),
+                                                             oof[chosen].to_numpy(float))}
+    cols = [f"{chosen}:{c}" for c in classes]
+    if not set(cols) <= set(oof.columns):
+        return {}
+    proba = oof[cols].to_numpy(float)
+    index = {str(c): i for i, c in enumerate(classes)}
+    y = np.asarray([index[str(t)] for t in oof["target"]])
+    positive = meta.get("data", {}).get("positive_class")
+    pos = index.get(str(positive)) if meta.get("task") == "binary" else None
+    return {"confusion_plot": figures.confusion(y, proba.argmax(axis=1), classes),
+            "roc_plot": figures.roc_pr(y, proba, classes, pos),
+            "calibration_plot": figures.calibration(y, proba, pos)}
+
+
+def _reproduce(meta: dict[str, Any]) -> str:
+    config = meta.get("config", {})
+    data = meta.get("data", {}).get("path") or "DATA.csv"
+    args = ["automl", "fit", data, "--target", str(config.get("target")), "--seed", str(config.get("seed", 0))]
+    args += ["--trials", str(config["trials"])] if config.get("trials") else ["--time-limit",
+                                                                              str(config.get("time_limit"))]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def params_text(params: str) -> str:
+    try:
+        return json.dumps(json.loads(params), indent=1, sort_keys=True)
+    except (TypeError, ValueError):
+        return str(params)
