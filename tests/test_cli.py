@@ -77,6 +77,8 @@ def _check_saved_results(run_dir: Path, frame: pd.DataFrame, board: pd.DataFrame
     assert sorted(oof["fold"].unique()) == list(range(1, run_json["folds"] + 1))
     first = board.iloc[0]
     assert len(first["fold_scores"].split()) == run_json["folds"] * repeats
+    secondary = "cv_mae" if task == "regression" else "cv_accuracy"
+    assert board.loc[board["status"] == "ok", secondary].notna().all()  # every model, not only ensembles
     if task == "regression":
         assert np.corrcoef(oof[first["model"]], frame["y"])[0, 1] > 0.7
     else:
@@ -281,8 +283,8 @@ def test_existing_output_folder_is_refused_unless_overwrite(write_csv, tmp_path)
     assert fit(data, out, "--overwrite").exit_code == 0
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in out.iterdir()) == [
-        "automl.log", "leaderboard.csv", "leaderboard.json", "model.joblib", "notes.txt", "oof_predictions.parquet",
-        "optuna.journal", "run.json", "trials.csv"]
+        "automl.log", "feature_importance.csv", "leaderboard.csv", "leaderboard.json", "model.joblib", "notes.txt",
+        "oof_predictions.parquet", "optuna.journal", "profile.json", "report.html", "run.json", "trials.csv"]
 
 
 def test_failed_run_keeps_traceback_in_log_and_folder_can_be_reused(write_csv, tmp_path):

@@ -1,4 +1,4 @@
-"""`automl fit` + `automl predict` on every real dataset in ../shared/datasets (skipped if it is absent)."""
+"""`automl fit` (with its report) + `automl predict` on every real dataset in ../shared/datasets (skipped if it is absent)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def test_fit_and_predict_on_shared_dataset(entry, tmp_path):
     assert result.exit_code == 0, result.output
     meta = json.loads((out / "run.json").read_text())
     assert meta["status"] == "complete" and meta["task"] == entry["task"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for section in ("business", "data", "preparation", "modelling", "evaluation", "deployment"):
+        assert f'<section id="{section}">' in report
+    assert "Predicted vs actual" in report if entry["task"] == "regression" else "Confusion matrix" in report
     result = runner.invoke(main, ["predict", str(out), str(data), "--output", str(tmp_path / "preds.csv")])
     assert result.exit_code == 0, result.output
     preds = pd.read_csv(tmp_path / "preds.csv", keep_default_na=False)

@@ -88,11 +88,14 @@ def fold_boxplots(names: Sequence[str], scores: Sequence[Sequence[float]], kinds
 
 def paired_folds(series: Mapping[str, Sequence[float]], metric: str, name: str = "paired") -> str:
     """Fold-by-fold scores of a few models: lines join each model's scores across the shared folds."""
+    from matplotlib.ticker import MaxNLocator
+
     with _figure(name) as (fig, out):
         ax = fig.subplots()
         for label, values in series.items():
             ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=_short(label))
-        ax.set_xlabel("fold")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("fold (the same rows for every model)")
         ax.set_ylabel(metric)
         ax.legend(fontsize=8)
     return _svg(out)
@@ -101,12 +104,15 @@ def paired_folds(series: Mapping[str, Sequence[float]], metric: str, name: str =
 def optimisation_history(numbers: Sequence[int], values: Sequence[float], greater_is_better: bool, metric: str,
                          title: str, name: str) -> str:
     """Score of each complete trial and the best so far."""
+    from matplotlib.ticker import MaxNLocator
+
     with _figure(name, 4.2, 2.6) as (fig, out):
         ax = fig.subplots()
         v = np.asarray(values, dtype=float)
         best = np.maximum.accumulate(v) if greater_is_better else np.minimum.accumulate(v)
         ax.scatter(numbers, v, s=12, alpha=0.7, label="trial")
         ax.step(numbers, best, where="post", color="#d62728", label="best so far")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title)
         ax.set_xlabel("trial")
         ax.set_ylabel(metric)
@@ -180,6 +186,7 @@ def calibration(y_true: np.ndarray, proba: np.ndarray, positive: int | None, nam
         ax = fig.subplots()
         CalibrationDisplay.from_predictions(truth, prob, n_bins=10, strategy="quantile", ax=ax, name="model")
         ax.set_xlabel(label)
+        ax.set_ylabel("observed frequency")
         ax.set_title("Calibration (out-of-fold)")
     return _svg(out)
 

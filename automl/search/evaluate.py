@@ -182,7 +182,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         result.predict_seconds_per_1000 = predict_seconds / predicted * 1000
     if result.status == "ok":
         result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
-        result.secondary = all_scores(y, oof, task)
+        result.secondary = all_scores(y, result.oof, task)
     return result
 
 
