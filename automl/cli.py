@@ -98,7 +98,8 @@ def _csv(value: str | None) -> tuple[str, ...]:
               help="Trials per model family instead of a time limit (same seed: same leaderboard).")
 @click.option("--folds", type=click.IntRange(min=2), help="Cross-validation folds (default: 5; 3 above 10 000 rows).")
 @click.option("--repeats", type=click.IntRange(min=1),
-              help="Repeat k-fold CV with new shuffles (default: 2 below 1 000 rows, else 1).")
+              help="Repeat k-fold CV with new shuffles (default: 2 below 1 000 rows with a budget of 120 s or "
+                   "more or --trials, else 1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for folds, sampling and models.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Run folder (default: reports/<data name>-<timestamp>).")

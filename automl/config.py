@@ -80,7 +80,7 @@ class FitConfig:
         Number of cross-validation folds; ``None``: 5, or 3 above ``LARGE_DATA_ROWS`` rows.
     repeats
         How many times k-fold CV is repeated with new shuffles; ``None``: 2 below ``TINY_DATA_ROWS`` rows
-        (the scores of tiny data are noisy), else 1.
+        (the scores of tiny data are noisy) when the budget is a trial count or at least 120 s, else 1.
     seed
         Seed for folds, sampling and every model.
     output

@@ -100,7 +100,7 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     n_folds = plan_folds(y, schema.task, config.folds, schema.classes)
     sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
     X_s, y_s = (X, y) if sample is None else (X.iloc[sample], y[sample])
-    repeats = plan_repeats(len(y_s), config.repeats)
+    repeats = plan_repeats(len(y_s), config.repeats, None if config.trials else config.time_limit)
     folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats)
     metric = get_metric(schema.metric)
     log_target = wants_log_target(y_s, schema.task)

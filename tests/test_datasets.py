@@ -1,4 +1,4 @@
-"""`automl fit` (with its report) + `automl predict` on every real dataset in ../shared/datasets (skipped if it is absent)."""
+"""`automl fit` (report included) + `automl predict` on every dataset in ../shared/datasets (skipped if absent)."""
 
 from __future__ import annotations
 

@@ -64,6 +64,8 @@ def test_repeated_folds_validate_every_row_once_per_repetition(seed):
     assert any((a[1] != b[1]).any() for a, b in zip(folds[:5], folds[5:10], strict=True))  # a new shuffle
     assert repetitions(make_folds(y, "binary", 5, seed), len(y)) == [0] * 5
     assert plan_repeats(500, None) == 2 and plan_repeats(5000, None) == 1 and plan_repeats(500, 1) == 1
+    assert plan_repeats(500, None, time_limit=120) == 2 and plan_repeats(500, None, time_limit=60) == 1
+    assert plan_repeats(500, 3, time_limit=60) == 3
 
 
 def test_repeated_cv_scores_models_and_ensembles_on_the_same_folds(seed):

@@ -18,6 +18,7 @@ from automl.errors import DataError
 log = logging.getLogger(__name__)
 
 Fold = tuple[np.ndarray, np.ndarray]
+REPEAT_MIN_SECONDS = 120.0  # the default budget: shorter budgets do not repeat CV
 
 
 def plan_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[str] | None = None) -> int:
@@ -50,11 +51,16 @@ def plan_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[st
     return folds
 
 
-def plan_repeats(n_rows: int, repeats: int | None) -> int:
-    """How many times to repeat k-fold CV: ``repeats``, or by default 2 below ``TINY_DATA_ROWS`` rows."""
+def plan_repeats(n_rows: int, repeats: int | None, time_limit: float | None = None) -> int:
+    """How many times to repeat k-fold CV: ``repeats``, or by default 2 for tiny data (below ``TINY_DATA_ROWS``
+    rows, whose fold scores are noisy) when the budget allows it: a trial count, or a time limit of at least
+    ``REPEAT_MIN_SECONDS``. Repeating doubles every trial's cost; under a short budget the slow families (the
+    neural nets above all) would not finish at all, which is worse than noisier scores."""
     if repeats is not None:
         return repeats
-    return 2 if n_rows < TINY_DATA_ROWS else 1
+    if n_rows >= TINY_DATA_ROWS or (time_limit is not None and time_limit < REPEAT_MIN_SECONDS):
+        return 1
+    return 2
 
 
 def make_folds(y: np.ndarray, task: str, folds: int, seed: int, repeats: int = 1) -> list[Fold]:

@@ -199,7 +199,10 @@ class Search:
             return self._hard_deadline or deadline
         remaining = deadline - now
         active = max(1, sum(not s.exhausted for s in self.families))
-        share = max(remaining / active, 3 * state.last_trial_seconds)
+        # Its share of what is left, but never less than what a whole CV run took last time (with room to
+        # spare): a trial that could only ever finish one fold would waste its time.
+        expected = state.fold_seconds * (len(self.folds) + REFIT_FACTOR)
+        share = max(remaining / active, 1.5 * expected, 3 * state.last_trial_seconds)
         return min(deadline, now + share)
 
     def _log(self, state: FamilyState, result: ModelResult) -> None:
