@@ -112,6 +112,8 @@ def _csv(value: str | None) -> tuple[str, ...]:
 @click.option("--positive-class", help="Positive class of a binary target (default: the minority class).")
 @click.option("--na-values", multiple=True, help="Extra text to read as missing (repeatable), e.g. --na-values '?'.")
 @click.option("--categorical", multiple=True, help="Treat this column as categorical (repeatable).")
+@click.option("--keep-column", "keep_columns", multiple=True,
+              help="Keep this column even if it looks like target leakage (repeatable).")
 @click.option("--outlier-factor", type=click.FloatRange(min=0), help="IQR factor for clipping outliers (0: off).")
 @click.option("--scaler", type=click.Choice(SCALERS), help="Scaler for neural nets and linear models.")
 @click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors.")

@@ -101,6 +101,8 @@ class FitConfig:
         Extra strings read as missing values (e.g. ``"?"``).
     categorical
         Columns to treat as categorical even if they hold numbers.
+    keep_columns
+        Columns to keep even if they look like target leakage (they will be known at prediction time).
     preprocess
         Options of the preprocessing stage.
     """
@@ -122,6 +124,7 @@ class FitConfig:
     positive_class: str | None = None
     na_values: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
+    keep_columns: tuple[str, ...] = ()
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
     def __post_init__(self) -> None:
@@ -148,7 +151,7 @@ class FitConfig:
             raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}.")
         if self.output is not None and not isinstance(self.output, Path):
             object.__setattr__(self, "output", Path(self.output))
-        for name in ("models", "exclude_models", "na_values", "categorical"):
+        for name in ("models", "exclude_models", "na_values", "categorical", "keep_columns"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def replace(self, **changes: Any) -> FitConfig:

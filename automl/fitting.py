@@ -17,12 +17,13 @@ import pandas as pd
 from automl import __version__, threads
 from automl.config import FitConfig
 from automl.data.io import TableSource, read_table
+from automl.data.leakage import drop_leaks
 from automl.data.preprocess import build_preprocessor, describe, summarize
 from automl.data.profile import profile
 from automl.data.schema import Schema, infer_schema
 from automl.ensembles.build import build_ensembles
 from automl.ensembles.model import EnsembleModel
-from automl.errors import BudgetError
+from automl.errors import BudgetError, DataError
 from automl.importance import permutation_importance
 from automl.models import registry
 from automl.predictor import Predictor
@@ -95,6 +96,11 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     frame = frame.loc[y_labels.index]
     X = schema.transform(frame, where=info.name, strict=False)
     y = schema.encode_target(y_labels)
+    X = drop_leaks(schema, X, y, config.keep_columns)
+    if not schema.features:
+        raise DataError(f"No usable feature columns are left in {info.name}: "
+                        + "; ".join(f"{c.name!r}: {c.reason}" for c in schema.dropped)
+                        + ". Keep a column with --keep-column if it will be known at prediction time.")
     folder.update(data=_data_meta(info, frame, schema))
 
     n_folds = plan_folds(y, schema.task, config.folds, schema.classes)

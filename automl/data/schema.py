@@ -297,10 +297,11 @@ def _category_text(s: pd.Series) -> np.ndarray:
 
 
 def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> list[ColumnInfo]:
-    unknown = [c for c in config.categorical if c not in frame.columns]
-    if unknown:
-        raise ConfigError(f"--categorical names unknown column(s) {', '.join(map(repr, unknown))}; "
-                          f"valid columns: {choices(frame.columns)}.")
+    for option, names in (("--categorical", config.categorical), ("--keep-column", config.keep_columns)):
+        unknown = [c for c in names if c not in frame.columns]
+        if unknown:
+            raise ConfigError(f"{option} names unknown column(s) {', '.join(map(repr, unknown))}; "
+                              f"valid columns: {choices(frame.columns)}.")
     columns = [_type_column(name, frame[name], name in config.categorical, info) for name in frame.columns]
     _assign_internal_names(columns)
     for c in columns:
