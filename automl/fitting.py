@@ -256,7 +256,7 @@ def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_f
         )
     if deadline is None:
         return ranked[0]
-    slack = deadline + config.time_limit * 0.05 - REPORT_SECONDS - time.monotonic()
+    slack = deadline + config.time_limit * 0.1 - REPORT_SECONDS - 1 - time.monotonic()  # the 10 % tolerance
     for r in ranked:
         if r.fit_time / n_folds * REFIT_FACTOR <= slack:
             return r
