@@ -25,8 +25,7 @@ def render_html(run_dir: str | Path) -> str:
     from automl.report.rundata import load_run
 
     run = load_run(run_dir)
-    env = jinja2.Environment(loader=jinja2.PackageLoader("automl.report", "templates"),
-                             autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True)
     board = run.leaderboard
     chosen = run.meta.get("best_model")
     row = board.loc[board["model"] == chosen]
