@@ -6,7 +6,6 @@ except matplotlib's SVG, and every user-supplied string reaches the page through
 
 from __future__ import annotations
 
-import json
 import logging
 import shlex
 from typing import Any
@@ -321,9 +320,3 @@ def _reproduce(meta: dict[str, Any]) -> str:
                                                                               str(config.get("time_limit"))]
     return " ".join(shlex.quote(a) for a in args)
 
-
-def params_text(params: str) -> str:
-    try:
-        return json.dumps(json.loads(params), indent=1, sort_keys=True)
-    except (TypeError, ValueError):
-        return str(params)
