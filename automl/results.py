@@ -33,7 +33,7 @@ from automl.errors import ConfigError, ModelFormatError, OutputExistsError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the predictor keeps the refitted members of an ensemble (predict --model)
 RUN_FILE = "run.json"
 MODEL_FILE = "model.joblib"
 LEADERBOARD_FILE = "leaderboard.csv"

@@ -377,6 +377,18 @@ def test_predict_with_a_model_that_was_not_refitted(fitted_run, write_csv):
     assert_error(result, EXIT_BAD_INPUT, "'keras_mlp' was not refitted", "available: linear")
 
 
+def test_predict_refuses_a_model_of_another_format_version(fitted_run, write_csv, tmp_path):
+    import shutil
+
+    run_dir, frame = fitted_run
+    old = tmp_path / "old_run"
+    shutil.copytree(run_dir, old)
+    meta = json.loads((old / "run.json").read_text())
+    (old / "run.json").write_text(json.dumps({**meta, "format_version": 1}))
+    result = run("predict", old, write_csv(frame, "new.csv"))
+    assert_error(result, EXIT_BAD_INPUT, "has format version 1", "Refit it")
+
+
 def test_predict_from_a_folder_without_model(write_csv, tmp_path):
     assert_error(run("predict", tmp_path, write_csv("a\n1\n", "new.csv")), EXIT_BAD_INPUT,
                  "not an automl run folder")
