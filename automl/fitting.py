@@ -42,7 +42,7 @@ from automl.results import (
     now,
 )
 from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
-from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, wants_log_target
+from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, predict_scores, wants_log_target
 from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
 from automl.search.metrics import get_metric
 from automl.search.tuner import FamilyState, Search
@@ -203,8 +203,6 @@ def _pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, A
 
 def _latency(model: Any, X: pd.DataFrame, schema: Schema) -> float:
     """Seconds to predict 1000 rows with the final model (measured on up to 1000 training rows)."""
-    from automl.search.evaluate import predict_scores
-
     rows = X.iloc[: min(len(X), 1000)]
     tick = time.monotonic()
     with threads.limited():

@@ -38,7 +38,7 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
         return sign * metric(yp, predict_scores(model, Xp, schema.task, n_classes), schema.task)
 
     tick = time.monotonic()
-    score(None, Xs, ys)
+    baseline = score(None, Xs, ys)
     one = time.monotonic() - tick
     repeats = REPEATS
     while seconds is not None and one * len(features) * repeats > seconds and repeats > 1:
@@ -48,7 +48,7 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
                  one * len(features) * repeats, seconds)
         return None
     groups = [col.outputs() for col in features]
-    result = _grouped(score, Xs, ys, groups, repeats, seed)
+    result = _grouped(score, baseline, Xs, ys, groups, repeats, seed)
     frame = pd.DataFrame({"feature": [c.name for c in features], "importance_mean": result.mean(axis=1),
                           "importance_std": result.std(axis=1)})
     log.info("Permutation importance: %d columns, %d repeats on %d rows (%.1f s).", len(features), repeats,
@@ -56,14 +56,13 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     return frame.sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _grouped(score: Any, X: pd.DataFrame, y: np.ndarray, groups: list[list[str]], repeats: int,
-             seed: int) -> np.ndarray:
+def _grouped(score: Any, baseline: float, X: pd.DataFrame, y: np.ndarray, groups: list[list[str]],
+             repeats: int, seed: int) -> np.ndarray:
     """Score drop per group of columns, each group shuffled with one row permutation per repeat.
 
     scikit-learn's ``permutation_importance`` shuffles single columns only; a datetime column becomes several
     prepared columns that must move together, hence this loop (the same algorithm, over column groups).
     """
-    baseline = score(None, X, y)
     rng = np.random.default_rng(seed)
     out = np.zeros((len(groups), repeats))
     for i, group in enumerate(groups):

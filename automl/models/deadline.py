@@ -35,9 +35,14 @@ def fit_deadline(when: float | None) -> Iterator[None]:
         _deadline = previous
 
 
+def passed() -> bool:
+    """Whether the current deadline (if any) has passed."""
+    return _deadline is not None and time.monotonic() > _deadline
+
+
 def check() -> None:
     """Raise :class:`FitTimeout` when the current deadline has passed."""
-    if _deadline is not None and time.monotonic() > _deadline:
+    if passed():
         raise FitTimeout("the fit ran past its time limit")
 
 
@@ -53,10 +58,8 @@ class CatBoostDeadline:
         self.timed_out = False
 
     def after_iteration(self, info: Any) -> bool:
-        if _deadline is not None and time.monotonic() > _deadline:
-            self.timed_out = True
-            return False
-        return True
+        self.timed_out = passed()
+        return not self.timed_out
 
 
 def keras_callback() -> Any:

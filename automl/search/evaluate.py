@@ -142,7 +142,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
         return result
     fit_params = fit_kwargs(spec)
-    predicted_times = np.zeros(len(y), dtype=int)
+    predicted = 0  # rows predicted, for the predict time per 1000 rows
     started, predict_seconds = time.monotonic(), 0.0
     for i, (train, valid) in enumerate(folds):
         if i > 0:
@@ -168,7 +168,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
             result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
             break
         oof[reps[i], valid] = pred  # repeated CV: each row is predicted once per repetition
-        predicted_times[valid] += 1
+        predicted += len(valid)
         _keep_training_curve(result, pipeline)
         result.fold_scores.append(ctx.metric(y[valid], pred, task))
         if trial is not None and i + 1 < len(folds):
@@ -177,7 +177,6 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
                 result.status, result.reason = "pruned", f"pruned after {i + 1} of {len(folds)} folds"
                 break
     result.fit_time = time.monotonic() - started
-    predicted = int(predicted_times.sum())
     if predicted:
         result.predict_seconds_per_1000 = predict_seconds / predicted * 1000
     if result.status == "ok":
