@@ -92,6 +92,25 @@ def test_defaults_run_the_cheapest_family_of_each_kind_first(seed):
     assert order[0].key == "linear" and "keras_mlp" in [s.key for s in order[:4]]
 
 
+def test_after_the_defaults_the_leading_family_gets_more_of_the_time(seed):
+    """The next trial goes to the family with the least time spent weighted by its rank (time x rank)."""
+    from automl.search.evaluate import ModelResult
+
+    ctx, X, y = _setup("binary", seed)
+    specs = [registry.get(k) for k in ("linear", "lightgbm", "xgboost")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    for state, score, seconds in zip(search.families, (0.70, 0.90, 0.80), (1.0, 2.5, 1.5)):
+        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+                                        fold_scores=[score] * 3, fit_time=seconds))
+        state.seconds, state.fold_seconds = seconds, 0.01
+    deadline = time.monotonic() + 100
+    assert search._ranks() == {"lightgbm": 1, "xgboost": 2, "linear": 3}
+    # lightgbm: 2.5 x 1 < xgboost 1.5 x 2 < linear 1.0 x 3, although lightgbm has spent the most time
+    assert search._next_family(deadline, None).spec.key == "lightgbm"
+    search.families[1].seconds = 3.5  # 3.5 > 1.5 x 2 = 3.0: now the runner-up
+    assert search._next_family(deadline, None).spec.key == "xgboost"
+
+
 def test_predictor_offers_the_members_of_its_ensemble():
     predictor = Predictor(schema=None, pipeline="ensemble", model_key="stacking", automl_version="0",
                           members={"lightgbm": "lgbm", "linear": "lin"})

@@ -27,6 +27,6 @@ def search_space(trial: Any, task: str) -> dict[str, Any]:
 
 SPEC = ModelSpec(
     key="adaboost", name="AdaBoost", kind="boosting", preprocessing="ordinal", cost=4.0, build=build,
-    defaults={"n_estimators": 200, "learning_rate": 0.5, "max_depth": 3},
+    defaults={"n_estimators": 100, "learning_rate": 0.5, "max_depth": 2},
     search_space=search_space,
 )

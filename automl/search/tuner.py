@@ -5,9 +5,9 @@ Each family's first trial is its known-good defaults (enqueued). The sampler, pr
 gives (an SQLite file or Optuna's journal file in the run folder, or a database URL).
 
 Scheduling, with a time budget: every family's defaults first (the cheapest family of each kind, then the
-others, cheapest first); then the family with the least
-time spent so far gets the next trial, so no slow family starves the others, and each trial is stopped between
-folds when it would overrun its share. With ``n_trials`` instead, each family gets exactly that many trials in a
+others, cheapest first); then the family with the least time spent so far, weighted by its rank on the
+leaderboard (time × rank), gets the next trial: the leading families are tuned most, yet no slow family starves
+the others, and each trial is stopped between folds when it would overrun its share. With ``n_trials`` instead, each family gets exactly that many trials in a
 fixed order, so a seed reproduces the leaderboard.
 """
 
@@ -127,7 +127,17 @@ class Search:
             return state
         able = [s for s in self.families if not s.exhausted and s.best is not None
                 and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
-        return min(able, key=lambda s: s.seconds) if able else None
+        if not able:
+            return None
+        rank = self._ranks()
+        return min(able, key=lambda s: (s.seconds * rank[s.spec.key], rank[s.spec.key]))
+
+    def _ranks(self) -> dict[str, int]:
+        """Rank of each family by its best CV score so far (1 = best); families with no result rank last."""
+        sign = 1 if self.ctx.metric.greater_is_better else -1
+        scored = sorted((s for s in self.families if s.best is not None), key=lambda s: -sign * s.best.mean)
+        ranks = {s.spec.key: i + 1 for i, s in enumerate(scored)}
+        return {s.spec.key: ranks.get(s.spec.key, len(self.families)) for s in self.families}
 
     def _log_plan(self, deadline: float | None, n_trials: int | None) -> None:
         order = ", ".join(s.spec.key for s in sorted(self.families, key=self._defaults_order))
@@ -136,7 +146,8 @@ class Search:
             return
         assert deadline is not None
         log.info("Plan: %.0f s of search. Each family's defaults first, in this order: %s; then the family with "
-                 "the least time spent so far gets the next trial, each within its share of what is left.",
+                 "the least time spent so far, weighted by its rank (time x rank), gets the next trial, each within its "
+                 "share of what is left.",
                  deadline - time.monotonic(), order)
 
     def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
