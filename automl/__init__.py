@@ -13,11 +13,12 @@ from automl import _env
 _env.apply()
 
 __version__ = "0.1.0"
-__all__ = ["AutoML", "FitConfig", "__version__", "load"]
+__all__ = ["AutoML", "AutoMLClassifier", "AutoMLRegressor", "FitConfig", "__version__", "load"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from automl.api import AutoML, load
     from automl.config import FitConfig
+    from automl.sklearn import AutoMLClassifier, AutoMLRegressor
 
 
 def __getattr__(name: str) -> Any:
@@ -25,6 +26,10 @@ def __getattr__(name: str) -> Any:
         from automl import api
 
         return getattr(api, name)
+    if name in ("AutoMLClassifier", "AutoMLRegressor"):
+        from automl import sklearn
+
+        return getattr(sklearn, name)
     if name == "FitConfig":
         from automl.config import FitConfig
 

@@ -26,15 +26,30 @@ class AutoML:
     Parameters
     ----------
     target
-        Name of the target column.
+        Name of the target column (``None``: the recipe's).
+    recipe
+        A recipe name (see ``automl recipes``) or file; the options given here win over it.
     **options
         Any field of :class:`automl.config.FitConfig` (``task``, ``metric``, ``time_limit``, ``folds``,
         ``seed``, ``output``, ``overwrite``, ...) and of :class:`automl.config.PreprocessConfig`
         (``outlier_factor``, ``scaler``, ...). Invalid values raise :class:`automl.errors.ConfigError`.
+
+    Examples
+    --------
+    >>> model = AutoML(target="species", time_limit=60, seed=1).fit("examples/penguins.csv")  # doctest: +SKIP
+    >>> model.leaderboard().head()                                                          # doctest: +SKIP
+    >>> model.save("penguins-model"); AutoML.load("penguins-model").predict(new_rows)       # doctest: +SKIP
     """
 
-    def __init__(self, target: str, **options: Any) -> None:
-        self.config = make_config(target, **options)
+    def __init__(self, target: str | None = None, recipe: str | Path | None = None, **options: Any) -> None:
+        if recipe is not None:
+            from automl import recipes
+
+            self.config = recipes.load(recipe).config(target=target, **options)
+        elif target is None:
+            raise ConfigError("AutoML needs a target column: AutoML(target='name'), or a recipe that sets it.")
+        else:
+            self.config = make_config(target, **options)
         self.predictor_: Predictor | None = None
         self.leaderboard_: pd.DataFrame | None = None
         self.run_dir_: Path | None = None
@@ -44,6 +59,33 @@ class AutoML:
         result = run_fit(self.config, data)
         self.predictor_, self.leaderboard_, self.run_dir_ = result.predictor, result.leaderboard, result.run_dir
         return self
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, data: Any = None) -> AutoML:
+        """Continue a stopped run (see ``automl resume``); ``data`` only for a run fitted from a DataFrame."""
+        from automl.fitting import resume_fit
+
+        result = resume_fit(run_dir, data)
+        obj = cls.load(result.run_dir)
+        obj.predictor_, obj.leaderboard_ = result.predictor, result.leaderboard
+        return obj
+
+    def save(self, path: str | Path) -> Path:
+        """Copy the run folder (model, leaderboard, report, ...) to ``path``, which must not exist yet.
+
+        The copy loads with :meth:`load`. The model inside is a pickle: share it only with people who trust you.
+        """
+        import shutil
+
+        from automl.results import CHECKPOINT_DIR, LOCK_FILE, LOCK_INFO
+
+        self._fitted()
+        assert self.run_dir_ is not None
+        target = Path(path)
+        if target.exists():
+            raise ConfigError(f"{target} already exists; save to a new folder.")
+        shutil.copytree(self.run_dir_, target, ignore=shutil.ignore_patterns(LOCK_FILE, LOCK_INFO, CHECKPOINT_DIR))
+        return target
 
     def predict_frame(self, data: Any, model: str | None = None) -> pd.DataFrame:
         """Class probabilities (one column per class) and ``prediction``; regression: ``prediction``.
@@ -102,7 +144,9 @@ class AutoML:
         """Load a fitted run folder. It holds pickles: load only folders from a trusted source."""
         predictor = load_model(run_dir)
         obj = cls.__new__(cls)
-        obj.config = None  # type: ignore[assignment]
+        from automl.results import read_run
+
+        obj.config = FitConfig.from_dict(read_run(run_dir).get("config") or {"target": predictor.schema.target})
         obj.predictor_, obj.run_dir_ = predictor, Path(run_dir)
         obj.leaderboard_ = pd.read_csv(Path(run_dir) / LEADERBOARD_FILE)
         return obj

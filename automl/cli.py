@@ -4,16 +4,18 @@ Only click and automl's light modules are imported at start-up, so ``automl --he
 pandas, scikit-learn and the model libraries load inside the commands.
 
 Exit codes: 0 success; 1 internal error; 2 bad input or configuration; 3 the budget ran out before any
-model finished; 130 interrupted.
+model finished; 4 the run folder is locked by another run; 5 a batch run's score dropped past its recipe's
+threshold; 130 interrupted (the run folder can be resumed with ``automl resume``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,16 @@ import click
 
 from automl import __version__
 from automl.config import METRICS, SCALERS, TASKS
-from automl.errors import AutoMLError, BudgetError
+from automl.errors import AutoMLError, BudgetError, RunLockedError, ScoreDropError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_BUDGET, EXIT_LOCKED, EXIT_SCORE_DROP = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 internal error; 2 bad input or configuration; "
-    "3 the budget ran out before any model finished; 130 interrupted."
+    "3 the budget ran out before any model finished; 4 the run folder is locked by another run; "
+    "5 a batch run's score dropped past its recipe's threshold; 130 interrupted (resume with `automl resume`)."
 )
+EXIT_FOR = {BudgetError: EXIT_BUDGET, RunLockedError: EXIT_LOCKED, ScoreDropError: EXIT_SCORE_DROP}
 
 log = logging.getLogger("automl")
 
@@ -59,7 +64,7 @@ def _guarded(debug: bool, action: Callable[[], Any], log_file: Callable[[], Path
         if debug:
             traceback.print_exc()
         click.echo(f"Error: {e}", err=True)
-        sys.exit(EXIT_BUDGET if isinstance(e, BudgetError) else EXIT_BAD_INPUT)
+        sys.exit(next((code for cls, code in EXIT_FOR.items() if isinstance(e, cls)), EXIT_BAD_INPUT))
     except Exception as e:
         if debug:
             traceback.print_exc()
@@ -80,6 +85,7 @@ def main() -> None:
     Example:
       automl fit examples/penguins.csv --target species --time-limit 60 --output reports/penguins
       automl predict reports/penguins new_penguins.csv --output preds.csv
+      automl run recipes/nightly.toml
     """
 
 
@@ -87,28 +93,76 @@ def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
+def _families(value: str | None) -> dict[str, tuple[str, ...]]:
+    """``--families lightgbm,keras_mlp`` includes, ``--families -catboost,-keras_mlp`` excludes."""
+    names = _csv(value)
+    include = tuple(n for n in names if not n.startswith("-"))
+    exclude = tuple(n[1:] for n in names if n.startswith("-"))
+    return {k: v for k, v in (("models", include), ("exclude_models", exclude)) if v}
+
+
+def _verbosity_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors."),
+        click.option("--verbose", "-v", "verbosity", flag_value=1, help="Debug messages too."),
+        click.option("--debug", is_flag=True, help="Show full tracebacks of errors."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _search_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `fit` and `run`; all default to None so that a recipe's values stand unless given."""
+    options = [
+        click.option("--task", type=click.Choice(TASKS), help="Override the inferred task."),
+        click.option("--metric", type=click.Choice(METRICS),
+                     help="Metric to optimise (default: roc_auc, log_loss or rmse)."),
+        click.option("--time-limit", type=click.FloatRange(min=1),
+                     help="Budget of the whole fit, in seconds (default: 120, or the recipe's)."),
+        click.option("--trials", type=click.IntRange(min=1),
+                     help="Trials per model family instead of a time limit (same seed: same leaderboard)."),
+        click.option("--folds", type=click.IntRange(min=2),
+                     help="Cross-validation folds (default: 5; 3 above 10 000 rows)."),
+        click.option("--repeats", type=click.IntRange(min=1),
+                     help="Repeat k-fold CV with new shuffles (default: 2 below 1 000 rows with a budget of 120 s "
+                          "or more or --trials, else 1)."),
+        click.option("--families", "families",
+                     help="Model families to try, comma-separated (e.g. lightgbm,keras_mlp); a leading '-' "
+                          "excludes one instead (e.g. -catboost,-keras_mlp)."),
+        click.option("--models", help="Comma-separated model keys to try (same as --families with names)."),
+        click.option("--exclude-models", help="Comma-separated model keys not to try."),
+        click.option("--seed", type=int, help="Seed for folds, sampling and models (default: 0)."),
+        click.option("--sample-rows", type=click.IntRange(min=100),
+                     help="Above this many rows the search uses a stratified sample; the refit uses all rows "
+                          "(default: 100 000)."),
+        click.option("--n-jobs", type=click.IntRange(min=1), help="Threads per model (default: all cores)."),
+        click.option("--storage", help="Optuna storage URL shared by several machines, e.g. "
+                                       "postgresql://user:pass@host/db (default: a journal file in the run folder)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _explicit(families: str | None, models: str | None, exclude_models: str | None,
+              options: dict[str, Any]) -> dict[str, Any]:
+    """The options given on the command line (None = not given), with the model choices merged."""
+    chosen = _families(families)
+    if models:
+        chosen["models"] = chosen.get("models", ()) + _csv(models)
+    if exclude_models:
+        chosen["exclude_models"] = chosen.get("exclude_models", ()) + _csv(exclude_models)
+    return {**{k: v for k, v in options.items() if v not in (None, ())}, **chosen}
+
+
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("data", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--target", "-t", required=True, help="Name of the target column.")
-@click.option("--task", type=click.Choice(TASKS), help="Override the inferred task.")
-@click.option("--metric", type=click.Choice(METRICS), help="Metric to optimise (default: roc_auc, log_loss or rmse).")
-@click.option("--time-limit", type=click.FloatRange(min=1), default=120, show_default=True,
-              help="Budget of the whole fit, in seconds.")
-@click.option("--trials", type=click.IntRange(min=1),
-              help="Trials per model family instead of a time limit (same seed: same leaderboard).")
-@click.option("--folds", type=click.IntRange(min=2), help="Cross-validation folds (default: 5; 3 above 10 000 rows).")
-@click.option("--repeats", type=click.IntRange(min=1),
-              help="Repeat k-fold CV with new shuffles (default: 2 below 1 000 rows with a budget of 120 s or "
-                   "more or --trials, else 1).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for folds, sampling and models.")
+@click.option("--target", "-t", help="Name of the target column (required unless the recipe sets it).")
+@click.option("--recipe", "-r", help="Recipe name (see `automl recipes`) or file; options given here win over it.")
+@_search_options
 @click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Run folder (default: reports/<data name>-<timestamp>).")
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty run folder, replacing automl's own files.")
-@click.option("--sample-rows", type=click.IntRange(min=100), default=100_000, show_default=True,
-              help="Above this many rows the search uses a stratified sample; the refit uses all rows.")
-@click.option("--n-jobs", type=click.IntRange(min=1), help="Threads per model (default: all cores).")
-@click.option("--models", help="Comma-separated model keys to try (default: all).")
-@click.option("--exclude-models", help="Comma-separated model keys not to try.")
 @click.option("--positive-class", help="Positive class of a binary target (default: the minority class).")
 @click.option("--na-values", multiple=True, help="Extra text to read as missing (repeatable), e.g. --na-values '?'.")
 @click.option("--categorical", multiple=True, help="Treat this column as categorical (repeatable).")
@@ -116,64 +170,220 @@ def _csv(value: str | None) -> tuple[str, ...]:
               help="Keep this column even if it looks like target leakage (repeatable).")
 @click.option("--outlier-factor", type=click.FloatRange(min=0), help="IQR factor for clipping outliers (0: off).")
 @click.option("--scaler", type=click.Choice(SCALERS), help="Scaler for neural nets and linear models.")
-@click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors.")
-@click.option("--verbose", "-v", "verbosity", flag_value=1, help="Debug messages too.")
-@click.option("--debug", is_flag=True, help="Show full tracebacks of errors.")
-def fit(data: Path, target: str, verbosity: int | None, debug: bool, models: str | None,
-        exclude_models: str | None, **options: Any) -> None:
+@_verbosity_options
+def fit(data: Path, target: str | None, recipe: str | None, verbosity: int | None, debug: bool,
+        families: str | None, models: str | None, exclude_models: str | None, **options: Any) -> None:
     """Fit models on DATA (CSV, CSV.GZ or Parquet) and save the best one in a run folder.
+
+    On a terminal a progress bar shows the budget and each family's trials; otherwise plain log lines.
+    Stopped (Ctrl-C, kill, crash)? `automl resume RUN_DIR` continues without losing finished trials.
 
     \b
     Example:
       automl fit examples/penguins.csv --target species --time-limit 60 --seed 1 --output reports/penguins
+      automl fit examples/penguins.csv --target species --recipe quick --families -random_forest
     """
     _setup_logging(verbosity or 0)
-
     run_log: list[Path] = []
 
     def action() -> None:
         from automl.api import make_config
         from automl.fitting import default_output, run_fit
 
-        options["output"] = options["output"] or default_output(data)
-        config = make_config(target, models=_csv(models), exclude_models=_csv(exclude_models), **options)
+        explicit = _explicit(families, models, exclude_models, options)
+        explicit["output"] = explicit.get("output") or default_output(data)
+        if recipe:
+            from automl import recipes
+
+            config = recipes.load(recipe).config(target=target, **explicit)
+        elif target is None:
+            from automl.errors import ConfigError
+
+            raise ConfigError("A target column is required: --target NAME (or a --recipe that sets it).")
+        else:
+            config = make_config(target, **explicit)
         run_log.append(config.output / "automl.log")
-        result = run_fit(config, data, command=" ".join(sys.argv))
+        with _progress(config, verbosity) as on_trial:
+            result = run_fit(config, data, command=_command(), on_trial=on_trial)
         click.echo(f"Chosen model: {result.predictor.model_key}. Run folder: {result.run_dir}")
 
     _guarded(debug, action, log_file=lambda: run_log[0] if run_log else None)
 
 
+def _command() -> str:
+    return " ".join(sys.argv)
+
+
+@contextlib.contextmanager
+def _progress(config: Any, verbosity: int | None) -> Iterator[Any]:
+    from automl.progress import for_terminal
+
+    display = for_terminal(None if config.trials else config.time_limit, config.trials, verbosity == -1)
+    if display is None:
+        yield None
+        return
+    with display.shown():
+        yield display
+
+
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
-@click.argument("data", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="-", show_default=True,
-              help="CSV file for the predictions ('-' writes to standard output).")
-@click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors.")
-@click.option("--verbose", "-v", "verbosity", flag_value=1, help="Debug messages too.")
-@click.option("--model", "model_key", help="Use this model of the run instead of the chosen one (an ensemble's "
-              "members are kept; an unknown name lists the choices).")
-@click.option("--debug", is_flag=True, help="Show full tracebacks of errors.")
-def predict(run_dir: Path, data: Path, output: Path, verbosity: int | None, model_key: str | None,
-            debug: bool) -> None:
-    """Predict DATA with the model saved in RUN_DIR.
+@_verbosity_options
+def resume(run_dir: Path, verbosity: int | None, debug: bool) -> None:
+    """Continue the stopped run in RUN_DIR: finished trials are kept, the search goes on, then the ensembles,
+    the refit and the report.
 
-    Classification: one probability column per class (named by its label) and `prediction`;
-    regression: `prediction`. Rows keep the input order.
+    The data is read again from the path the run recorded and must be unchanged. The budget left is the
+    run's time limit less the search time already spent.
 
     \b
     Example:
-      automl predict reports/penguins new_penguins.csv --output preds.csv
+      automl resume reports/penguins
     """
     _setup_logging(verbosity or 0)
 
     def action() -> None:
+        from automl.config import FitConfig
+        from automl.fitting import resume_fit
+        from automl.results import read_run
+
+        config = FitConfig.from_dict(read_run(run_dir).get("config") or {"target": "?"})
+        with _progress(config, verbosity) as on_trial:
+            result = resume_fit(run_dir, command=_command(), on_trial=on_trial)
+        click.echo(f"Chosen model: {result.predictor.model_key}. Run folder: {result.run_dir}")
+
+    _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
+
+
+@main.command("run", epilog=EXIT_CODES_HELP)
+@click.argument("recipe")
+@_search_options
+@_verbosity_options
+def run_batch(recipe: str, verbosity: int | None, debug: bool, families: str | None, models: str | None,
+              exclude_models: str | None, **options: Any) -> None:
+    """Run a batch RECIPE (name or file with a [batch] section), e.g. from cron.
+
+    Writes <output_root>/<recipe>/<timestamp>/ (config, JSON-lines log, leaderboard, model, report), then
+    points <output_root>/<recipe>/latest at it. Run again after a crash to resume the unfinished run. The run
+    is compared with the previous one (score, schema, drift); exit 5 when the score dropped past the recipe's
+    alert_threshold.
+
+    \b
+    Example:
+      automl run recipes/nightly.toml
+      automl run nightly --time-limit 300
+    """
+    _setup_logging(verbosity or 0)
+
+    def action() -> None:
+        from automl import recipes
+        from automl.batch import batch_spec, run_recipe
+
+        loaded = recipes.load(recipe)
+        batch_spec(loaded)  # a recipe without [batch] is refused before anything else
+        explicit = _explicit(families, models, exclude_models, options)
+        with _progress(loaded.config(**explicit), verbosity) as on_trial:
+            result = run_recipe(loaded, command=_command(), on_trial=on_trial, **explicit)
+        note = " (resumed)" if result.resumed else ""
+        click.echo(f"Run folder: {result.run_dir}{note}")
+
+    _guarded(debug, action)
+
+
+@main.command("recipes", epilog=EXIT_CODES_HELP)
+def list_recipes() -> None:
+    """List the recipes that come with automl.
+
+    \b
+    Example:
+      automl recipes
+      automl fit data.csv --target y --recipe best
+    """
+    from automl import recipes
+
+    def action() -> None:
+        for name, path in recipes.shipped().items():
+            recipe = recipes.load(path)
+            kind = "batch" if recipe.batch else "fit"
+            click.echo(f"{name:<18} {kind:<6} {recipe.description}")
+
+    _guarded(False, action)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Output format.")
+@click.option("--all-columns", is_flag=True, help="Every column (per-fold scores, parameters, ...).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks of errors.")
+def leaderboard(run_dir: Path, fmt: str, all_columns: bool, debug: bool) -> None:
+    """Print the leaderboard of RUN_DIR.
+
+    \b
+    Example:
+      automl leaderboard reports/penguins
+      automl leaderboard reports/penguins --format csv > board.csv
+    """
+    def action() -> None:
         from automl.api import AutoML
+
+        board = AutoML.load(run_dir).leaderboard()
+        if not all_columns:
+            scores = [c for c in board.columns if c.endswith(("_mean", "_std"))][:2]
+            board = board[["rank", "model", "kind", "status", *scores, "fit_seconds", "trials", "reason"]]
+        if fmt == "csv":
+            click.echo(board.to_csv(index=False), nl=False)
+        elif fmt == "json":
+            click.echo(board.to_json(orient="records", indent=1))
+        else:
+            click.echo(board.astype(object).where(board.notna(), "").to_string(index=False))
+
+    _guarded(debug, action)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("data")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="-", show_default=True,
+              help="CSV file for the predictions ('-' writes to standard output).")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Score every file DATA matches (a quoted glob) into this folder, one CSV per input.")
+@click.option("--model", "model_key", help="Use this model of the run instead of the chosen one (an ensemble's "
+              "members are kept; an unknown name lists the choices).")
+@_verbosity_options
+def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, verbosity: int | None,
+            model_key: str | None, debug: bool) -> None:
+    """Predict DATA (a file, or with --output-dir a quoted glob) with the model saved in RUN_DIR.
+
+    Classification: one probability column per class (named by its label) and `prediction`;
+    regression: `prediction`. Rows keep the input order. With --output-dir, a file that cannot be scored is
+    reported and skipped, the others are scored, and the exit code is 2 if any was skipped.
+
+    \b
+    Example:
+      automl predict reports/penguins new_penguins.csv --output preds.csv
+      automl predict reports/penguins 'incoming/*.csv' --output-dir scored/
+    """
+    _setup_logging(verbosity or 0)
+
+    def action() -> None:
         from automl.results import LOG_FILE, log_to_file, write_csv
+
+        if output_dir is not None:
+            from automl.batch import score_files
+            from automl.errors import DataError
+
+            with log_to_file(run_dir / LOG_FILE):
+                written, problems = score_files(run_dir, data, output_dir, model_key)
+            click.echo(f"Scored {written} file(s) into {output_dir}.", err=True)
+            if problems:
+                raise DataError(f"{len(problems)} file(s) skipped:\n  " + "\n  ".join(problems))
+            return
+        from automl.api import AutoML
 
         model = AutoML.load(run_dir)
         with log_to_file(run_dir / LOG_FILE):
-            preds = model.predict_frame(data, model_key)
+            preds = model.predict_frame(Path(data), model_key)
             if str(output) == "-":
                 preds.to_csv(sys.stdout, index=False)
             else:
@@ -187,9 +397,7 @@ def predict(run_dir: Path, data: Path, output: Path, verbosity: int | None, mode
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="HTML file to write (default: RUN_DIR/report.html).")
-@click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors.")
-@click.option("--verbose", "-v", "verbosity", flag_value=1, help="Debug messages too.")
-@click.option("--debug", is_flag=True, help="Show full tracebacks of errors.")
+@_verbosity_options
 def report(run_dir: Path, output: Path | None, verbosity: int | None, debug: bool) -> None:
     """Render the HTML report of RUN_DIR from its saved results (no refitting, no network).
 

@@ -18,6 +18,7 @@ REGRESSION_METRICS = ("rmse", "mse", "mae", "r2")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 SCALERS = ("standard", "minmax", "robust")
+SCHEDULES = ("rank", "sides")  # keep in step with automl.search.tuner.SCHEDULES
 LARGE_DATA_ROWS = 10_000
 TINY_DATA_ROWS = 1_000  # below this, cross-validation is repeated (each repetition reshuffles the folds)
 
@@ -103,6 +104,14 @@ class FitConfig:
         Columns to treat as categorical even if they hold numbers.
     keep_columns
         Columns to keep even if they look like target leakage (they will be known at prediction time).
+    storage
+        Optuna storage URL shared by several workers (e.g. ``postgresql://user:pass@host/db``); ``None`` keeps
+        the studies in a journal file in the run folder.
+    schedule
+        How the search shares its time after each family's defaults: ``"rank"`` (the leading families get
+        more) or ``"sides"`` (neural nets and tree ensembles get equal time, for a fair comparison).
+    recipe
+        Name of the recipe the options came from (recorded in ``run.json``; set by :func:`automl.recipes.apply`).
     preprocess
         Options of the preprocessing stage.
     """
@@ -125,6 +134,9 @@ class FitConfig:
     na_values: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     keep_columns: tuple[str, ...] = ()
+    storage: str | None = None
+    schedule: str = "rank"
+    recipe: str | None = None
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
     def __post_init__(self) -> None:
@@ -149,6 +161,8 @@ class FitConfig:
             raise ConfigError(f"sample_rows must be at least 100, got {self.sample_rows}.")
         if self.n_jobs is not None and self.n_jobs < 1:
             raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}.")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"Unknown schedule {self.schedule!r}; choose one of {choices(SCHEDULES)}.")
         if self.output is not None and not isinstance(self.output, Path):
             object.__setattr__(self, "output", Path(self.output))
         for name in ("models", "exclude_models", "na_values", "categorical", "keep_columns"):
@@ -163,6 +177,14 @@ class FitConfig:
         data = dataclasses.asdict(self)
         data["output"] = str(self.output) if self.output is not None else None
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FitConfig:
+        """The inverse of :meth:`to_dict` (as read back from ``run.json``); unknown keys are ignored."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        prep = known.pop("preprocess", None) or {}
+        prep = {k: v for k, v in prep.items() if k in PreprocessConfig.__dataclass_fields__}
+        return cls(**known, preprocess=PreprocessConfig(**prep))
 
 
 def check_metric(metric: str, task: str) -> None:

@@ -29,6 +29,14 @@ class BudgetError(AutoMLError):
     """The time budget ran out before any model finished."""
 
 
+class RunLockedError(AutoMLError):
+    """Another process is writing the run folder (its lock is held)."""
+
+
+class ScoreDropError(AutoMLError):
+    """A batch run's score dropped past its recipe's threshold compared with the previous run."""
+
+
 class ModelFormatError(AutoMLError):
     """A saved run folder cannot be loaded (missing, damaged or written by an incompatible version)."""
 

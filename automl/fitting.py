@@ -7,6 +7,7 @@ import logging
 import os
 import platform
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from automl.data.profile import profile
 from automl.data.schema import Schema, infer_schema
 from automl.ensembles.build import build_ensembles
 from automl.ensembles.model import EnsembleModel
-from automl.errors import BudgetError, DataError
+from automl.errors import BudgetError, ConfigError, DataError
 from automl.importance import permutation_importance
 from automl.models import registry
 from automl.predictor import Predictor
@@ -41,11 +42,12 @@ from automl.results import (
     RunFolder,
     now,
 )
+from automl.search.checkpoint import Checkpoints
 from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
 from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, predict_scores, wants_log_target
 from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
 from automl.search.metrics import get_metric
-from automl.search.tuner import FamilyState, Search
+from automl.search.tuner import FamilyState, Search, TrialCallback
 
 log = logging.getLogger(__name__)
 
@@ -68,30 +70,114 @@ def default_output(data: Any) -> Path:
     return Path("reports") / f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def run_fit(config: FitConfig, data: Any, command: str | None = None) -> FitResult:
+def run_fit(config: FitConfig, data: Any, command: str | None = None,
+            on_trial: TrialCallback | None = None) -> FitResult:
     """Fit on ``data`` (path or DataFrame) as ``config`` says and save the run folder.
 
-    The budget ``config.time_limit`` counts from this call. Whatever fails is logged with its traceback
-    in the run folder's ``automl.log`` and ``run.json`` is marked ``failed``; the error is re-raised.
+    The budget ``config.time_limit`` counts from this call. The folder is locked while the run writes it
+    (:class:`automl.errors.RunLockedError` if another process holds it). Whatever fails is logged with its
+    traceback in the run folder's ``automl.log`` and ``run.json`` is marked ``failed``; the error is re-raised.
+    ``on_trial(family_state, result)`` is called after every trial (progress display).
     """
     started = time.monotonic()
     folder = RunFolder(config.output or default_output(data))
-    folder.prepare(config.overwrite)
-    with folder.logging_to_file():
+    with folder.locked(command):
+        folder.prepare(config.overwrite)
         folder.update(config=config.to_dict(), command=command, automl_version=__version__,
-                      python=platform.python_version())
+                      python=platform.python_version(), study_prefix=_study_prefix(config, folder))
+        return _guarded_fit(config, data, folder, started, on_trial)
+
+
+def resume_fit(run_dir: str | Path, data: Any = None, command: str | None = None,
+               on_trial: TrialCallback | None = None) -> FitResult:
+    """Continue the unfinished run in ``run_dir``: its finished trials are kept, the search goes on where it
+    stopped (same studies, same folds), then the ensembles, the refit and the report follow.
+
+    ``data``: the table, when the run was fitted from a DataFrame (a file is read again from its recorded
+    path and must be unchanged). The budget left is the run's time limit less the search time already spent.
+    """
+    started = time.monotonic()
+    folder = RunFolder(run_dir)
+    with folder.locked(command):
+        meta = folder.reopen()
+        config = FitConfig.from_dict(meta["config"]).replace(output=folder.path)
+        if data is None:
+            data = _recorded_data(meta, folder.path)
+        note = f"Resuming the run in {folder.path} (started {meta.get('started')})."
+        return _guarded_fit(config, data, folder, started, on_trial, (meta.get("data") or {}).get("sha256"), note)
+
+
+def _guarded_fit(config: FitConfig, data: Any, folder: RunFolder, started: float, on_trial: TrialCallback | None,
+                 expect_sha: str | None = None, note: str | None = None) -> FitResult:
+    with folder.logging_to_file():
+        if note:
+            log.info(note)
         try:
             with threads.limited():
-                result = _fit(config, data, folder, started)
+                return _fit(config, data, folder, started, on_trial, expect_sha)
         except BaseException as e:
-            folder.update(status="failed", finished=now(), error=f"{type(e).__name__}: {e}")
+            status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+            folder.update(status=status, finished=now(), error=f"{type(e).__name__}: {e}")
             raise
-    return result
 
 
-def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> FitResult:
-    deadline = started + config.time_limit
+def _recorded_data(meta: dict[str, Any], run_dir: Path) -> Path:
+    data = meta.get("data") or {}
+    path = data.get("path")
+    if not path:
+        raise ConfigError(f"The run in {run_dir} was fitted from a DataFrame, so automl cannot read its data "
+                          "again. Resume it from Python: automl.AutoML.resume(run_dir, data=frame).")
+    if not Path(path).is_file():
+        raise ConfigError(f"The data of the run in {run_dir}, {path}, is no longer there. Put it back to resume, "
+                          "or start a new run with `automl fit`.")
+    return Path(path)
+
+
+def _study_prefix(config: FitConfig, folder: RunFolder) -> str:
+    """Study names: plain in the run folder's own journal; unique per run in a shared database."""
+    if config.storage is None:
+        return "automl"
+    return f"automl-{folder.path.resolve().name}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Prepared:
+    """The data of a run, ready for the search: all rows, the search rows (a sample of large data), the folds."""
+
+    frame: pd.DataFrame
+    X: pd.DataFrame
+    y: Any
+    X_s: pd.DataFrame
+    y_s: Any
+    folds: list[Any]
+    n_folds: int
+    repeats: int
+    ctx: Context
+    specs: list[Any]
+
+
+def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, on_trial: TrialCallback | None,
+         expect_sha: str | None) -> FitResult:
+    p = _prepare(config, data, folder, expect_sha)
+    search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=_storage(folder, config.storage),
+                    study_prefix=folder.meta.get("study_prefix", "automl"),
+                    checkpoints=Checkpoints(folder.checkpoints), schedule=config.schedule, on_trial=on_trial)
+    spent = sum(s.seconds for s in search.families)  # search time of an earlier, interrupted attempt
+    deadline = started + config.time_limit - spent
+    if config.trials:
+        trials = search.run(n_trials=config.trials)
+    else:
+        trials = search.run(deadline=started + config.time_limit * SEARCH_SHARE - spent, hard_deadline=deadline)
+    return _finish(config, folder, started, deadline, search, trials, p)
+
+
+def _prepare(config: FitConfig, data: Any, folder: RunFolder, expect_sha: str | None) -> Prepared:
+    """Read and check the data, infer the schema, plan the folds (same seed and data: same folds)."""
     frame, info = read_table(data, config.na_values)
+    if expect_sha and info.sha256 and info.sha256 != expect_sha:
+        raise DataError(f"{info.name} has changed since the run started (SHA-256 {info.sha256[:12]}..., "
+                        f"was {expect_sha[:12]}...); a resumed run must see the same data. Start a new run with "
+                        "`automl fit`.")
     schema, y_labels = infer_schema(frame, config, info)
     frame = frame.loc[y_labels.index]
     X = schema.transform(frame, where=info.name, strict=False)
@@ -120,18 +206,18 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
+    return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs))
 
-    search = Search(specs, ctx, X_s, y_s, folds, storage=_storage(folder))
-    search_deadline = started + config.time_limit * SEARCH_SHARE
-    if config.trials:
-        trials = search.run(n_trials=config.trials)
-    else:
-        trials = search.run(deadline=search_deadline, hard_deadline=deadline)
+
+def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: float, search: Search,
+            trials: list[ModelResult], p: Prepared) -> FitResult:
+    """Ensembles, the choice, the refit on all rows, and every result file of the run folder."""
+    schema, metric = p.ctx.schema, p.ctx.metric
     families = [_family_row(state) for state in search.families]
-    ensembles = build_ensembles([f for f in families if f.status == "ok"], y_s, folds, ctx)
+    ensembles = build_ensembles([f for f in families if f.status == "ok"], p.y_s, p.folds, p.ctx)
     results = families + ensembles
-    chosen = _choose(results, metric, deadline if not config.trials else None, len(folds), config)
-    model = refit(chosen, {f.key: f for f in families}, ctx, X, y)
+    chosen = _choose(results, metric, deadline if not config.trials else None, len(p.folds), config)
+    model = refit(chosen, {f.key: f for f in families}, p.ctx, p.X, p.y)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
     predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members)
 
@@ -139,20 +225,22 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float) -> Fit
     folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
     folder.write_text(LEADERBOARD_JSON, board.to_json(orient="records", indent=1))
     folder.write_text(TRIALS_FILE, trials_frame(trials, metric).to_csv(index=False))
-    folder.write_parquet(OOF_FILE, oof_frame(results, y_s, X_s.index, folds, schema))
+    folder.write_parquet(OOF_FILE, oof_frame(results, p.y_s, p.X_s.index, p.folds, schema))
     folder.save_model(predictor)
-    folder.write_text(PROFILE_FILE, json.dumps(profile(frame, X, schema, y), default=float))
+    folder.write_text(PROFILE_FILE, json.dumps(profile(p.frame, p.X, schema, p.y), default=float))
     folder.update(
         best_model=chosen.key, models_refitted=predictor.models,
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
-        greater_is_better=metric.greater_is_better, folds=n_folds, cv_repeats=repeats, search_rows=len(y_s),
-        log_target_offered=log_target, versions=_versions(),
+        greater_is_better=metric.greater_is_better, folds=p.n_folds, cv_repeats=p.repeats,
+        search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=_versions(),
+        trials_total=len(trials), search_seconds=round(sum(s.seconds for s in search.families), 2),
         leaderboard=board.to_dict(orient="records"), preprocessing=_preprocessing(model, chosen, schema),
-        preprocessing_pipelines=_pipelines(specs, ctx, X_s, y_s),
+        preprocessing_pipelines=_pipelines(p.specs, p.ctx, p.X_s, p.y_s),
         learning_curves={f.key: f.histories for f in families if f.histories},
-        predict_seconds_per_1000_rows=_latency(model, X, schema),
+        predict_seconds_per_1000_rows=_latency(model, p.X, schema),
     )
-    _importance(folder, model, X, y, schema, metric, config, None if config.trials else deadline)
+    _importance(folder, model, p.X, p.y, schema, metric, config, None if config.trials else deadline)
+    folder.drop_checkpoints()
     folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))
     _report(folder)
     log.info("Chosen model: %s, CV %s %.4f. Saved to %s (%.1f s).", chosen.name, metric.name, chosen.mean,
@@ -223,10 +311,17 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _storage(folder: RunFolder) -> Any:
-    """Optuna's journal file in the run folder: no server needed, safe for several processes."""
+def _storage(folder: RunFolder, url: str | None) -> Any:
+    """Optuna's journal file in the run folder (no server needed, safe for several processes), or the database
+    at ``url`` (e.g. ``postgresql://user:pass@host/db``, ``sqlite:///studies.db``)."""
     import optuna
 
+    if url is not None:
+        try:
+            return optuna.storages.RDBStorage(url)
+        except Exception as e:
+            raise ConfigError(f"Cannot open the study storage {url!r}: {type(e).__name__}: {e}. Check the URL "
+                              "(e.g. postgresql://user:password@host/database or sqlite:///file.db).") from e
     folder.files.add(JOURNAL_FILE)
     backend = optuna.storages.journal.JournalFileBackend(str(folder.path / JOURNAL_FILE))
     return optuna.storages.JournalStorage(backend)

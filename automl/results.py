@@ -12,6 +12,9 @@ Layout::
     RUN_DIR/report.html       the report, rendered from the files above
     RUN_DIR/model.joblib      the fitted predictor (pickle: load only run folders you trust)
     RUN_DIR/automl.log        the full log of the run, tracebacks included
+    RUN_DIR/log.jsonl         the same log as JSON lines (time, level, logger, message), for log collectors
+    RUN_DIR/checkpoints/      out-of-fold predictions of each family's best trial while the search runs (resume)
+    RUN_DIR/.automl.lock      held (flock) by the process writing the folder; lock.json names it
 
 ``run.json["files"]`` lists every file automl wrote, so ``--overwrite`` replaces exactly those and never
 touches anything else in the folder.
@@ -23,13 +26,15 @@ import contextlib
 import json
 import logging
 import os
+import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from automl.errors import ConfigError, ModelFormatError, OutputExistsError
+from automl.errors import ConfigError, ModelFormatError, OutputExistsError, RunLockedError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,10 @@ REPORT_FILE = "report.html"
 TRIALS_FILE = "trials.csv"
 JOURNAL_FILE = "optuna.journal"
 LOG_FILE = "automl.log"
+JSON_LOG_FILE = "log.jsonl"
+CHECKPOINT_DIR = "checkpoints"
+LOCK_FILE = ".automl.lock"
+LOCK_INFO = "lock.json"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -72,8 +81,9 @@ class RunFolder:
         """
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError(f"Output {self.path} is a file, not a folder. Choose another --output.")
-        entries = sorted(p.name for p in self.path.iterdir()) if self.path.is_dir() else []
-        previous = _read_json(self.path / RUN_FILE) if RUN_FILE in entries else {}
+        entries = sorted(p.name for p in self.path.iterdir() if p.name not in (LOCK_FILE, LOCK_INFO)) \
+            if self.path.is_dir() else []
+        previous = read_json(self.path / RUN_FILE) if RUN_FILE in entries else {}
         owned = set(previous.get("files", [])) | ({RUN_FILE} if previous else set())
         if entries and not overwrite and not (previous.get("status") == "failed" and set(entries) <= owned):
             shown = ", ".join(entries[:5]) + (" ..." if len(entries) > 5 else "")
@@ -84,13 +94,74 @@ class RunFolder:
         try:
             for name in owned & set(entries):
                 target = self.path / name
-                if target.is_file():
+                if target.is_dir() and name == CHECKPOINT_DIR:
+                    shutil.rmtree(target)
+                elif target.is_file():
                     target.unlink()
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ConfigError(f"Cannot write to the output folder {self.path}: {e.strerror or e}. "
                               "Choose another --output.") from e
         self.update(status="running", started=now(), format_version=FORMAT_VERSION)
+
+    def reopen(self) -> dict[str, Any]:
+        """Continue an unfinished run in this folder: its ``run.json`` is read back and marked running again."""
+        previous = read_run(self.path)
+        if previous.get("status") == "complete":
+            raise ConfigError(f"The run in {self.path} is already complete; there is nothing to resume. "
+                              "Start a new run with `automl fit`.")
+        if previous.get("format_version") != FORMAT_VERSION:
+            raise ModelFormatError(f"The run in {self.path} was written by another automl version (format "
+                                   f"{previous.get('format_version')}, this one writes {FORMAT_VERSION}); "
+                                   "it cannot be resumed. Start a new run with `automl fit`.")
+        self.meta = previous
+        self.files = set(previous.get("files", []))
+        self.update(status="running", resumed=[*previous.get("resumed", []), now()], error=None)
+        return previous
+
+    @property
+    def checkpoints(self) -> Path:
+        self.files.add(CHECKPOINT_DIR)
+        return self.path / CHECKPOINT_DIR
+
+    def drop_checkpoints(self) -> None:
+        """Remove the search's checkpoints once the run is complete (its results are in the other files)."""
+        shutil.rmtree(self.path / CHECKPOINT_DIR, ignore_errors=True)
+        self.files.discard(CHECKPOINT_DIR)
+
+    @contextlib.contextmanager
+    def locked(self, command: str | None = None) -> Iterator[None]:
+        """Hold the folder's lock while writing it; another process gets :class:`RunLockedError` (exit 4).
+
+        The lock is an ``flock`` (through ``filelock``): the kernel releases it when its process ends,
+        however it ends (``kill -9`` included), so a stopped run never leaves a stale lock behind.
+        """
+        from filelock import FileLock, Timeout
+
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"Output {self.path} is a file, not a folder. Choose another --output.")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"Cannot create the output folder {self.path}: {e.strerror or e}. "
+                              "Choose another --output.") from e
+        lock = FileLock(self.path / LOCK_FILE, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            holder = read_json(self.path / LOCK_INFO)
+            who = (f"process {holder.get('pid', '?')} on {holder.get('host', '?')}, started "
+                   f"{holder.get('started', '?')}" + (f" ({holder['command']})" if holder.get("command") else ""))
+            raise RunLockedError(f"Run folder {self.path} is in use by {who}. Wait for that run to finish, or "
+                                 "choose another --output.") from None
+        try:
+            info = {"pid": os.getpid(), "host": socket.gethostname(), "started": now(), "command": command}
+            atomic_write(self.path / LOCK_INFO, lambda tmp: Path(tmp).write_text(json.dumps(info)))
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                (self.path / LOCK_INFO).unlink()
+            lock.release()
 
     def write_text(self, name: str, text: str) -> Path:
         """Write a file atomically and record it as automl's."""
@@ -119,17 +190,29 @@ class RunFolder:
     @contextlib.contextmanager
     def logging_to_file(self) -> Iterator[None]:
         """Send every ``automl`` log record (DEBUG and up) to ``automl.log``; log the traceback of a failure."""
-        self.files.add(LOG_FILE)
-        with log_to_file(self.path / LOG_FILE):
+        self.files.update((LOG_FILE, JSON_LOG_FILE))
+        with log_to_file(self.path / LOG_FILE), log_to_file(self.path / JSON_LOG_FILE, JsonLines(), trace=False):
             yield
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object per log record: time (UTC, ISO 8601), level, logger, message (and the exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 @contextlib.contextmanager
-def log_to_file(path: Path) -> Iterator[None]:
-    """Append every ``automl`` log record to ``path``, and the traceback of an exception leaving the block."""
+def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: bool = True) -> Iterator[None]:
+    """Append every ``automl`` log record to ``path``, and (``trace``) the traceback of an exception leaving the
+    block."""
     logger = logging.getLogger("automl")
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(formatter or logging.Formatter(LOG_FORMAT))
     handler.setLevel(logging.DEBUG)
     old_level = logger.level
     logger.addHandler(handler)
@@ -137,7 +220,8 @@ def log_to_file(path: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        log.debug("Failed with this traceback:", exc_info=True)
+        if trace:
+            log.debug("Failed with this traceback:", exc_info=True)
         raise
     finally:
         logger.removeHandler(handler)
@@ -191,7 +275,16 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def update_run(run_dir: str | Path, **fields: Any) -> None:
+    """Merge ``fields`` into the ``run.json`` of a finished run folder (e.g. a batch run's comparison)."""
+    path = Path(run_dir) / RUN_FILE
+    meta = {**read_run(run_dir), **fields}
+    text = json.dumps(_finite(meta), indent=2, default=_json_default, allow_nan=False)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; ``{}`` if it is missing, damaged or not an object."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -204,7 +297,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir)
     if not path.is_dir():
         raise ModelFormatError(f"Run folder {path} does not exist. Give the --output folder of an `automl fit`.")
-    data = _read_json(path / RUN_FILE)
+    data = read_json(path / RUN_FILE)
     if not data:
         raise ModelFormatError(f"{path} is not an automl run folder (no readable {RUN_FILE}).")
     return data

@@ -282,8 +282,9 @@ def test_existing_output_folder_is_refused_unless_overwrite(write_csv, tmp_path)
     assert_error(fit(data, out), EXIT_BAD_INPUT, "is not empty")
     assert fit(data, out, "--overwrite").exit_code == 0
     assert (out / "notes.txt").read_text() == "mine"
-    assert sorted(p.name for p in out.iterdir()) == [
-        "automl.log", "feature_importance.csv", "leaderboard.csv", "leaderboard.json", "model.joblib", "notes.txt",
+    assert sorted(p.name for p in out.iterdir()) == [".automl.lock",
+        "automl.log", "feature_importance.csv", "leaderboard.csv", "leaderboard.json", "log.jsonl", "model.joblib",
+        "notes.txt",
         "oof_predictions.parquet", "optuna.journal", "profile.json", "report.html", "run.json", "trials.csv"]
 
 
@@ -426,4 +427,4 @@ def test_output_folder_that_cannot_be_created(write_csv, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = fit(write_csv(make_frame("binary")), blocker / "run")
-    assert_error(result, EXIT_BAD_INPUT, "Cannot write to the output folder", "Choose another --output")
+    assert_error(result, EXIT_BAD_INPUT, "Cannot create the output folder", "Choose another --output")

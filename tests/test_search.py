@@ -99,7 +99,7 @@ def test_after_the_defaults_the_leading_family_gets_more_of_the_time(seed):
     ctx, X, y = _setup("binary", seed)
     specs = [registry.get(k) for k in ("linear", "lightgbm", "xgboost")]
     search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
-    for state, score, seconds in zip(search.families, (0.70, 0.90, 0.80), (1.0, 2.5, 1.5)):
+    for state, score, seconds in zip(search.families, (0.70, 0.90, 0.80), (1.0, 2.5, 1.5), strict=True):
         state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
                                         fold_scores=[score] * 3, fit_time=seconds))
         state.seconds, state.fold_seconds = seconds, 0.01

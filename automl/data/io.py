@@ -136,7 +136,8 @@ def _existing_file(source: Any) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (recorded with a run; a resumed run checks its data did not change)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -153,7 +154,8 @@ def _read_parquet(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame,
     _check_columns(list(frame.columns), str(path))
     if na_values:
         frame = frame.replace(list(na_values), float("nan"))
-    info = TableSource(name=str(path), path=str(path), format="parquet", sha256=_sha256(path), na_values=na_values)
+    info = TableSource(name=str(path), path=str(Path(path).resolve()), format="parquet", sha256=file_sha256(path),
+                       na_values=na_values)
     return frame, info
 
 
@@ -213,8 +215,8 @@ def _read_csv(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame, Tab
         if enc != "utf-8-sig":
             log.warning("%s is not valid UTF-8; read it as %s. Save it as UTF-8 to avoid this guess.", path, enc)
         info = TableSource(
-            name=str(path), path=str(path), format=fmt, delimiter=delimiter, decimal=decimal,
-            encoding=enc, sha256=_sha256(path), na_values=na_values,
+            name=str(path), path=str(Path(path).resolve()), format=fmt, delimiter=delimiter, decimal=decimal,
+            encoding=enc, sha256=file_sha256(path), na_values=na_values,
         )
         log.info("Read %s: %d rows x %d columns.", info.describe(), len(frame), frame.shape[1])
         return frame, info

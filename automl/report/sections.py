@@ -167,7 +167,26 @@ def deployment_section(run: RunData) -> dict[str, Any]:
         "models": models,
         "reproduce": meta.get("command") or _reproduce(meta),
         "reproducible": bool(meta.get("config", {}).get("trials")),
+        "comparison": _comparison(meta.get("comparison")),
+        "resumed": meta.get("resumed") or [],
     }
+
+
+def _comparison(comparison: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The batch run's comparison with the previous run, ready for the template (drift table: top 15)."""
+    if not comparison:
+        return None
+    score = comparison.get("score") or {}
+    drop = score.get("drop")
+    if drop is None:
+        verdict = "The scores cannot be compared (a different metric, or a run without a score)."
+    elif drop > 0:
+        verdict = f"The CV {score.get('metric')} is worse than in the previous run by {drop:.4g}."
+    else:
+        verdict = f"The CV {score.get('metric')} is as good as or better than in the previous run ({-drop:+.4g})."
+    drift = comparison.get("drift") or []
+    return {**comparison, "verdict": verdict, "drift_top": drift[:15],
+            "drifted": sum(d["level"] != "stable" for d in drift)}
 
 
 # ---------------------------------------------------------------------- helpers

@@ -7,8 +7,12 @@ gives (an SQLite file or Optuna's journal file in the run folder, or a database 
 Scheduling, with a time budget: every family's defaults first (the cheapest family of each kind, then the
 others, cheapest first); then the family with the least time spent so far, weighted by its rank on the
 leaderboard (time × rank), gets the next trial: the leading families are tuned most, yet no slow family starves
-the others, and each trial is stopped between folds when it would overrun its share. With ``n_trials`` instead, each family gets exactly that many trials in a
-fixed order, so a seed reproduces the leaderboard.
+the others, and each trial is stopped between folds when it would overrun its share. With the ``"sides"``
+schedule, neural nets and tree ensembles get equal time instead (a fair comparison). With ``n_trials`` instead
+of a budget, each family gets exactly that many trials in a fixed order, so a seed reproduces the leaderboard.
+
+Every trial's result is kept in its Optuna trial and the best one's out-of-fold predictions on disk
+(:mod:`automl.search.checkpoint`), so a stopped run resumes where it was.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import optuna
 import pandas as pd
 
 from automl.models.base import ModelSpec
+from automl.search import checkpoint
+from automl.search.checkpoint import Checkpoints
 from automl.search.cv import Fold
 from automl.search.evaluate import LOG_TARGET, REFIT_FACTOR, Context, ModelResult, cross_validate
 
@@ -31,6 +37,9 @@ log = logging.getLogger(__name__)
 
 SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
 PrunerFactory = Callable[[], optuna.pruners.BasePruner]
+TrialCallback = Callable[["FamilyState", ModelResult], None]
+SCHEDULES = ("rank", "sides")
+NEURAL = "neural net"
 
 
 def default_sampler(seed: int) -> optuna.samplers.BaseSampler:
@@ -75,20 +84,48 @@ class Search:
     study_prefix: str = "automl"
     sampler: SamplerFactory = default_sampler
     pruner: PrunerFactory = default_pruner
+    checkpoints: Checkpoints = field(default_factory=lambda: Checkpoints(None))
+    schedule: str = "rank"
+    on_trial: TrialCallback | None = None
     families: list[FamilyState] = field(default_factory=list)
     _hard_deadline: float | None = None
 
     def __post_init__(self) -> None:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
         direction = "maximize" if self.ctx.metric.greater_is_better else "minimize"
         for i, spec in enumerate(self.specs):
             study = optuna.create_study(study_name=f"{self.study_prefix}-{spec.key}", storage=self.storage,
                                         sampler=self.sampler(self.ctx.seed + i), pruner=self.pruner(),
                                         direction=direction, load_if_exists=True)
+            state = FamilyState(spec, study)
             if not study.trials:
                 defaults = {**spec.defaults, **({LOG_TARGET: True} if self.ctx.log_target else {})}
                 study.enqueue_trial(defaults, skip_if_exists=True)
-            self.families.append(FamilyState(spec, study))
+            else:
+                self._restore(state)
+            self.families.append(state)
+
+    def _restore(self, state: FamilyState) -> None:
+        """Pick up the trials a stopped run left in the study (see :mod:`automl.search.checkpoint`)."""
+        state.trials = checkpoint.restore(state.spec, state.study, self.checkpoints)
+        for result in state.trials:
+            state.seconds += result.fit_time
+            if result.fold_scores:
+                state.fold_seconds = result.fit_time / len(result.fold_scores)
+                state.last_trial_seconds = max(result.fit_time, 1e-3)
+        # defaults that failed or ran out of budget (not merely interrupted) end the family, as in a fresh run
+        state.exhausted = state.best is None and any(
+            r.status != "ok" and r.reason not in (checkpoint.INTERRUPTED, checkpoint.LOST) for r in state.trials)
+        if state.trials:
+            log.info("%s: %d earlier trial(s) restored%s.", state.spec.name, len(state.trials),
+                     f", best {state.best.mean:.4f}" if state.best else "")
+
+    @property
+    def trials_done(self) -> int:
+        """Trials recorded so far over all families (restored ones included)."""
+        return sum(len(s.trials) for s in self.families)
 
     # ------------------------------------------------------------------ public
     def run(self, deadline: float | None = None, n_trials: int | None = None,
@@ -117,7 +154,7 @@ class Search:
             return min(waiting, key=lambda s: (len(s.trials), self._defaults_order(s))) if waiting else None
         assert deadline is not None
         remaining = deadline - time.monotonic()
-        fresh = sorted((s for s in self.families if not s.trials), key=self._defaults_order)
+        fresh = sorted((s for s in self.families if s.best is None and not s.exhausted), key=self._defaults_order)
         if fresh:  # defaults of every family first: the cheapest of each kind, then the others by cost
             state = fresh[0]
             expected = self._expected_seconds(state)
@@ -129,6 +166,10 @@ class Search:
                 and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
         if not able:
             return None
+        if self.schedule == "sides":  # neural nets and tree ensembles get the same time, whoever is ahead
+            side = {k: sum(s.seconds for s in self.families if (s.spec.kind == NEURAL) == k) for k in (True, False)}
+            one_side = [s for s in able if (s.spec.kind == NEURAL) == (side[True] <= side[False])]
+            able = one_side or able
         rank = self._ranks()
         return min(able, key=lambda s: (s.seconds * rank[s.spec.key], rank[s.spec.key]))
 
@@ -146,8 +187,8 @@ class Search:
             return
         assert deadline is not None
         log.info("Plan: %.0f s of search. Each family's defaults first, in this order: %s; then the family with "
-                 "the least time spent so far, weighted by its rank (time x rank), gets the next trial, each within its "
-                 "share of what is left.",
+                 "the least time spent so far, weighted by its rank (time x rank), gets the next trial, each "
+                 "within its share of what is left.",
                  deadline - time.monotonic(), order)
 
     def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
@@ -181,10 +222,11 @@ class Search:
         result.trial = trial.number
         previous_best = state.best
         state.trials.append(result)
-        if state.best is not result:
+        trial.set_user_attr(checkpoint.RESULT_ATTR, checkpoint.to_attrs(result))
+        if state.best is result:
+            self.checkpoints.save(result)  # on disk before the study is told: a resume always finds the best's
+        else:
             result.oof = result.oof_by_repeat = None  # keep out-of-fold predictions of each family's best only
-        elif previous_best is not None:
-            previous_best.oof = previous_best.oof_by_repeat = None
         state.seconds += result.fit_time
         state.last_trial_seconds = max(result.fit_time, 1e-3)
         if result.fold_scores:
@@ -198,9 +240,14 @@ class Search:
             if len(state.trials) >= 3 and all(t.status == "failed" for t in state.trials[-3:]):
                 state.exhausted = True
                 log.warning("Giving up on %s after 3 failed trials in a row.", spec.name)
+        if previous_best is not None and state.best is result:
+            previous_best.oof = previous_best.oof_by_repeat = None
+            self.checkpoints.drop(previous_best)
         if state.best is None and result.status != "ok" and deadline is not None:
             state.exhausted = True  # its defaults did not finish within the budget: do not try bigger models
         self._log(state, result)
+        if self.on_trial is not None:
+            self.on_trial(state, result)
 
     def _trial_deadline(self, state: FamilyState, deadline: float | None) -> float:
         if deadline is None:

@@ -1,0 +1,194 @@
+"""Scheduled batch runs (``automl run RECIPE``) and batch scoring (``automl predict RUN_DIR 'in/*.csv' ...``).
+
+A batch run writes ``<output_root>/<recipe name>/<timestamp>/`` and, once it is complete, points
+``<output_root>/<recipe name>/latest`` at it (a symlink replaced atomically). Running the recipe again after a
+crash resumes the unfinished run of the same data instead of starting over. Each run is compared with the
+previous complete run of the recipe (:mod:`automl.compare`); the comparison goes into ``run.json`` and the report,
+and :class:`automl.errors.ScoreDropError` (exit 5) is raised when the score dropped past the recipe's
+``alert_threshold`` (after everything is saved).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from automl.errors import AutoMLError, ConfigError, ScoreDropError
+from automl.recipes import BatchSpec, Recipe
+from automl.results import RUN_FILE, read_json, update_run
+
+log = logging.getLogger(__name__)
+
+LATEST = "latest"
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did."""
+
+    run_dir: Path
+    resumed: bool
+    comparison: dict[str, Any] | None
+
+
+def run_recipe(recipe: Recipe, command: str | None = None, on_trial: Any = None, **explicit: Any) -> BatchResult:
+    """Run the batch recipe ``recipe`` once (see the module docstring). ``explicit`` options override it."""
+    from automl.data.io import file_sha256
+    from automl.fitting import resume_fit, run_fit
+
+    spec = batch_spec(recipe)
+    data = newest_input(spec.input)
+    root = spec.output_root / recipe.name
+    sha = file_sha256(data)
+    previous = _latest(root)
+    unfinished = _unfinished(root, sha)
+    if unfinished is not None:
+        log.info("Resuming the unfinished run %s of the same data (%s).", unfinished, data)
+        run_dir = resume_fit(unfinished, command=command, on_trial=on_trial).run_dir
+    else:
+        output = root / datetime.now().strftime("%Y%m%d-%H%M%S")
+        config = recipe.config(output=output, **explicit)
+        log.info("Batch run of recipe %s on %s into %s.", recipe.name, data, output)
+        run_dir = run_fit(config, data, command=command, on_trial=on_trial).run_dir
+    comparison = None
+    if previous is not None and previous.resolve() != run_dir.resolve():
+        comparison = _compare(previous, run_dir)
+    _point_latest(root, run_dir)
+    _prune(root, spec.keep_runs, keep=run_dir)
+    drop = (comparison or {}).get("score", {}).get("drop")
+    if spec.alert_threshold is not None and drop is not None and drop > spec.alert_threshold:
+        raise ScoreDropError(
+            f"The CV score dropped by {drop:.4g} against the previous run {previous} "
+            f"(threshold {spec.alert_threshold:g} in {recipe.path}); everything is saved in {run_dir}, "
+            "and the report's comparison section shows the schema changes and drift."
+        )
+    return BatchResult(run_dir, unfinished is not None, comparison)
+
+
+def batch_spec(recipe: Recipe) -> BatchSpec:
+    if recipe.batch is None:
+        raise ConfigError(f"Recipe {recipe.name} ({recipe.path}) has no [batch] section, so `automl run` does not "
+                          f"know its data. Use it with `automl fit DATA --recipe {recipe.name}`, or add [batch] "
+                          "with input = 'path or glob'.")
+    return recipe.batch
+
+
+def newest_input(pattern: str) -> Path:
+    """The file ``pattern`` names, or the most recently modified file matching the glob."""
+    matches = [Path(p) for p in glob.glob(pattern) if Path(p).is_file()]
+    if not matches:
+        raise ConfigError(f"No input file matches {pattern!r} (from the folder {Path.cwd()}). Check [batch] input "
+                          "in the recipe.")
+    newest = max(matches, key=lambda p: (p.stat().st_mtime, p.name))
+    if len(matches) > 1:
+        log.info("%d files match %r; using the newest, %s.", len(matches), pattern, newest)
+    return newest
+
+
+def _runs(root: Path) -> list[Path]:
+    """Run folders under ``root``, oldest first (their names are timestamps)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and (p / RUN_FILE).is_file())
+
+
+def _latest(root: Path) -> Path | None:
+    link = root / LATEST
+    if link.is_symlink() and link.resolve().is_dir():
+        return root / os.readlink(link)
+    complete = [p for p in _runs(root) if read_json(p / RUN_FILE).get("status") == "complete"]
+    return complete[-1] if complete else None
+
+
+def _unfinished(root: Path, sha: str | None) -> Path | None:
+    """The newest run that did not complete on the same data (stopped or failed): it is resumed."""
+    for run in reversed(_runs(root)):
+        meta = read_json(run / RUN_FILE)
+        if meta.get("status") == "complete":
+            return None  # only a run newer than the last complete one is resumed
+        if sha and (meta.get("data") or {}).get("sha256") == sha and meta.get("config"):
+            return run
+    return None
+
+
+def _compare(previous: Path, run_dir: Path) -> dict[str, Any] | None:
+    """Compare with the previous run; a comparison that fails is logged, the run itself stands."""
+    from automl.compare import compare
+    from automl.report import render
+
+    try:
+        comparison = compare(previous, run_dir)
+    except AutoMLError as e:
+        log.warning("Could not compare with the previous run %s: %s", previous, e)
+        return None
+    update_run(run_dir, comparison=comparison)
+    score = comparison["score"]
+    if score["drop"] is not None:
+        log.info("Against the previous run: CV %s %s -> %s (drop %+.4g); %d column(s) drifted.", score["metric"],
+                 _fmt(score["previous"]), _fmt(score["current"]), score["drop"],
+                 sum(d["level"] != "stable" for d in comparison["drift"]))
+    try:
+        render(run_dir)
+    except Exception as e:  # the report is re-rendered with the comparison; the old one stays if this fails
+        log.error("The report could not be re-rendered with the comparison (%s); `automl report %s` retries.",
+                  e, run_dir)
+    return comparison
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _point_latest(root: Path, run_dir: Path) -> None:
+    """Point ``root/latest`` at ``run_dir`` atomically (a new symlink renamed over the old one)."""
+    tmp = root / f".{LATEST}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(run_dir.name, tmp)
+    os.replace(tmp, root / LATEST)
+
+
+def _prune(root: Path, keep_runs: int, keep: Path) -> None:
+    """Remove the oldest complete runs beyond ``keep_runs`` (never ``keep``, never an unfinished run)."""
+    complete = [p for p in _runs(root) if read_json(p / RUN_FILE).get("status") == "complete"]
+    for old in complete[: max(len(complete) - keep_runs, 0)]:
+        if old.resolve() == keep.resolve():
+            continue
+        log.info("Removing the old run %s (keep_runs = %d).", old, keep_runs)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None = None) -> tuple[int, list[str]]:
+    """Score every file matching ``pattern`` with the run's model into ``output_dir/<name>.csv``.
+
+    A file that cannot be scored is reported and skipped; the others are scored. Returns how many were
+    written and the problems.
+    """
+    from automl.api import AutoML
+    from automl.results import write_csv
+
+    files = sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
+    if not files:
+        raise ConfigError(f"No input file matches {pattern!r}.")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    automl = AutoML.load(run_dir)
+    written, problems = 0, []
+    for path in files:
+        target = output_dir / f"{path.name.split('.')[0]}.csv"
+        try:
+            preds = automl.predict_frame(path, model)
+        except AutoMLError as e:
+            problems.append(f"{path}: {e}")
+            log.error("Skipped %s: %s", path, e)
+            continue
+        write_csv(preds, target)
+        written += 1
+        log.info("Scored %s: %d rows -> %s.", path, len(preds), target)
+    return written, problems

@@ -1,0 +1,123 @@
+"""scikit-learn estimators over the whole search: ``AutoMLClassifier`` and ``AutoMLRegressor``.
+
+They follow scikit-learn's contract (``__init__`` only stores parameters, ``fit`` returns ``self``, fitted
+attributes end in ``_``, ``clone`` works), so they go inside a ``Pipeline`` or ``cross_val_score`` like any
+estimator. Each ``fit`` is a complete automl run: without ``output`` its run folder (report included) is a new
+temporary folder, kept and named by ``run_dir_``.
+
+>>> from sklearn.model_selection import cross_val_score
+>>> cross_val_score(AutoMLClassifier(time_limit=60), X, y, cv=3)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+TARGET = "__automl_target__"
+
+
+class _AutoMLEstimator(BaseEstimator):
+    """Shared parameters and plumbing; see :class:`AutoMLClassifier` and :class:`AutoMLRegressor`."""
+
+    _task: str | None = None
+
+    def __init__(self, time_limit: float = 120.0, trials: int | None = None, metric: str | None = None,
+                 folds: int | None = None, seed: int = 0, models: tuple[str, ...] = (),
+                 recipe: str | None = None, output: str | Path | None = None, n_jobs: int | None = None) -> None:
+        self.time_limit = time_limit
+        self.trials = trials
+        self.metric = metric
+        self.folds = folds
+        self.seed = seed
+        self.models = models
+        self.recipe = recipe
+        self.output = output
+        self.n_jobs = n_jobs
+
+    def _frame(self, X: Any) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            return X.reset_index(drop=True)
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise ValueError(f"Expected a 2-D table of features, got an array of shape {array.shape}.")
+        return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+    def _fit(self, X: Any, y: Any, task: str | None) -> Any:
+        from automl.api import AutoML
+
+        frame = self._frame(X)
+        if TARGET in frame.columns:
+            raise ValueError(f"A feature column may not be named {TARGET!r}.")
+        frame[TARGET] = np.asarray(y)
+        output = self.output or tempfile.mkdtemp(prefix="automl-")
+        options = {"time_limit": self.time_limit, "trials": self.trials, "metric": self.metric,
+                   "folds": self.folds, "seed": self.seed, "models": tuple(self.models), "n_jobs": self.n_jobs,
+                   "output": output, "overwrite": True, "task": task}
+        model = AutoML(target=TARGET, recipe=self.recipe, **{k: v for k, v in options.items() if v not in (None, ())})
+        model.fit(frame)
+        self.automl_ = model
+        self.run_dir_ = model.run_dir_
+        self.n_features_in_ = frame.shape[1] - 1
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def _predict_frame(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "automl_")
+        return self.automl_.predict_frame(self._frame(X))
+
+    def leaderboard(self) -> pd.DataFrame:
+        """The leaderboard of the last fit."""
+        check_is_fitted(self, "automl_")
+        return self.automl_.leaderboard()
+
+
+class AutoMLClassifier(ClassifierMixin, _AutoMLEstimator):
+    """The whole automl search as a scikit-learn classifier (binary or multiclass).
+
+    Parameters
+    ----------
+    time_limit, trials, metric, folds, seed, models, n_jobs
+        As in :class:`automl.config.FitConfig`.
+    recipe
+        A recipe name or file; the parameters set here win over it.
+    output
+        Run folder of each fit (default: a new temporary folder, see ``run_dir_``).
+    """
+
+    def fit(self, X: Any, y: Any) -> AutoMLClassifier:
+        """Run the search on ``X`` with labels ``y``; returns ``self``."""
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"Classification needs at least 2 classes in y, got {list(self.classes_)}.")
+        return self._fit(X, y, "binary" if len(self.classes_) == 2 else "multiclass")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        frame = self._predict_frame(X).drop(columns="prediction")
+        by_label = {str(c): c for c in frame.columns}
+        return frame[[by_label[str(c)] for c in self.classes_]].to_numpy(dtype=float)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row, with the labels (and their type) of ``y``."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class AutoMLRegressor(RegressorMixin, _AutoMLEstimator):
+    """The whole automl search as a scikit-learn regressor (parameters as :class:`AutoMLClassifier`)."""
+
+    def fit(self, X: Any, y: Any) -> AutoMLRegressor:
+        """Run the search on ``X`` with targets ``y``; returns ``self``."""
+        return self._fit(X, np.asarray(y, dtype=float), "regression")
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values, one per row of ``X``."""
+        return self._predict_frame(X)["prediction"].to_numpy(dtype=float)

@@ -1,0 +1,95 @@
+"""Recipes: the shipped ones load, every bad key or value is named with the valid choices, precedence holds."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from automl import recipes
+from automl.cli import EXIT_BAD_INPUT, main
+from automl.errors import ConfigError
+
+
+def write(tmp_path, text: str, name: str = "r.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_every_shipped_recipe_loads_and_the_required_ones_are_there():
+    shipped = recipes.shipped()
+    assert {"quick", "balanced", "best", "nn-vs-ensembles", "nightly"} <= set(shipped)
+    for name in shipped:
+        recipe = recipes.load(name)
+        assert recipe.description
+    quick = recipes.load("quick").config(target="y")
+    assert quick.time_limit == 60 and "keras_mlp" not in quick.models and "linear" not in quick.models
+    assert recipes.load("nn-vs-ensembles").config(target="y").schedule == "sides"
+    best = recipes.load("best").config(target="y")
+    assert best.folds > 5 and best.time_limit > 120 and not best.models  # every family
+    nightly = recipes.load("nightly")
+    assert nightly.batch is not None and nightly.batch.alert_threshold is not None
+    assert nightly.config().target == "species"
+
+
+def test_precedence_explicit_over_recipe_over_preset(tmp_path):
+    path = write(tmp_path, 'preset = "quick"\n[fit]\nfolds = 4\nseed = 3\n')
+    config = recipes.load(path).config(target="y", seed=9)
+    assert config.seed == 9  # explicit beats the recipe
+    assert config.folds == 4  # the recipe beats its preset (quick has 3)
+    assert config.time_limit == 60  # the preset's value where the recipe is silent
+    assert config.repeats is None  # the built-in default where all are silent
+    assert config.recipe == "r"
+
+
+@pytest.mark.parametrize("text, phrases", [
+    ('tim_limit = 5\n', ["unknown key 'tim_limit' in top level", "'batch'", "'fit'"]),
+    ('[fit]\ntime_limt = 5\n', ["unknown key 'time_limt' in [fit]", "'time_limit'", "'trials'"]),
+    ('[fit]\ntime_limit = "fast"\n', ["[fit] time_limit must be a number, got 'fast'"]),
+    ('[fit]\nfolds = 2.5\n', ["[fit] folds must be a whole number"]),
+    ('[fit]\nmetric = "auc"\n', ["Unknown metric 'auc'", "'roc_auc'"]),
+    ('[fit]\nmodels = ["lightgbm", "deep_forest"]\n', ["Unknown model 'deep_forest'", "'keras_mlp'"]),
+    ('[preprocess]\nscaler = "zscore"\n', ["Unknown scaler 'zscore'", "'standard'"]),
+    ('[batch]\noutput_root = "x"\n', ["[batch] needs input"]),
+    ('[batch]\ninput = "a.csv"\nkeep = 3\n', ["unknown key 'keep' in [batch]", "'keep_runs'"]),
+    ('[batch]\ninput = "a.csv"\nkeep_runs = 0\n', ["keep_runs must be at least 1"]),
+    ('preset = "fastest"\n', ["Unknown recipe 'fastest'", "'quick'"]),
+    ('[fit\ntime_limit = 5\n', ["is not valid TOML", "line 1"]),
+])
+def test_bad_recipes_name_the_problem_and_the_choices(tmp_path, text, phrases):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        recipes.load(path)
+    for phrase in phrases:
+        assert phrase in str(info.value)
+    assert str(path) in str(info.value) or "Unknown recipe" in str(info.value)
+
+
+def test_yaml_recipes_are_validated_the_same_way(tmp_path):
+    path = write(tmp_path, "fit:\n  time_limit: 30\n  models: lightgbm\n", "r.yaml")
+    assert recipes.load(path).config(target="y").models == ("lightgbm",)
+    bad = write(tmp_path, "fit:\n  foldz: 3\n", "bad.yml")
+    with pytest.raises(ConfigError, match="unknown key 'foldz' in \\[fit\\]"):
+        recipes.load(bad)
+
+
+def test_unknown_recipe_and_missing_file():
+    with pytest.raises(ConfigError, match=r"Unknown recipe 'nope'.*'balanced'"):
+        recipes.load("nope")
+    with pytest.raises(ConfigError, match="does not exist"):
+        recipes.load("missing/recipe.toml")
+
+
+def test_cli_lists_recipes_and_refuses_a_bad_one(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["recipes"])
+    assert result.exit_code == 0
+    for name in ("quick", "balanced", "best", "nn-vs-ensembles", "nightly"):
+        assert name in result.output
+    bad = write(tmp_path, "[fit]\nseeds = 1\n")
+    data = write(tmp_path, "a,y\n1,0\n2,1\n", "d.csv")
+    result = runner.invoke(main, ["fit", str(data), "--target", "y", "--recipe", str(bad)])
+    assert result.exit_code == EXIT_BAD_INPUT and "unknown key 'seeds'" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(main, ["run", "quick"])
+    assert result.exit_code == EXIT_BAD_INPUT and "has no [batch] section" in result.output

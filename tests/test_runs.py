@@ -1,0 +1,331 @@
+"""Runs that outlive one process: the lock, `automl resume` after `kill -9`, batch recipes with their comparison,
+batch scoring, and the Python API in a fresh process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from automl.cli import EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_SCORE_DROP, main
+from tests.conftest import make_frame
+
+FAST = ["--families", "linear,lightgbm", "--folds", "3", "--repeats", "1"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+def automl_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "automl", *[str(a) for a in args]]
+
+
+def complete_trials(journal: Path) -> int:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    return sum(1 for s in storage.get_all_studies()
+               for t in storage.get_all_trials(s._study_id, deepcopy=False)
+               if t.state == optuna.trial.TrialState.COMPLETE)
+
+
+# ---------------------------------------------------------------- lock
+
+
+def test_a_locked_run_folder_is_refused_with_the_holder_named(write_csv, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from automl.results import RunFolder
+        with RunFolder({str(out)!r}).locked("automl fit held.csv"):
+            print("held", flush=True)
+            time.sleep(60)
+    """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", out, "--trials", "1",
+                     *FAST)
+        assert result.exit_code == EXIT_LOCKED, result.output
+        assert f"process {holder.pid}" in result.output and "automl fit held.csv" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    # the kernel released the lock with the process: the folder is usable at once
+    result = run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", out, "--trials", "1", *FAST)
+    assert result.exit_code == 0, result.output
+
+
+# ---------------------------------------------------------------- kill -9, then resume
+
+
+def test_a_run_killed_mid_search_resumes_without_losing_trials(write_csv, tmp_path):
+    data = write_csv(make_frame("binary", n=300))
+    out = tmp_path / "run"
+    proc = subprocess.Popen(automl_cmd("fit", data, "--target", "y", "--output", out, "--trials", "12", *FAST),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    journal = out / "optuna.journal"
+    deadline = time.monotonic() + 240
+    before = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists():
+            before = complete_trials(journal)
+            if before >= 4:
+                break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the fit ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert before >= 4
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["status"] == "running" and not (out / "model.joblib").exists()
+    assert complete_trials(journal) >= before
+
+    result = subprocess.run(automl_cmd("resume", out), capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["status"] == "complete" and len(meta["resumed"]) == 1
+    after = complete_trials(journal)
+    assert after >= before and meta["trials_total"] >= 2 * 12  # every family reached its 12 trials
+    assert "earlier trial(s) restored" in (out / "automl.log").read_text()
+    assert run("predict", out, data, "--output", tmp_path / "preds.csv").exit_code == 0
+    assert len(pd.read_csv(tmp_path / "preds.csv")) == 300
+    assert not (out / "checkpoints").exists()
+    again = run("resume", out)
+    assert again.exit_code == EXIT_BAD_INPUT and "already complete" in again.output
+
+
+def test_resume_refuses_changed_data(write_csv, tmp_path, monkeypatch):
+    import automl.fitting
+
+    data = write_csv(make_frame("binary"))
+    out = tmp_path / "run"
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(automl.fitting, "build_ensembles", crash)
+    result = CliRunner().invoke(main, ["fit", str(data), "--target", "y", "--output", str(out), "--trials", "1",
+                                       *FAST])
+    assert result.exit_code == 130
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    monkeypatch.undo()
+    write_csv(make_frame("binary", seed=1))  # same path, other rows
+    result = run("resume", out)
+    assert result.exit_code == EXIT_BAD_INPUT and "has changed since the run started" in result.output
+
+
+# ---------------------------------------------------------------- batch runs
+
+
+def nightly(tmp_path, threshold: float = 0.05) -> Path:
+    recipe = tmp_path / "nightly.toml"
+    recipe.write_text(textwrap.dedent(f"""
+        description = "test"
+        [fit]
+        target = "y"
+        trials = 1
+        folds = 3
+        repeats = 1
+        models = ["linear", "lightgbm"]
+        [batch]
+        input = "{tmp_path / 'incoming'}/*.csv"
+        output_root = "{tmp_path / 'reports'}"
+        keep_runs = 2
+        alert_threshold = {threshold}
+    """))
+    (tmp_path / "incoming").mkdir(exist_ok=True)
+    return recipe
+
+
+def drop_in(tmp_path, frame: pd.DataFrame, name: str) -> None:
+    path = tmp_path / "incoming" / name
+    frame.to_csv(path, index=False)
+    os.utime(path, (time.time() + len(list(path.parent.iterdir())),) * 2)  # newest file last
+
+
+def test_batch_runs_compare_point_latest_prune_and_alert(tmp_path, monkeypatch):
+    recipe = nightly(tmp_path)
+    root = tmp_path / "reports" / "nightly"
+    drop_in(tmp_path, make_frame("binary", n=600), "day1.csv")
+    first = run("run", recipe)
+    assert first.exit_code == 0, first.output
+    runs = sorted(p for p in root.iterdir() if not p.is_symlink())
+    assert len(runs) == 1 and (root / "latest").resolve() == runs[0].resolve()
+    for name in ("run.json", "log.jsonl", "leaderboard.csv", "model.joblib", "report.html"):
+        assert (runs[0] / name).is_file()
+    json.loads((runs[0] / "log.jsonl").read_text().splitlines()[0])  # JSON lines
+
+    time.sleep(1.1)  # run folders are named by the second
+    shifted = make_frame("binary", n=600, seed=1)
+    shifted["x2"] = shifted["x2"] * 5 + 10  # drift in one column
+    drop_in(tmp_path, shifted, "day2.csv")
+    second = run("run", recipe)
+    assert second.exit_code == 0, second.output
+    latest = (root / "latest").resolve()
+    meta = json.loads((latest / "run.json").read_text())
+    comparison = meta["comparison"]
+    assert Path(comparison["previous_run"]).resolve() == runs[0].resolve()
+    drift = {d["column"]: d for d in comparison["drift"]}
+    assert drift["x2"]["level"] == "major" and drift["x1"]["level"] == "stable"
+    assert comparison["schema"] == {"added": [], "removed": [], "kind_changed": [], "task_changed": False}
+    report = (latest / "report.html").read_text()
+    assert "Monitoring: comparison with the previous run" in report and "x2" in report
+
+    time.sleep(1.1)
+    noise = make_frame("binary", n=600, seed=2)
+    noise["y"] = np.random.default_rng(0).permutation(noise["y"].to_numpy())  # no signal left: the score drops
+    drop_in(tmp_path, noise, "day3.csv")
+    third = run("run", recipe)
+    assert third.exit_code == EXIT_SCORE_DROP, third.output
+    assert "dropped by" in third.output and "Traceback" not in third.output
+    first_run = runs[0]
+    runs = sorted(p for p in root.iterdir() if not p.is_symlink())
+    assert len(runs) == 2 and not first_run.exists()  # keep_runs = 2: the oldest run was removed
+    assert (root / "latest").resolve() == runs[-1].resolve()
+    assert json.loads((runs[-1] / "run.json").read_text())["status"] == "complete"  # saved before exit 5
+
+
+def test_running_a_recipe_again_resumes_its_unfinished_run(tmp_path, monkeypatch):
+    import automl.fitting
+
+    recipe = nightly(tmp_path)
+    drop_in(tmp_path, make_frame("binary", n=200), "day1.csv")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("simulated crash after the search")
+
+    monkeypatch.setattr(automl.fitting, "build_ensembles", crash)
+    assert CliRunner().invoke(main, ["run", str(recipe)]).exit_code == 1
+    monkeypatch.undo()
+    result = run("run", recipe)
+    assert result.exit_code == 0 and "(resumed)" in result.output
+    root = tmp_path / "reports" / "nightly"
+    runs = [p for p in root.iterdir() if not p.is_symlink()]
+    assert len(runs) == 1
+    meta = json.loads((runs[0] / "run.json").read_text())
+    assert meta["status"] == "complete" and meta["resumed"] and meta["trials_total"] == 2
+
+
+def test_batch_scoring_skips_a_bad_file_and_scores_the_others(write_csv, tmp_path):
+    frame = make_frame("binary")
+    out = tmp_path / "run"
+    assert run("fit", write_csv(frame), "--target", "y", "--output", out, "--trials", "1", *FAST).exit_code == 0
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    frame.drop(columns="y").head(10).to_csv(incoming / "a.csv", index=False)
+    frame.drop(columns=["y", "x1"]).to_csv(incoming / "b.csv", index=False)  # a column is missing
+    frame.drop(columns="y").tail(5).to_csv(incoming / "c.csv", index=False)
+    result = run("predict", out, f"{incoming}/*.csv", "--output-dir", tmp_path / "scored")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "b.csv" in result.output and "x1" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in (tmp_path / "scored").iterdir()) == ["a.csv", "c.csv"]
+    assert len(pd.read_csv(tmp_path / "scored" / "c.csv")) == 5
+
+
+# ---------------------------------------------------------------- commands and the API
+
+
+def test_leaderboard_command_and_help_examples(write_csv, tmp_path):
+    out = tmp_path / "run"
+    assert run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", out, "--trials", "1",
+               *FAST).exit_code == 0
+    table = run("leaderboard", out)
+    assert table.exit_code == 0 and "lightgbm" in table.output and "cv_roc_auc_mean" in table.output
+    csv = run("leaderboard", out, "--format", "csv")
+    assert pd.read_csv(io.StringIO(csv.output))["model"].notna().all()
+    assert run("leaderboard", tmp_path / "nope").exit_code == EXIT_BAD_INPUT
+    for command in ("fit", "predict", "report", "leaderboard", "run", "resume", "recipes"):
+        help_text = run(command, "--help").output
+        assert "Example:" in help_text and "Exit codes" in help_text, command
+    assert "4 the run folder is locked" in run("--help").output
+
+
+def test_plain_log_lines_off_a_terminal(write_csv, tmp_path):
+    result = run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", tmp_path / "run",
+                 "--trials", "1", *FAST)
+    assert result.exit_code == 0 and "\x1b" not in result.output and "\r" not in result.output
+    assert "trial 0:" in result.output
+
+
+def test_progress_display_on_a_terminal():
+    from rich.console import Console
+
+    from automl.models import registry
+    from automl.progress import SearchProgress
+    from automl.search.evaluate import ModelResult
+
+    display = SearchProgress(time_limit=None, n_trials=3,
+                             console=Console(file=io.StringIO(), force_terminal=True, width=120))
+
+    result = ModelResult("lightgbm", "LightGBM", "boosting", {}, fold_scores=[0.9])
+    state = SimpleNamespace(spec=registry.get("lightgbm"), trials=[result], seconds=1.0, best=result)
+    with display.shown():
+        display(state, result)
+    text = display.console.file.getvalue()
+    assert "LightGBM" in text and "1/3" in text and "best 0.9000" in text
+
+
+def test_api_save_load_predict_in_a_fresh_process(tmp_path):
+    make_frame("multiclass").to_csv(tmp_path / "train.csv", index=False)
+    fit_code = textwrap.dedent(f"""
+        from automl import AutoML
+        model = AutoML(target="y", trials=1, folds=3, repeats=1, models=("linear",), seed=1,
+                       output={str(tmp_path / 'run')!r}).fit({str(tmp_path / 'train.csv')!r})
+        model.save({str(tmp_path / 'saved')!r})
+        print(model.leaderboard()["model"].iloc[0])
+    """)
+    subprocess.run([sys.executable, "-c", fit_code], check=True, cwd=ROOT, capture_output=True, timeout=300)
+    predict_code = textwrap.dedent(f"""
+        import pandas as pd
+        from automl import AutoML
+        model = AutoML.load({str(tmp_path / 'saved')!r})
+        rows = pd.read_csv({str(tmp_path / 'train.csv')!r}).drop(columns="y").head(7)
+        proba = model.predict_proba(rows)
+        print(len(model.predict(rows)), sorted(proba.columns), round(float(proba.sum(axis=1).min()), 6))
+    """)
+    out = subprocess.run([sys.executable, "-c", predict_code], check=True, cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert out.stdout.strip() == "7 ['a', 'b', 'c'] 1.0"
+
+
+def test_sklearn_estimators_in_a_pipeline_and_cross_val_score(tmp_path):
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from automl import AutoMLClassifier, AutoMLRegressor
+
+    frame = make_frame("binary", n=150)
+    X, y = frame.drop(columns="y"), (frame["y"] == "yes").astype(int).to_numpy()
+    est = AutoMLClassifier(trials=1, folds=3, models=("linear",), seed=2)
+    assert clone(est).get_params() == est.get_params()
+    pipe = make_pipeline(FunctionTransformer(lambda f: f.drop(columns="colour")), est)
+    scores = cross_val_score(pipe, X, y, cv=2, scoring="accuracy")
+    assert scores.shape == (2,) and scores.min() > 0.6
+    fitted = est.fit(X, y)
+    assert fitted is est and list(est.classes_) == [0, 1] and est.predict(X).dtype == y.dtype
+    assert est.predict_proba(X).shape == (150, 2) and Path(est.run_dir_, "report.html").is_file()
+
+    reg = make_frame("regression", n=150)
+    r = AutoMLRegressor(trials=1, folds=3, models=("linear",)).fit(reg.drop(columns=["y", "colour"]).to_numpy(),
+                                                                 reg["y"])
+    assert r.score(reg.drop(columns=["y", "colour"]).to_numpy(), reg["y"]) > 0.8
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        AutoMLClassifier().fit(X, np.zeros(len(X)))
