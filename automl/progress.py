@@ -1,8 +1,9 @@
 """The search's progress on a terminal (rich): an overall bar with its ETA and one line per model family.
 
-With a time budget the overall bar is the budget itself; with ``--trials N`` every family has its own bar of N
-trials and its own ETA. Log records go through the same console, above the bars. Off a terminal nothing here
-runs: the CLI prints plain timestamped log lines with no control characters.
+With a time budget the overall bar is the budget itself (with its ETA) and each family's bar the share of the
+search time it has used; with ``--trials N`` every family has its own bar of N trials and its own ETA. Log records
+go through the same console, above the bars. Off a terminal nothing here runs: the CLI prints plain timestamped
+log lines with no control characters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ TICK = 0.5
 class SearchProgress:
     """Callback for :class:`automl.search.tuner.Search` (``on_trial``) that draws the progress display."""
 
-    def __init__(self, time_limit: float | None, n_trials: int | None, console: Any = None) -> None:
+    def __init__(self, time_limit: float | None, n_trials: int | None, console: Any = None,
+                 search_share: float = 0.8) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -31,6 +33,7 @@ class SearchProgress:
         columns += [MofNCompleteColumn()] if n_trials else [TextColumn("{task.percentage:>3.0f}%")]
         columns += [TimeRemainingColumn(), TextColumn("{task.fields[note]}")]
         self.progress = Progress(*columns, console=self.console, transient=False)
+        self.search_seconds = None if time_limit is None else time_limit * search_share
         self.started = time.monotonic()
         self.overall = None if n_trials else self.progress.add_task("search budget", total=time_limit, note="")
         self.families: dict[str, Any] = {}
@@ -38,12 +41,14 @@ class SearchProgress:
 
     def __call__(self, state: Any, result: Any) -> None:
         key = state.spec.key
-        if key not in self.families:
-            self.families[key] = self.progress.add_task(state.spec.name, total=self.n_trials, note="")
+        if key not in self.families:  # with a budget, a family's bar is its share of the search time (no ETA)
+            self.families[key] = self.progress.add_task(state.spec.name, total=self.n_trials or self.search_seconds,
+                                                        note="", start=bool(self.n_trials))
         best = state.best
         note = f"{len(state.trials)} trial(s), {state.seconds:.0f} s" + (f", best {best.mean:.4f}" if best else
                                                                            f", {result.status}")
-        self.progress.update(self.families[key], completed=len(state.trials) if self.n_trials else None, note=note)
+        done = len(state.trials) if self.n_trials else state.seconds
+        self.progress.update(self.families[key], completed=done, note=note)
 
     @contextlib.contextmanager
     def shown(self) -> Iterator[None]:
