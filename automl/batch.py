@@ -22,7 +22,7 @@ from typing import Any
 
 from automl.errors import AutoMLError, ConfigError, ScoreDropError
 from automl.recipes import BatchSpec, Recipe
-from automl.results import RUN_FILE, read_json, update_run
+from automl.results import RUN_FILE, RunFolder, read_json, update_run
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,19 @@ class BatchResult:
 
 def run_recipe(recipe: Recipe, command: str | None = None, on_trial: Any = None, **explicit: Any) -> BatchResult:
     """Run the batch recipe ``recipe`` once (see the module docstring). ``explicit`` options override it."""
-    from automl.data.io import file_sha256
-    from automl.fitting import resume_fit, run_fit
 
     spec = batch_spec(recipe)
     data = newest_input(spec.input)
     root = spec.output_root / recipe.name
+    with RunFolder(root).locked(command):  # one batch run of a recipe at a time (exit 4 for a second one)
+        return _run_locked(recipe, spec, data, root, command, on_trial, explicit)
+
+
+def _run_locked(recipe: Recipe, spec: BatchSpec, data: Path, root: Path, command: str | None, on_trial: Any,
+                explicit: dict[str, Any]) -> BatchResult:
+    from automl.data.io import file_sha256
+    from automl.fitting import resume_fit, run_fit
+
     sha = file_sha256(data)
     previous = _latest(root)
     unfinished = _unfinished(root, sha)

@@ -45,16 +45,22 @@ def complete_trials(journal: Path) -> int:
 # ---------------------------------------------------------------- lock
 
 
-def test_a_locked_run_folder_is_refused_with_the_holder_named(write_csv, tmp_path):
-    out = tmp_path / "run"
-    out.mkdir()
+def hold_lock(folder: Path) -> subprocess.Popen:
+    """Another process holding ``folder``'s lock (as a running fit would)."""
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         from automl.results import RunFolder
-        with RunFolder({str(out)!r}).locked("automl fit held.csv"):
+        with RunFolder({str(folder)!r}).locked("automl fit held.csv"):
             print("held", flush=True)
             time.sleep(60)
     """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    return holder
+
+
+def test_a_locked_run_folder_is_refused_with_the_holder_named(write_csv, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = hold_lock(out)
     try:
         assert holder.stdout.readline().strip() == "held"
         result = run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", out, "--trials", "1",
@@ -165,7 +171,7 @@ def test_batch_runs_compare_point_latest_prune_and_alert(tmp_path, monkeypatch):
     drop_in(tmp_path, make_frame("binary", n=600), "day1.csv")
     first = run("run", recipe)
     assert first.exit_code == 0, first.output
-    runs = sorted(p for p in root.iterdir() if not p.is_symlink())
+    runs = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
     assert len(runs) == 1 and (root / "latest").resolve() == runs[0].resolve()
     for name in ("run.json", "log.jsonl", "leaderboard.csv", "model.joblib", "report.html"):
         assert (runs[0] / name).is_file()
@@ -195,10 +201,24 @@ def test_batch_runs_compare_point_latest_prune_and_alert(tmp_path, monkeypatch):
     assert third.exit_code == EXIT_SCORE_DROP, third.output
     assert "dropped by" in third.output and "Traceback" not in third.output
     first_run = runs[0]
-    runs = sorted(p for p in root.iterdir() if not p.is_symlink())
+    runs = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
     assert len(runs) == 2 and not first_run.exists()  # keep_runs = 2: the oldest run was removed
     assert (root / "latest").resolve() == runs[-1].resolve()
     assert json.loads((runs[-1] / "run.json").read_text())["status"] == "complete"  # saved before exit 5
+
+
+def test_a_second_batch_run_of_a_recipe_waits_its_turn(tmp_path):
+    recipe = nightly(tmp_path)
+    drop_in(tmp_path, make_frame("binary", n=100), "day1.csv")
+    holder = hold_lock(tmp_path / "reports" / "nightly")
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = run("run", recipe)
+        assert result.exit_code == EXIT_LOCKED and f"process {holder.pid}" in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
 
 
 def test_running_a_recipe_again_resumes_its_unfinished_run(tmp_path, monkeypatch):
@@ -216,7 +236,7 @@ def test_running_a_recipe_again_resumes_its_unfinished_run(tmp_path, monkeypatch
     result = run("run", recipe)
     assert result.exit_code == 0 and "(resumed)" in result.output
     root = tmp_path / "reports" / "nightly"
-    runs = [p for p in root.iterdir() if not p.is_symlink()]
+    runs = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(runs) == 1
     meta = json.loads((runs[0] / "run.json").read_text())
     assert meta["status"] == "complete" and meta["resumed"] and meta["trials_total"] == 2
