@@ -228,8 +228,9 @@ def _progress(config: Any, verbosity: int | None) -> Iterator[Any]:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--storage", help="The database URL of a distributed run (run.json keeps it without the password).")
 @_verbosity_options
-def resume(run_dir: Path, verbosity: int | None, debug: bool) -> None:
+def resume(run_dir: Path, storage: str | None, verbosity: int | None, debug: bool) -> None:
     """Continue the stopped run in RUN_DIR: finished trials are kept, the search goes on, then the ensembles,
     the refit and the report.
 
@@ -249,10 +250,37 @@ def resume(run_dir: Path, verbosity: int | None, debug: bool) -> None:
 
         config = FitConfig.from_dict(read_run(run_dir).get("config") or {"target": "?"})
         with _progress(config, verbosity) as on_trial:
-            result = resume_fit(run_dir, command=_command(), on_trial=on_trial)
+            result = resume_fit(run_dir, command=_command(), on_trial=on_trial, storage=storage)
         click.echo(f"Chosen model: {result.predictor.model_key}. Run folder: {result.run_dir}")
 
     _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option("--storage", required=True, help="The coordinator's database URL, e.g. postgresql://user:pass@host/db.")
+@click.option("--run", "run_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The coordinator's run folder, on a file system this machine shares with it.")
+@_verbosity_options
+def worker(storage: str, run_dir: Path, verbosity: int | None, debug: bool) -> None:
+    """Join a distributed run as a worker: run trials of its studies until its search is over.
+
+    Start the coordinator with `automl fit ... --storage URL --output RUN_DIR`, then any number of workers on
+    machines that can reach the database and see RUN_DIR (and the data at the path the coordinator read). The
+    coordinator waits for the workers' trials, then builds the ensembles, refits and writes the report.
+
+    \b
+    Example:
+      automl worker --storage postgresql://automl:secret@db-host/automl --run /shared/reports/churn
+    """
+    _setup_logging(verbosity or 0)
+
+    def action() -> None:
+        from automl.distributed import run_worker
+
+        ran = run_worker(run_dir, storage)
+        click.echo(f"Ran {ran} trial(s) for {run_dir}.")
+
+    _guarded(debug, action)
 
 
 @main.command("run", epilog=EXIT_CODES_HELP)

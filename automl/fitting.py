@@ -8,6 +8,7 @@ import os
 import platform
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_SHARE = 0.8  # of the time budget; the rest is for the ensembles and the refit on all rows
 REPORT_SECONDS = 3.0  # kept for rendering the report at the end of the budget
+GATHER_SHARE = 0.05  # of the budget: how long a coordinator waits for the trials other workers are running
 
 
 @dataclass
@@ -83,13 +85,13 @@ def run_fit(config: FitConfig, data: Any, command: str | None = None,
     folder = RunFolder(config.output or default_output(data))
     with folder.locked(command):
         folder.prepare(config.overwrite)
-        folder.update(config=config.to_dict(), command=command, automl_version=__version__,
+        folder.update(config=_recorded_config(config), command=command, automl_version=__version__,
                       python=platform.python_version(), study_prefix=_study_prefix(config, folder))
         return _guarded_fit(config, data, folder, started, on_trial)
 
 
 def resume_fit(run_dir: str | Path, data: Any = None, command: str | None = None,
-               on_trial: TrialCallback | None = None) -> FitResult:
+               on_trial: TrialCallback | None = None, storage: str | None = None) -> FitResult:
     """Continue the unfinished run in ``run_dir``: its finished trials are kept, the search goes on where it
     stopped (same studies, same folds), then the ensembles, the refit and the report follow.
 
@@ -101,6 +103,8 @@ def resume_fit(run_dir: str | Path, data: Any = None, command: str | None = None
     with folder.locked(command):
         meta = folder.reopen()
         config = FitConfig.from_dict(meta["config"]).replace(output=folder.path)
+        if storage or config.storage:
+            config = config.replace(storage=storage or config.storage)
         if data is None:
             data = _recorded_data(meta, folder.path)
         note = f"Resuming the run in {folder.path} (started {meta.get('started')})."
@@ -119,6 +123,16 @@ def _guarded_fit(config: FitConfig, data: Any, folder: RunFolder, started: float
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
             folder.update(status=status, finished=now(), error=f"{type(e).__name__}: {e}")
             raise
+
+
+def _recorded_config(config: FitConfig) -> dict[str, Any]:
+    """The config as run.json keeps it: a storage URL without its password (workers give theirs)."""
+    data = config.to_dict()
+    if config.storage:
+        from automl.distributed import mask
+
+        data["storage"] = mask(config.storage)
+    return data
 
 
 def _recorded_data(meta: dict[str, Any], run_dir: Path) -> Path:
@@ -154,24 +168,35 @@ class Prepared:
     repeats: int
     ctx: Context
     specs: list[Any]
+    data_meta: dict[str, Any]
 
 
 def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, on_trial: TrialCallback | None,
          expect_sha: str | None) -> FitResult:
-    p = _prepare(config, data, folder, expect_sha)
+    p = _prepare(config, data, expect_sha)
+    folder.update(data=p.data_meta)
+    shared = config.storage is not None
     search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=_storage(folder, config.storage),
-                    study_prefix=folder.meta.get("study_prefix", "automl"),
-                    checkpoints=Checkpoints(folder.checkpoints), schedule=config.schedule, on_trial=on_trial)
-    spent = sum(s.seconds for s in search.families)  # search time of an earlier, interrupted attempt
+                    study_prefix=folder.meta.get("study_prefix", "automl"), checkpoints=Checkpoints(folder.checkpoints),
+                    schedule=config.schedule, on_trial=on_trial, shared=shared)
+    spent = 0.0 if shared else sum(s.seconds for s in search.families)  # an earlier, interrupted attempt's
     deadline = started + config.time_limit - spent
+    search_deadline = started + config.time_limit * SEARCH_SHARE - spent
+    folder.update(search_started=now(), search_deadline_epoch=None if config.trials else
+                  time.time() + search_deadline - time.monotonic())
     if config.trials:
-        trials = search.run(n_trials=config.trials)
+        search.run(n_trials=config.trials)
     else:
-        trials = search.run(deadline=started + config.time_limit * SEARCH_SHARE - spent, hard_deadline=deadline)
+        search.run(deadline=search_deadline, hard_deadline=deadline)
+    if shared:  # the workers' trials join the leaderboard
+        from automl.distributed import gather
+
+        gather(search, None if config.trials else search_deadline + config.time_limit * GATHER_SHARE)
+    trials = [t for s in search.families for t in s.trials]
     return _finish(config, folder, started, deadline, search, trials, p)
 
 
-def _prepare(config: FitConfig, data: Any, folder: RunFolder, expect_sha: str | None) -> Prepared:
+def _prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
     """Read and check the data, infer the schema, plan the folds (same seed and data: same folds)."""
     frame, info = read_table(data, config.na_values)
     if expect_sha and info.sha256 and info.sha256 != expect_sha:
@@ -187,7 +212,6 @@ def _prepare(config: FitConfig, data: Any, folder: RunFolder, expect_sha: str | 
         raise DataError(f"No usable feature columns are left in {info.name}: "
                         + "; ".join(f"{c.name!r}: {c.reason}" for c in schema.dropped)
                         + ". Keep a column with --keep-column if it will be known at prediction time.")
-    folder.update(data=_data_meta(info, frame, schema))
 
     n_folds = plan_folds(y, schema.task, config.folds, schema.classes)
     sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
@@ -206,7 +230,8 @@ def _prepare(config: FitConfig, data: Any, folder: RunFolder, expect_sha: str | 
     cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
-    return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs))
+    return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs),
+                    _data_meta(info, frame, schema))
 
 
 def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: float, search: Search,
@@ -313,15 +338,13 @@ def _versions() -> dict[str, str]:
 
 def _storage(folder: RunFolder, url: str | None) -> Any:
     """Optuna's journal file in the run folder (no server needed, safe for several processes), or the database
-    at ``url`` (e.g. ``postgresql://user:pass@host/db``, ``sqlite:///studies.db``)."""
+    at ``url`` shared with workers on other machines (see :mod:`automl.distributed`)."""
     import optuna
 
     if url is not None:
-        try:
-            return optuna.storages.RDBStorage(url)
-        except Exception as e:
-            raise ConfigError(f"Cannot open the study storage {url!r}: {type(e).__name__}: {e}. Check the URL "
-                              "(e.g. postgresql://user:password@host/database or sqlite:///file.db).") from e
+        from automl.distributed import open_storage
+
+        return open_storage(url)
     folder.files.add(JOURNAL_FILE)
     backend = optuna.storages.journal.JournalFileBackend(str(folder.path / JOURNAL_FILE))
     return optuna.storages.JournalStorage(backend)
@@ -333,6 +356,7 @@ def _family_row(state: FamilyState) -> ModelResult:
                           ModelResult(state.spec.key, state.spec.name, state.spec.kind, {}, "not run", "no budget"))
     best.trials_run = len(state.trials)
     best.trials_failed = sum(t.status == "failed" for t in state.trials)
+    best.workers = dict(Counter(t.worker for t in state.trials if t.worker))
     return best
 
 

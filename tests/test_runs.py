@@ -349,3 +349,11 @@ def test_sklearn_estimators_in_a_pipeline_and_cross_val_score(tmp_path):
     assert r.score(reg.drop(columns=["y", "colour"]).to_numpy(), reg["y"]) > 0.8
     with pytest.raises(ValueError, match="at least 2 classes"):
         AutoMLClassifier().fit(X, np.zeros(len(X)))
+
+
+def test_storage_urls_are_recorded_without_their_password():
+    from automl.distributed import mask
+
+    assert mask("postgresql://automl:s3cr:et@db.example/automl") == "postgresql://automl:***@db.example/automl"
+    assert mask("postgresql://automl@db/automl") == "postgresql://automl@db/automl"
+    assert mask("sqlite:///runs/studies.db") == "sqlite:///runs/studies.db"

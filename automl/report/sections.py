@@ -118,7 +118,10 @@ def preparation_section(run: RunData) -> dict[str, Any]:
 def modelling_section(run: RunData) -> dict[str, Any]:
     board, trials = run.leaderboard, run.trials
     score = run.score_column
-    shown = [c for c in board.columns if c not in ("name", "params", "fold_scores")]
+    per_worker = trials["worker"].fillna("").value_counts() if "worker" in trials else pd.Series(dtype=int)
+    per_worker = per_worker[per_worker.index != ""]
+    hidden = ("name", "params", "fold_scores") + (() if len(per_worker) > 1 else ("worker", "workers"))
+    shown = [c for c in board.columns if c not in hidden]
     failed = trials[trials["status"] == "failed"][["model", "trial", "reason"]] if len(trials) else trials
     seconds = trials.groupby("model", sort=False)["fit_seconds"].sum().sort_values(ascending=False)
     return {
@@ -131,6 +134,7 @@ def modelling_section(run: RunData) -> dict[str, Any]:
         "curves": _learning_curves(run),
         "time_plot": figures.bars(list(seconds.index), list(seconds.values), "Search time per family",
                                   "seconds (all trials, all folds)", "time") if len(seconds) else None,
+        "workers": [[w, int(n)] for w, n in per_worker.items()] if len(per_worker) > 1 else [],
     }
 
 

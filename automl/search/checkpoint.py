@@ -27,7 +27,7 @@ RESULT_ATTR = "result"
 INTERRUPTED = "interrupted: the run stopped during this trial"
 LOST = "its out-of-fold predictions were lost"
 _FIELDS = ("status", "reason", "fold_scores", "secondary", "fit_time", "predict_seconds_per_1000", "best_epochs",
-           "histories", "params")
+           "histories", "params", "worker")
 
 
 def to_attrs(result: ModelResult) -> dict[str, Any]:
@@ -89,19 +89,24 @@ class Checkpoints:
                 path.unlink()
 
 
-def restore(spec: Any, study: optuna.Study, checkpoints: Checkpoints) -> list[ModelResult]:
+def restore(spec: Any, study: optuna.Study, checkpoints: Checkpoints, shared: bool = False,
+            requeue: bool = True) -> list[ModelResult]:
     """The results of every trial already in ``study``, oldest first, with the best one's predictions.
 
-    A trial left running by a stopped run is marked failed in the study (``INTERRUPTED``); if the family has no
-    complete trial yet, its defaults are queued again so that they run first after the resume.
+    A trial left running by a stopped run is marked failed in the study (``INTERRUPTED``), unless the study is
+    ``shared`` by several workers: there a running trial may belong to a live worker, so it is left alone (a dead
+    worker's trial is failed by the heartbeat, :func:`optuna.storages.fail_stale_trials`). With ``requeue``, a
+    family with no complete trial gets its defaults queued again so that they run first after the resume.
     """
     results = []
     for trial in study.get_trials(deepcopy=False):
         if trial.state == optuna.trial.TrialState.WAITING:
             continue
         result = from_trial(spec, trial)
-        if trial.state == optuna.trial.TrialState.RUNNING:  # stopped after it finished, before it was told?
-            if result.status == "ok":
+        if trial.state == optuna.trial.TrialState.RUNNING:
+            if shared:
+                continue
+            if result.status == "ok":  # stopped after it finished, before it was told
                 study.tell(trial.number, result.mean)
             else:
                 study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
@@ -115,11 +120,11 @@ def restore(spec: Any, study: optuna.Study, checkpoints: Checkpoints) -> list[Mo
             break
         r.status, r.reason = "failed", LOST
         lost.append(r)
-    if lost:
+    if lost and requeue:
         log.warning("%s: the out-of-fold predictions of trial(s) %s are missing; the best of them runs again.",
                     spec.name, ", ".join(str(r.trial) for r in lost))
         study.enqueue_trial(lost[0].params)
-    elif not ranked and any(r.reason == INTERRUPTED for r in results) and not _waiting(study):
+    elif requeue and not ranked and any(r.reason == INTERRUPTED for r in results) and not _waiting(study):
         study.enqueue_trial(dict(spec.defaults))
     return results
 

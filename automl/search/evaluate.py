@@ -56,6 +56,8 @@ class ModelResult:
     combiner: Any = None
     trials_run: int = 1
     trials_failed: int = 0
+    worker: str = ""  # the process that ran this trial (host:pid), for distributed searches
+    workers: dict[str, int] = field(default_factory=dict)  # a family's row: trials run by each worker
 
     def refit_params(self) -> dict[str, Any]:
         """Parameters for the refit on all rows: neural nets train for the mean early-stopping epoch of CV."""

@@ -26,6 +26,7 @@ def _row(r: ModelResult, metric: Metric) -> dict[str, Any]:
         if np.isfinite(r.predict_seconds_per_1000) else None,
         "trials": r.trials_run, "failed_trials": r.trials_failed,
         "params": json.dumps(r.params, sort_keys=True, default=str), "reason": r.reason,
+        "worker": r.worker, "workers": ", ".join(f"{w} ({n})" for w, n in sorted(r.workers.items())),
     }
 
 
@@ -47,7 +48,8 @@ def trials_frame(trials: Sequence[ModelResult], metric: Metric) -> pd.DataFrame:
         row = _row(t, metric)
         rows.append({"model": row["model"], "trial": t.trial, "status": t.status,
                      f"cv_{metric.name}_mean": row[f"cv_{metric.name}_mean"], "fold_scores": row["fold_scores"],
-                     "fit_seconds": row["fit_seconds"], "params": row["params"], "reason": t.reason})
+                     "fit_seconds": row["fit_seconds"], "params": row["params"], "reason": t.reason,
+                     "worker": t.worker})
     frame = pd.DataFrame(rows)
     if len(frame):
         frame["trial"] = frame["trial"].astype("Int64")  # skipped families have no trial number

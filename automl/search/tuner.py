@@ -18,7 +18,10 @@ Every trial's result is kept in its Optuna trial and the best one's out-of-fold 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from optuna.storages._heartbeat import get_heartbeat_thread
 
 from automl.models.base import ModelSpec
 from automl.search import checkpoint
@@ -40,6 +44,11 @@ PrunerFactory = Callable[[], optuna.pruners.BasePruner]
 TrialCallback = Callable[["FamilyState", ModelResult], None]
 SCHEDULES = ("rank", "sides")
 NEURAL = "neural net"
+
+
+def worker_id() -> str:
+    """This process as a worker: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def default_sampler(seed: int) -> optuna.samplers.BaseSampler:
@@ -87,6 +96,8 @@ class Search:
     checkpoints: Checkpoints = field(default_factory=lambda: Checkpoints(None))
     schedule: str = "rank"
     on_trial: TrialCallback | None = None
+    worker: str = field(default_factory=worker_id)
+    shared: bool = False  # several workers share the studies (a database): see automl.distributed
     families: list[FamilyState] = field(default_factory=list)
     _hard_deadline: float | None = None
 
@@ -107,9 +118,11 @@ class Search:
                 self._restore(state)
             self.families.append(state)
 
-    def _restore(self, state: FamilyState) -> None:
-        """Pick up the trials a stopped run left in the study (see :mod:`automl.search.checkpoint`)."""
-        state.trials = checkpoint.restore(state.spec, state.study, self.checkpoints)
+    def _restore(self, state: FamilyState, requeue: bool = True) -> None:
+        """Pick up the trials a stopped run (or another worker) left in the study (see
+        :mod:`automl.search.checkpoint`)."""
+        state.trials = checkpoint.restore(state.spec, state.study, self.checkpoints, self.shared, requeue)
+        state.seconds = 0.0
         for result in state.trials:
             state.seconds += result.fit_time
             if result.fold_scores:
@@ -121,6 +134,11 @@ class Search:
         if state.trials:
             log.info("%s: %d earlier trial(s) restored%s.", state.spec.name, len(state.trials),
                      f", best {state.best.mean:.4f}" if state.best else "")
+
+    def refresh(self) -> None:
+        """Re-read every family's trials from the storage: the coordinator's view after the workers finished."""
+        for state in self.families:
+            self._restore(state, requeue=False)
 
     @property
     def trials_done(self) -> int:
@@ -150,7 +168,7 @@ class Search:
     # ------------------------------------------------------------------ scheduling
     def _next_family(self, deadline: float | None, n_trials: int | None) -> FamilyState | None:
         if n_trials is not None:
-            waiting = [s for s in self.families if len(s.trials) < n_trials and not s.exhausted]
+            waiting = [s for s in self.families if self._trial_count(s) < n_trials and not s.exhausted]
             return min(waiting, key=lambda s: (len(s.trials), self._defaults_order(s))) if waiting else None
         assert deadline is not None
         remaining = deadline - time.monotonic()
@@ -179,6 +197,12 @@ class Search:
         scored = sorted((s for s in self.families if s.best is not None), key=lambda s: -sign * s.best.mean)
         ranks = {s.spec.key: i + 1 for i, s in enumerate(scored)}
         return {s.spec.key: ranks.get(s.spec.key, len(self.families)) for s in self.families}
+
+    def _trial_count(self, state: FamilyState) -> int:
+        """Trials of the family so far: this process's, or with shared studies every worker's (asked ones)."""
+        if not self.shared:
+            return len(state.trials)
+        return sum(t.state != optuna.trial.TrialState.WAITING for t in state.study.get_trials(deepcopy=False))
 
     def _log_plan(self, deadline: float | None, n_trials: int | None) -> None:
         order = ", ".join(s.spec.key for s in sorted(self.families, key=self._defaults_order))
@@ -213,13 +237,18 @@ class Search:
     # ------------------------------------------------------------------ one trial
     def _run_trial(self, state: FamilyState, deadline: float | None) -> None:
         spec, study = state.spec, state.study
-        trial = study.ask()
+        if self.shared:
+            optuna.storages.fail_stale_trials(study)  # trials of workers whose heartbeat stopped
+        with warnings.catch_warnings():  # ask-and-tell with our own heartbeat thread (below) is on purpose
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+            trial = study.ask()
         params = spec.search_space(trial, self.ctx.schema.task) if spec.search_space else {}
         if self.ctx.log_target:
             params[LOG_TARGET] = trial.suggest_categorical(LOG_TARGET, [True, False])
         trial_deadline = self._trial_deadline(state, deadline)
-        result = cross_validate(spec, self.ctx, self.X, self.y, self.folds, trial_deadline, params, trial=trial)
-        result.trial = trial.number
+        with get_heartbeat_thread(trial._trial_id, study._storage):  # no-op unless the storage has heartbeats
+            result = cross_validate(spec, self.ctx, self.X, self.y, self.folds, trial_deadline, params, trial=trial)
+        result.trial, result.worker = trial.number, self.worker
         previous_best = state.best
         state.trials.append(result)
         trial.set_user_attr(checkpoint.RESULT_ATTR, checkpoint.to_attrs(result))
