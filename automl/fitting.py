@@ -18,6 +18,7 @@ import pandas as pd
 
 from automl import __version__, threads
 from automl.config import FitConfig
+from automl.data import memory
 from automl.data.io import TableSource, read_table
 from automl.data.leakage import drop_leaks
 from automl.data.preprocess import build_preprocessor, describe, summarize
@@ -226,6 +227,9 @@ def _prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Pre
     n_jobs = config.n_jobs or os.cpu_count() or 1
     ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target)
     specs = registry.select(schema.task, config.models, config.exclude_models)
+    width = X.shape[1] + sum(min(c.n_unique, config.preprocess.max_categories) for c in schema.features
+                             if c.kind == "categorical") + sum(c.n_missing > 0 for c in schema.features)
+    memory.check_fit(len(y), len(y_s), width, [s.key for s in specs], int(frame.memory_usage().sum()))
     budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
     cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
@@ -241,7 +245,8 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
     families = [_family_row(state) for state in search.families]
     ensembles = build_ensembles([f for f in families if f.status == "ok"], p.y_s, p.folds, p.ctx)
     results = families + ensembles
-    chosen = _choose(results, metric, deadline if not config.trials else None, len(p.folds), config)
+    growth = len(p.y) / max(len(p.y_s), 1)  # large data: the search ran on a sample, the refit uses every row
+    chosen = _choose(results, metric, deadline if not config.trials else None, len(p.folds), config, growth)
     model = refit(chosen, {f.key: f for f in families}, p.ctx, p.X, p.y)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
     predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members)
@@ -361,8 +366,12 @@ def _family_row(state: FamilyState) -> ModelResult:
 
 
 def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_folds: int,
-            config: FitConfig) -> ModelResult:
-    """The best complete result whose refit on all rows still fits in the budget (any, in trial-count mode)."""
+            config: FitConfig, growth: float = 1.0) -> ModelResult:
+    """The best complete result whose refit on all rows still fits in the budget (any, in trial-count mode).
+
+    ``growth``: all rows / search rows (large data is searched on a sample); the refit's time is estimated as
+    one fold's time x ``REFIT_FACTOR`` x ``growth``.
+    """
     ranked = sorted((r for r in results if r.status == "ok"), key=lambda r: r.mean,
                     reverse=metric.greater_is_better)
     if not ranked:
@@ -375,10 +384,10 @@ def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_f
         return ranked[0]
     slack = deadline + config.time_limit * 0.1 - REPORT_SECONDS - 1 - time.monotonic()  # the 10 % tolerance
     for r in ranked:
-        if r.fit_time / n_folds * REFIT_FACTOR <= slack:
+        need = r.fit_time / n_folds * REFIT_FACTOR * max(growth, 1.0)
+        if need <= slack:
             return r
-        log.info("%s would need about %.0f s to refit; %.0f s are left.", r.name,
-                 r.fit_time / n_folds * REFIT_FACTOR, slack)
+        log.info("%s would need about %.0f s to refit on all rows; %.0f s are left.", r.name, need, slack)
     return min(ranked, key=lambda r: r.fit_time)
 
 

@@ -357,3 +357,15 @@ def test_storage_urls_are_recorded_without_their_password():
     assert mask("postgresql://automl:s3cr:et@db.example/automl") == "postgresql://automl:***@db.example/automl"
     assert mask("postgresql://automl@db/automl") == "postgresql://automl@db/automl"
     assert mask("sqlite:///runs/studies.db") == "sqlite:///runs/studies.db"
+
+
+def test_a_fit_that_would_not_fit_in_memory_is_refused_with_advice(write_csv, tmp_path, monkeypatch):
+    data = write_csv(make_frame("binary"))
+    monkeypatch.setenv("AUTOML_MEMORY_LIMIT", "20000")  # 20 kB "available": even reading is refused
+    result = run("fit", data, "--target", "y", "--output", tmp_path / "r1", "--trials", "1", *FAST)
+    assert result.exit_code == EXIT_BAD_INPUT and "needs about" in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("AUTOML_MEMORY_LIMIT", str(120 * 8 * 3 * 9 + 40_000))  # the table fits, the fit does not
+    result = run("fit", data, "--target", "y", "--output", tmp_path / "r2", "--trials", "1",
+                 "--families", "linear,random_forest", "--folds", "3")
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "would not fit in memory" in result.output and "--exclude-models random_forest" in result.output
