@@ -16,37 +16,32 @@ from typing import Any
 
 import pandas as pd
 
-from automl import __version__, threads
+from automl import __version__, runinfo, threads
 from automl.config import FitConfig
 from automl.data import memory
-from automl.data.io import TableSource, read_table
+from automl.data.io import read_table
 from automl.data.leakage import drop_leaks
-from automl.data.preprocess import build_preprocessor, describe, summarize
 from automl.data.profile import profile
-from automl.data.schema import Schema, infer_schema
+from automl.data.schema import infer_schema
 from automl.ensembles.build import build_ensembles
 from automl.ensembles.model import EnsembleModel
 from automl.errors import BudgetError, ConfigError, DataError
-from automl.importance import permutation_importance
 from automl.models import registry
 from automl.predictor import Predictor
 from automl.refit import refit
 from automl.results import (
-    IMPORTANCE_FILE,
     JOURNAL_FILE,
     LEADERBOARD_FILE,
     LEADERBOARD_JSON,
-    LOG_FILE,
     OOF_FILE,
     PROFILE_FILE,
-    REPORT_FILE,
     TRIALS_FILE,
     RunFolder,
     now,
 )
 from automl.search.checkpoint import Checkpoints
 from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
-from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, predict_scores, wants_log_target
+from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, wants_log_target
 from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
 from automl.search.metrics import get_metric
 from automl.search.tuner import FamilyState, Search, TrialCallback
@@ -54,7 +49,6 @@ from automl.search.tuner import FamilyState, Search, TrialCallback
 log = logging.getLogger(__name__)
 
 SEARCH_SHARE = 0.8  # of the time budget; the rest is for the ensembles and the refit on all rows
-REPORT_SECONDS = 3.0  # kept for rendering the report at the end of the budget
 GATHER_SHARE = 0.05  # of the budget: how long a coordinator waits for the trials other workers are running
 
 
@@ -235,7 +229,7 @@ def _prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Pre
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
     return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs),
-                    _data_meta(info, frame, schema))
+                    runinfo.data_meta(info, frame, schema))
 
 
 def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: float, search: Search,
@@ -262,83 +256,20 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
         best_model=chosen.key, models_refitted=predictor.models,
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=p.n_folds, cv_repeats=p.repeats,
-        search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=_versions(),
+        search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=runinfo.versions(),
         trials_total=len(trials), search_seconds=round(sum(s.seconds for s in search.families), 2),
-        leaderboard=board.to_dict(orient="records"), preprocessing=_preprocessing(model, chosen, schema),
-        preprocessing_pipelines=_pipelines(p.specs, p.ctx, p.X_s, p.y_s),
+        leaderboard=board.to_dict(orient="records"), preprocessing=runinfo.preprocessing(model, chosen, schema),
+        preprocessing_pipelines=runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s),
         learning_curves={f.key: f.histories for f in families if f.histories},
-        predict_seconds_per_1000_rows=_latency(model, p.X, schema),
+        predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )
-    _importance(folder, model, p.X, p.y, schema, metric, config, None if config.trials else deadline)
+    runinfo.importance(folder, model, p.X, p.y, schema, metric, config, None if config.trials else deadline)
     folder.drop_checkpoints()
     folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))
-    _report(folder)
+    runinfo.report(folder)
     log.info("Chosen model: %s, CV %s %.4f. Saved to %s (%.1f s).", chosen.name, metric.name, chosen.mean,
              folder.path, time.monotonic() - started)
     return FitResult(predictor, board, folder.path)
-
-
-def _importance(folder: RunFolder, model: Any, X: pd.DataFrame, y: Any, schema: Schema, metric: Any,
-                config: FitConfig, deadline: float | None) -> None:
-    """Permutation importance of the final model in what is left of the budget (its report section)."""
-    seconds = None if deadline is None else deadline - time.monotonic() - REPORT_SECONDS
-    with threads.limited():
-        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds)
-    if frame is not None:
-        folder.write_text(IMPORTANCE_FILE, frame.to_csv(index=False))
-
-
-def _report(folder: RunFolder) -> None:
-    """Render report.html. A report that fails is logged; the fitted model and results are kept."""
-    from automl.report import render
-
-    try:
-        folder.files.add(REPORT_FILE)
-        folder.update()
-        render(folder.path)
-    except Exception as e:
-        log.error("The report could not be rendered (%s: %s); the model and results are saved. Details are in "
-                  "%s; `automl report %s` retries.", type(e).__name__, e, folder.path / LOG_FILE, folder.path)
-        log.debug("Report failure", exc_info=True)
-
-
-def _pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, Any]:
-    """Each preprocessing pipeline of the run: its families, its steps in words, and in numbers (fitted on the
-    search rows)."""
-    out: dict[str, Any] = {}
-    for spec in specs:
-        entry = out.setdefault(spec.preprocessing,
-                               {"families": [], "steps": describe(spec.preprocessing, ctx.preprocess)})
-        entry["families"].append(spec.key)
-    for kind, entry in out.items():
-        try:
-            prep = build_preprocessor(kind, ctx.schema, ctx.preprocess).fit(X, y)
-            entry["summary"] = summarize(prep, ctx.schema)
-        except Exception as e:  # a summary is nice to have; the run does not depend on it
-            log.debug("Could not summarise the %s pipeline: %s", kind, e)
-    return out
-
-
-def _latency(model: Any, X: pd.DataFrame, schema: Schema) -> float:
-    """Seconds to predict 1000 rows with the final model (measured on up to 1000 training rows)."""
-    rows = X.iloc[: min(len(X), 1000)]
-    tick = time.monotonic()
-    with threads.limited():
-        predict_scores(model, rows, schema.task, len(schema.classes or []))
-    return (time.monotonic() - tick) / max(len(rows), 1) * 1000
-
-
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"automl": __version__, "python": platform.python_version()}
-    for dist in ("scikit-learn", "lightgbm", "xgboost-cpu", "catboost", "tensorflow-cpu", "keras", "optuna",
-                 "pandas", "numpy"):
-        try:
-            out[dist.removesuffix("-cpu")] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def _storage(folder: RunFolder, url: str | None) -> Any:
@@ -382,7 +313,7 @@ def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_f
         )
     if deadline is None:
         return ranked[0]
-    slack = deadline + config.time_limit * 0.1 - REPORT_SECONDS - 1 - time.monotonic()  # the 10 % tolerance
+    slack = deadline + config.time_limit * 0.1 - runinfo.REPORT_SECONDS - 1 - time.monotonic()  # the 10 % tolerance
     for r in ranked:
         need = r.fit_time / n_folds * REFIT_FACTOR * max(growth, 1.0)
         if need <= slack:
@@ -391,23 +322,3 @@ def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_f
     return min(ranked, key=lambda r: r.fit_time)
 
 
-def _preprocessing(model: Any, chosen: ModelResult, schema: Schema) -> dict[str, Any]:
-    pipelines = model.members if isinstance(model, EnsembleModel) else [model]
-    keys = chosen.members or [chosen.key]
-    out = {key: summarize(p.named_steps["prep"], schema) for key, p in zip(keys, pipelines, strict=True)}
-    for key, summary in out.items():
-        if summary.get("clipped_values"):
-            log.info("%s: outlier clipping changed %s.", key,
-                     ", ".join(f"{k}: {v}" for k, v in summary["clipped_values"].items()))
-    return out
-
-
-def _data_meta(info: TableSource, frame: pd.DataFrame, schema: Schema) -> dict[str, Any]:
-    return {
-        "source": info.describe(), "path": info.path, "sha256": info.sha256,
-        "rows": len(frame), "rows_missing_target": schema.n_missing_target,
-        "target": schema.target, "classes": schema.classes, "class_counts": schema.class_counts,
-        "positive_class": schema.positive_class,
-        "columns": [{"name": c.name, "kind": c.kind, "reason": c.reason, "missing": c.n_missing,
-                     "unique": c.n_unique, "dtype": c.dtype} for c in schema.columns],
-    }

@@ -1,0 +1,110 @@
+"""What a fit records besides its models: permutation importance, the report, pipeline summaries, latency,
+library versions and the data's description (each written into the run folder by :mod:`automl.fitting`)."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from typing import Any
+
+import pandas as pd
+
+from automl import __version__, threads
+from automl.config import FitConfig
+from automl.data.io import TableSource
+from automl.data.preprocess import build_preprocessor, describe, summarize
+from automl.data.schema import Schema
+from automl.ensembles.model import EnsembleModel
+from automl.importance import permutation_importance
+from automl.results import IMPORTANCE_FILE, LOG_FILE, REPORT_FILE, RunFolder
+from automl.search.evaluate import Context, ModelResult, predict_scores
+
+log = logging.getLogger(__name__)
+
+REPORT_SECONDS = 3.0  # kept for rendering the report at the end of the budget
+
+
+def importance(folder: RunFolder, model: Any, X: pd.DataFrame, y: Any, schema: Schema, metric: Any,
+                config: FitConfig, deadline: float | None) -> None:
+    """Permutation importance of the final model in what is left of the budget (its report section)."""
+    seconds = None if deadline is None else deadline - time.monotonic() - REPORT_SECONDS
+    with threads.limited():
+        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds)
+    if frame is not None:
+        folder.write_text(IMPORTANCE_FILE, frame.to_csv(index=False))
+
+
+def report(folder: RunFolder) -> None:
+    """Render report.html. A report that fails is logged; the fitted model and results are kept."""
+    from automl.report import render
+
+    try:
+        folder.files.add(REPORT_FILE)
+        folder.update()
+        render(folder.path)
+    except Exception as e:
+        log.error("The report could not be rendered (%s: %s); the model and results are saved. Details are in "
+                  "%s; `automl report %s` retries.", type(e).__name__, e, folder.path / LOG_FILE, folder.path)
+        log.debug("Report failure", exc_info=True)
+
+
+def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, Any]:
+    """Each preprocessing pipeline of the run: its families, its steps in words, and in numbers (fitted on the
+    search rows)."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        entry = out.setdefault(spec.preprocessing,
+                               {"families": [], "steps": describe(spec.preprocessing, ctx.preprocess)})
+        entry["families"].append(spec.key)
+    for kind, entry in out.items():
+        try:
+            prep = build_preprocessor(kind, ctx.schema, ctx.preprocess).fit(X, y)
+            entry["summary"] = summarize(prep, ctx.schema)
+        except Exception as e:  # a summary is nice to have; the run does not depend on it
+            log.debug("Could not summarise the %s pipeline: %s", kind, e)
+    return out
+
+
+def latency(model: Any, X: pd.DataFrame, schema: Schema) -> float:
+    """Seconds to predict 1000 rows with the final model (measured on up to 1000 training rows)."""
+    rows = X.iloc[: min(len(X), 1000)]
+    tick = time.monotonic()
+    with threads.limited():
+        predict_scores(model, rows, schema.task, len(schema.classes or []))
+    return (time.monotonic() - tick) / max(len(rows), 1) * 1000
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"automl": __version__, "python": platform.python_version()}
+    for dist in ("scikit-learn", "lightgbm", "xgboost-cpu", "catboost", "tensorflow-cpu", "keras", "optuna",
+                 "pandas", "numpy"):
+        try:
+            out[dist.removesuffix("-cpu")] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def preprocessing(model: Any, chosen: ModelResult, schema: Schema) -> dict[str, Any]:
+    pipelines = model.members if isinstance(model, EnsembleModel) else [model]
+    keys = chosen.members or [chosen.key]
+    out = {key: summarize(p.named_steps["prep"], schema) for key, p in zip(keys, pipelines, strict=True)}
+    for key, summary in out.items():
+        if summary.get("clipped_values"):
+            log.info("%s: outlier clipping changed %s.", key,
+                     ", ".join(f"{k}: {v}" for k, v in summary["clipped_values"].items()))
+    return out
+
+
+def data_meta(info: TableSource, frame: pd.DataFrame, schema: Schema) -> dict[str, Any]:
+    return {
+        "source": info.describe(), "path": info.path, "sha256": info.sha256,
+        "rows": len(frame), "rows_missing_target": schema.n_missing_target,
+        "target": schema.target, "classes": schema.classes, "class_counts": schema.class_counts,
+        "positive_class": schema.positive_class,
+        "columns": [{"name": c.name, "kind": c.kind, "reason": c.reason, "missing": c.n_missing,
+                     "unique": c.n_unique, "dtype": c.dtype} for c in schema.columns],
+    }
