@@ -111,6 +111,27 @@ def test_after_the_defaults_the_leading_family_gets_more_of_the_time(seed):
     assert search._next_family(deadline, None).spec.key == "xgboost"
 
 
+def test_the_sides_schedule_gives_neural_nets_and_tree_ensembles_equal_time(seed):
+    from automl.search.evaluate import ModelResult
+
+    ctx, X, y = _setup("binary", seed)
+    specs = [registry.get(k) for k in ("keras_mlp", "lightgbm", "xgboost")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage(),
+                    schedule="sides")
+    for state, score, seconds in zip(search.families, (0.70, 0.90, 0.80), (2.0, 1.0, 1.5), strict=True):
+        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+                                        fold_scores=[score] * 3, fit_time=seconds))
+        state.seconds, state.fold_seconds = seconds, 0.01
+    deadline = time.monotonic() + 100
+    # trees have spent 2.5 s, the neural net 2.0 s: the neural net goes next although it ranks last
+    assert search._next_family(deadline, None).spec.key == "keras_mlp"
+    search.families[0].seconds = 3.0  # now the tree side is behind: its leading family goes next
+    assert search._next_family(deadline, None).spec.key == "lightgbm"
+    with pytest.raises(ValueError, match="Unknown schedule"):
+        Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage(),
+               schedule="fair")
+
+
 def test_predictor_offers_the_members_of_its_ensemble():
     predictor = Predictor(schema=None, pipeline="ensemble", model_key="stacking", automl_version="0",
                           members={"lightgbm": "lgbm", "linear": "lin"})
