@@ -186,8 +186,10 @@ def _comparison(comparison: dict[str, Any] | None) -> dict[str, Any] | None:
         verdict = "The scores cannot be compared (a different metric, or a run without a score)."
     elif drop > 0:
         verdict = f"The CV {score.get('metric')} is worse than in the previous run by {drop:.4g}."
+    elif drop < 0:
+        verdict = f"The CV {score.get('metric')} is better than in the previous run by {-drop:.4g}."
     else:
-        verdict = f"The CV {score.get('metric')} is as good as or better than in the previous run ({-drop:+.4g})."
+        verdict = f"The CV {score.get('metric')} is the same as in the previous run."
     drift = comparison.get("drift") or []
     return {**comparison, "verdict": verdict, "drift_top": drift[:15],
             "drifted": sum(d["level"] != "stable" for d in drift)}
