@@ -40,7 +40,6 @@ class BatchResult:
 
 def run_recipe(recipe: Recipe, command: str | None = None, on_trial: Any = None, **explicit: Any) -> BatchResult:
     """Run the batch recipe ``recipe`` once (see the module docstring). ``explicit`` options override it."""
-
     spec = batch_spec(recipe)
     data = newest_input(spec.input)
     root = spec.output_root / recipe.name
@@ -60,7 +59,7 @@ def _run_locked(recipe: Recipe, spec: BatchSpec, data: Path, root: Path, command
         log.info("Resuming the unfinished run %s of the same data (%s).", unfinished, data)
         run_dir = resume_fit(unfinished, command=command, on_trial=on_trial).run_dir
     else:
-        output = root / datetime.now().strftime("%Y%m%d-%H%M%S")
+        output = _new_run_folder(root)
         config = recipe.config(output=output, **explicit)
         log.info("Batch run of recipe %s on %s into %s.", recipe.name, data, output)
         run_dir = run_fit(config, data, command=command, on_trial=on_trial).run_dir
@@ -97,6 +96,16 @@ def newest_input(pattern: str) -> Path:
     if len(matches) > 1:
         log.info("%d files match %r; using the newest, %s.", len(matches), pattern, newest)
     return newest
+
+
+def _new_run_folder(root: Path) -> Path:
+    """``root/<timestamp>``; a second run within the same second gets ``-2``, ``-3``, ..."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate, n = root / stamp, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stamp}-{n}"
+    return candidate
 
 
 def _runs(root: Path) -> list[Path]:
