@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.config import FitConfig, PreprocessConfig
+from automl.config import FitConfig, make_config
 from automl.data.io import read_table
 from automl.errors import ConfigError
 from automl.fitting import run_fit
@@ -160,17 +160,3 @@ class AutoML:
 def load(run_dir: str | Path) -> AutoML:
     """Load a fitted run folder (see :meth:`AutoML.load`)."""
     return AutoML.load(run_dir)
-
-
-def make_config(target: str, **options: Any) -> FitConfig:
-    """Build a :class:`FitConfig` from flat keyword options; unknown names are listed with the valid ones."""
-    fit_fields = set(FitConfig.__dataclass_fields__) - {"preprocess", "target"}
-    prep_fields = set(PreprocessConfig.__dataclass_fields__)
-    unknown = sorted(set(options) - fit_fields - prep_fields)
-    if unknown:
-        raise ConfigError(f"Unknown option(s) {', '.join(map(repr, unknown))}; valid options: "
-                          f"{', '.join(sorted(fit_fields | prep_fields))}.")
-    prep = {k: options.pop(k) for k in list(options) if k in prep_fields}
-    fit = {k: v for k, v in options.items() if v is not None or k in ("task", "metric", "positive_class")}
-    return FitConfig(target=target, preprocess=PreprocessConfig(**{k: v for k, v in prep.items() if v is not None}),
-                     **fit)

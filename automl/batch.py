@@ -115,11 +115,15 @@ def _runs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and (p / RUN_FILE).is_file())
 
 
+def _complete_runs(root: Path) -> list[Path]:
+    return [p for p in _runs(root) if read_json(p / RUN_FILE).get("status") == "complete"]
+
+
 def _latest(root: Path) -> Path | None:
     link = root / LATEST
     if link.is_symlink() and link.resolve().is_dir():
         return root / os.readlink(link)
-    complete = [p for p in _runs(root) if read_json(p / RUN_FILE).get("status") == "complete"]
+    complete = _complete_runs(root)
     return complete[-1] if complete else None
 
 
@@ -173,7 +177,7 @@ def _point_latest(root: Path, run_dir: Path) -> None:
 
 def _prune(root: Path, keep_runs: int, keep: Path) -> None:
     """Remove the oldest complete runs beyond ``keep_runs`` (never ``keep``, never an unfinished run)."""
-    complete = [p for p in _runs(root) if read_json(p / RUN_FILE).get("status") == "complete"]
+    complete = _complete_runs(root)
     for old in complete[: max(len(complete) - keep_runs, 0)]:
         if old.resolve() == keep.resolve():
             continue
@@ -193,8 +197,12 @@ def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None
     files = sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
     if not files:
         raise ConfigError(f"No input file matches {pattern!r}.")
-    output_dir.mkdir(parents=True, exist_ok=True)
     automl = AutoML.load(run_dir)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"Cannot create the output folder {output_dir}: {e.strerror or e}. "
+                          "Choose another --output-dir.") from e
     written, problems = 0, []
     for path in files:
         target = output_dir / f"{path.name.split('.')[0]}.csv"

@@ -187,7 +187,7 @@ def fit(data: Path, target: str | None, recipe: str | None, verbosity: int | Non
     run_log: list[Path] = []
 
     def action() -> None:
-        from automl.api import make_config
+        from automl.config import make_config
         from automl.fitting import default_output, run_fit
 
         explicit = _explicit(families, models, exclude_models, options)

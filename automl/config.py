@@ -194,3 +194,17 @@ def check_metric(metric: str, task: str) -> None:
         raise ConfigError(
             f"Metric {metric!r} does not apply to a {task} task; choose one of {choices(valid)}."
         )
+
+
+def make_config(target: str, **options: Any) -> FitConfig:
+    """Build a :class:`FitConfig` from flat keyword options; unknown names are listed with the valid ones."""
+    fit_fields = set(FitConfig.__dataclass_fields__) - {"preprocess", "target"}
+    prep_fields = set(PreprocessConfig.__dataclass_fields__)
+    unknown = sorted(set(options) - fit_fields - prep_fields)
+    if unknown:
+        raise ConfigError(f"Unknown option(s) {', '.join(map(repr, unknown))}; valid options: "
+                          f"{', '.join(sorted(fit_fields | prep_fields))}.")
+    prep = {k: options.pop(k) for k in list(options) if k in prep_fields}
+    fit = {k: v for k, v in options.items() if v is not None or k in ("task", "metric", "positive_class")}
+    return FitConfig(target=target, preprocess=PreprocessConfig(**{k: v for k, v in prep.items() if v is not None}),
+                     **fit)

@@ -76,7 +76,7 @@ class Recipe:
 
     def config(self, **explicit: Any) -> FitConfig:
         """The :class:`FitConfig` of this recipe with ``explicit`` options on top (``None`` values ignored)."""
-        from automl.api import make_config
+        from automl.config import make_config
 
         merged = {**self.fit, **self.preprocess, **{k: v for k, v in explicit.items() if v is not None}}
         if "target" not in merged:

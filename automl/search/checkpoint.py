@@ -54,11 +54,13 @@ class Checkpoints:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def path(self, key: str, trial: int) -> Path | None:
-        return None if self.folder is None else self.folder / f"{key}-{trial}.npz"
+    def path(self, result: ModelResult) -> Path | None:
+        if self.folder is None or result.trial is None:
+            return None
+        return self.folder / f"{result.key}-{result.trial}.npz"
 
     def save(self, result: ModelResult) -> None:
-        path = self.path(result.key, result.trial) if result.trial is not None else None
+        path = self.path(result)
         if path is None or result.oof is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,7 @@ class Checkpoints:
 
     def load(self, result: ModelResult) -> bool:
         """Attach the saved predictions of ``result``; False if there are none."""
-        path = self.path(result.key, result.trial) if result.trial is not None else None
+        path = self.path(result)
         if path is None or not path.is_file():
             return False
         with np.load(path) as data:
@@ -83,7 +85,7 @@ class Checkpoints:
         return True
 
     def drop(self, result: ModelResult) -> None:
-        path = self.path(result.key, result.trial) if result.trial is not None else None
+        path = self.path(result)
         if path is not None:
             with contextlib.suppress(OSError):
                 path.unlink()
