@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import time
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from automl.models.deadline import fit_deadline
 from automl.models.keras_mlp import KerasMLPClassifier, KerasMLPRegressor
 
 SMALL = {"hidden_layers": 1, "units": 8, "epochs": 3, "patience": 2, "batch_size": 32}
@@ -63,6 +65,17 @@ def test_no_validation_split_trains_the_given_epochs():
     X, y = make_data("binary")
     model = KerasMLPClassifier(epochs=7, validation_fraction=0.0).fit(X, y)
     assert model.n_epochs_ == 7 == model.best_epoch_ and "val_loss" not in model.history_
+
+
+def test_a_soft_deadline_ends_training_with_the_best_weights_kept():
+    """Under the search's time limit a network ends its training early instead of failing, and keeps its best
+    epoch's weights (EarlyStopping restores them however the training ended)."""
+    X, y = make_data("binary")
+    with fit_deadline(None, soft=time.monotonic() - 1):  # already past: the two epochs it always trains
+        model = KerasMLPClassifier(epochs=50, patience=50).fit(X, y)
+    assert model.timed_out_ and model.n_epochs_ == 2 and model.best_epoch_ in (1, 2)
+    full = KerasMLPClassifier(epochs=3, patience=50).fit(X, y)
+    assert not full.timed_out_ and full.n_epochs_ == 3
 
 
 def test_unknown_optimizer_is_named():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import optuna
 import pytest
@@ -48,6 +50,25 @@ def test_search_space_suggests_buildable_params(key):
     trial = study.ask()
     params = spec.search_space(trial, "binary")
     assert params and spec.make("binary", params) is not None
+
+
+@pytest.mark.parametrize("key", sorted(registry.REGISTRY))
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_defaults_and_portfolio_lie_in_the_search_space(key, task):
+    """Every known-good configuration is one the sampler could suggest (its values are taken as they are, no
+    key is silently ignored), and builds."""
+    spec = registry.get(key)
+    configs = [spec.defaults_for(task)] + [params for _, params in spec.portfolio_for(task)]
+    for params in configs:
+        if spec.search_space is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # FixedTrial warns about a value outside a categorical's choices
+            suggested = spec.search_space(optuna.trial.FixedTrial(params), task)
+        assert {k: params[k] for k in suggested} == suggested
+        assert set(params) - set(suggested) <= set(spec.defaults)  # the rest are fixed settings of the defaults
+        assert spec.make(task, params) is not None
+    assert all(cost > 0 for cost, _ in spec.portfolio)
 
 
 def test_unknown_keys_list_the_valid_ones():

@@ -53,6 +53,19 @@ def test_cross_validation_marks_a_stopped_fit_out_of_budget(seed):
     assert result.fold_scores == [] and result.oof is None
 
 
+def test_an_anytime_family_ends_each_fold_in_time_and_still_finishes(seed):
+    """A network's trial with a time limit gives every fold and the refit an equal share: training ends there
+    (soft deadline) with the best weights, so the trial completes instead of running out of budget."""
+    ctx, X, y = _setup("binary", seed)
+    folds = make_folds(y, "binary", 3, seed)
+    spec = registry.get("keras_mlp")
+    params = {"epochs": 100_000, "patience": 100_000, "units": 8}  # would train for hours without a limit
+    result = cross_validate(spec, ctx, X, y, folds, time.monotonic() + 15, params)
+    assert result.status == "ok" and len(result.fold_scores) == 3, result.reason
+    assert all(1 <= e < 100_000 for e in result.best_epochs)
+    assert all(len(h["loss"]) < 100_000 for h in result.histories)
+
+
 def test_repeated_folds_validate_every_row_once_per_repetition(seed):
     y = np.array([0] * 60 + [1] * 40)
     folds = make_folds(y, "binary", 5, seed, repeats=3)
@@ -103,12 +116,48 @@ def test_after_the_defaults_the_leading_family_gets_more_of_the_time(seed):
         state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
                                         fold_scores=[score] * 3, fit_time=seconds))
         state.seconds, state.fold_seconds = seconds, 0.01
+        state.portfolio_done = len(state.portfolio)  # their known-good configurations are spent
     deadline = time.monotonic() + 100
     assert search._ranks() == {"lightgbm": 1, "xgboost": 2, "linear": 3}
     # lightgbm: 2.5 x 1 < xgboost 1.5 x 2 < linear 1.0 x 3, although lightgbm has spent the most time
     assert search._next_family(deadline, None).spec.key == "lightgbm"
     search.families[1].seconds = 3.5  # 3.5 > 1.5 x 2 = 3.0: now the runner-up
     assert search._next_family(deadline, None).spec.key == "xgboost"
+
+
+def test_portfolio_configurations_follow_the_defaults_of_the_leading_families(seed):
+    """After the cheapest family of each kind, the other defaults alternate with the portfolio configurations
+    of the best-ranked families; one that would take more than half of the time left is skipped."""
+    from automl.search.evaluate import ModelResult
+
+    ctx, X, y = _setup("binary", seed)
+    specs = [registry.get(k) for k in ("linear", "lightgbm", "xgboost", "hist_gb")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    lightgbm = search.families[1]
+    assert lightgbm.portfolio[0][1]["n_estimators"] == 1000 and len(lightgbm.portfolio) == 2
+    assert search.families[0].portfolio == []  # the linear model has none: the sampler tunes it
+    for state, score in zip(search.families[:2], (0.70, 0.90), strict=True):  # linear and lightgbm ran
+        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+                                        fold_scores=[score] * 3, fit_time=0.3))
+        state.seconds, state.fold_seconds = 0.3, 0.1
+    deadline = time.monotonic() + 100
+    picked = []
+    for _ in range(4):
+        state = search._next_family(deadline, None)
+        known = search._take_portfolio(state, deadline)
+        picked.append((state.spec.key, known["n_estimators"] if known else "defaults"))
+        if known is None:  # its defaults "ran"
+            state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+                                            fold_scores=[0.8] * 3, fit_time=0.3))
+    # xgboost's defaults (the cheaper of the two left), then lightgbm's first configuration (it leads),
+    # then hist_gb's defaults, then lightgbm's second
+    assert picked == [("xgboost", "defaults"), ("lightgbm", 1000), ("hist_gb", "defaults"), ("lightgbm", 300)]
+    xgboost = search.families[2]
+    xgboost.trials[0].fit_time = 30.0  # 10 s per fold: its first configuration needs 10 x 3.0 x 4.5 = 135 s
+    assert search._affordable_portfolio(xgboost, 200.0)  # 135 s > half of 200 s: skipped; 67.5 s for the second
+    assert xgboost.portfolio_done == 1 and xgboost.portfolio_left
+    assert not search._affordable_portfolio(xgboost, 100.0)  # 67.5 s > 50 s: skipped too, none left
+    assert not xgboost.portfolio_left
 
 
 def test_the_sides_schedule_gives_neural_nets_and_tree_ensembles_equal_time(seed):

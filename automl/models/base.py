@@ -45,6 +45,15 @@ class ModelSpec:
         Tasks the family supports.
     fit_params
         ``fit_params()`` → extra keyword arguments for the estimator's ``fit`` (LightGBM's deadline callback).
+    task_defaults
+        Per task, changes to ``defaults`` (a regression network trains better without dropout).
+    portfolio
+        Further known-good configurations, tried after the defaults and before the sampler's own: each a pair
+        ``(relative cost, changes to the defaults)``, the cost as a multiple of the defaults' fit time (the
+        search skips a configuration that would take too much of the time left).
+    anytime
+        Whether a fit can be stopped at a time limit and still give a model (a network keeps its best epoch's
+        weights): the search then caps the time of its trials instead of waiting for them or failing them.
     """
 
     key: str
@@ -57,8 +66,20 @@ class ModelSpec:
     search_space: SearchSpace | None = None
     tasks: tuple[str, ...] = ("binary", "multiclass", "regression")
     fit_params: Callable[[], dict[str, Any]] | None = None
+    task_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    portfolio: tuple[tuple[float, Mapping[str, Any]], ...] = ()
+    anytime: bool = False
+
+    def defaults_for(self, task: str) -> dict[str, Any]:
+        """The known-good hyperparameters for ``task``: ``defaults`` with that task's changes."""
+        return {**self.defaults, **self.task_defaults.get(task, {})}
+
+    def portfolio_for(self, task: str) -> list[tuple[float, dict[str, Any]]]:
+        """The portfolio for ``task``: ``(relative cost, full hyperparameters)`` per configuration."""
+        base = self.defaults_for(task)
+        return [(cost, {**base, **changes}) for cost, changes in self.portfolio]
 
     def make(self, task: str, params: Mapping[str, Any] | None = None, seed: int = 0, n_jobs: int = 1) -> Any:
-        """Build an estimator with ``defaults`` updated by ``params``."""
-        merged = {**self.defaults, **(params or {})}
+        """Build an estimator with the task's defaults updated by ``params``."""
+        merged = {**self.defaults_for(task), **(params or {})}
         return self.build(task, merged, seed, n_jobs)

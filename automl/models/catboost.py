@@ -102,5 +102,6 @@ def search_space(trial: Any, task: str) -> dict[str, Any]:
 SPEC = ModelSpec(
     key="catboost", name="CatBoost", kind="boosting", preprocessing="native", cost=6.0, build=build,
     defaults={"iterations": 300, "learning_rate": 0.1, "depth": 6, "l2_leaf_reg": 3.0, "random_strength": 1.0},
+    portfolio=((2.5, {"iterations": 800, "learning_rate": 0.05, "l2_leaf_reg": 5.0}),),
     search_space=search_space,
 )

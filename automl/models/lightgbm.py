@@ -42,6 +42,12 @@ SPEC = ModelSpec(
     key="lightgbm", name="LightGBM", kind="boosting", preprocessing="native", cost=2.0, build=build,
     defaults={"n_estimators": 150, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
               "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0},
+    # More, slower rounds (diamonds, held-out fifth: RMSE 531.7 against 543.3 for the defaults), and a small,
+    # regularised model for small or noisy data.
+    portfolio=((3.0, {"n_estimators": 1000, "learning_rate": 0.03, "min_child_samples": 10,
+                      "colsample_bytree": 0.7}),
+               (1.5, {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 30,
+                      "subsample": 0.7, "colsample_bytree": 0.5, "reg_lambda": 5.0})),
     search_space=search_space,
     fit_params=lambda: {"callbacks": [deadline.lightgbm_callback]},
 )

@@ -33,5 +33,8 @@ SPEC = ModelSpec(
     key="xgboost", name="XGBoost", kind="boosting", preprocessing="native", cost=3.0, build=build,
     defaults={"n_estimators": 150, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1.0,
               "subsample": 0.8, "colsample_bytree": 0.8, "reg_lambda": 1.0},
+    portfolio=((3.0, {"n_estimators": 1000, "learning_rate": 0.03, "colsample_bytree": 0.7}),
+               (1.5, {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 4, "min_child_weight": 3.0,
+                      "subsample": 0.7, "colsample_bytree": 0.5, "reg_lambda": 5.0})),
     search_space=search_space,
 )

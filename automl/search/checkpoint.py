@@ -92,13 +92,14 @@ class Checkpoints:
 
 
 def restore(spec: Any, study: optuna.Study, checkpoints: Checkpoints, shared: bool = False,
-            requeue: bool = True) -> list[ModelResult]:
+            requeue: bool = True, defaults: dict[str, Any] | None = None) -> list[ModelResult]:
     """The results of every trial already in ``study``, oldest first, with the best one's predictions.
 
     A trial left running by a stopped run is marked failed in the study (``INTERRUPTED``), unless the study is
     ``shared`` by several workers: there a running trial may belong to a live worker, so it is left alone (a dead
     worker's trial is failed by the heartbeat, :func:`optuna.storages.fail_stale_trials`). With ``requeue``, a
-    family with no complete trial gets its defaults queued again so that they run first after the resume.
+    family with no complete trial gets its ``defaults`` (the family's, if not given) queued again so that they
+    run first after the resume.
     """
     results = []
     for trial in study.get_trials(deepcopy=False):
@@ -127,7 +128,7 @@ def restore(spec: Any, study: optuna.Study, checkpoints: Checkpoints, shared: bo
                     spec.name, ", ".join(str(r.trial) for r in lost))
         study.enqueue_trial(lost[0].params)
     elif requeue and not ranked and any(r.reason == INTERRUPTED for r in results) and not _waiting(study):
-        study.enqueue_trial(dict(spec.defaults))
+        study.enqueue_trial(dict(defaults if defaults is not None else spec.defaults))
     return results
 
 

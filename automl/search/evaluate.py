@@ -125,16 +125,20 @@ def predict_scores(pipeline: Pipeline, X: pd.DataFrame, task: str, n_classes: in
 
 
 def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray, folds: Sequence[Fold],
-                   deadline: float, params: Mapping[str, Any] | None = None, trial: Any = None) -> ModelResult:
+                   deadline: float, params: Mapping[str, Any] | None = None, trial: Any = None,
+                   soft_deadline: float | None = None) -> ModelResult:
     """Fit and score ``spec`` on every fold; stop early (status ``"out of budget"``) past ``deadline``.
 
     A fold is started only if the time measured so far says the remaining folds and a final refit still
-    fit in the budget. An exception inside a fit marks the result ``"failed"`` with its reason. With an
+    fit in the budget; an anytime family (a network) instead gets an equal share of the time left until
+    ``soft_deadline`` (default: ``deadline``) for each fold and the refit, and ends each fold's training there
+    (an epoch may overrun it; ``deadline`` still stops the fit). An exception inside a fit marks the result
+    ``"failed"`` with its reason. With an
     Optuna ``trial``, the running mean score is reported after each fold and a pruned trial stops there
     (status ``"pruned"``).
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
-    result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults, **(params or {})})
+    result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
     reps = repetitions(folds, len(y))
     oof = np.zeros((reps[-1] + 1, len(y), n_classes) if task != "regression" else (reps[-1] + 1, len(y)))
     try:
@@ -146,8 +150,13 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     fit_params = fit_kwargs(spec)
     predicted = 0  # rows predicted, for the predict time per 1000 rows
     started, predict_seconds = time.monotonic(), 0.0
+    soft_end = deadline if soft_deadline is None else soft_deadline
+    anytime = spec.anytime and np.isfinite(soft_end)
     for i, (train, valid) in enumerate(folds):
-        if i > 0:
+        soft = None
+        if anytime:
+            soft = time.monotonic() + (soft_end - time.monotonic()) / (len(folds) - i + REFIT_FACTOR)
+        elif i > 0:
             per_fold = (time.monotonic() - started) / i
             needed = per_fold * (len(folds) - i + REFIT_FACTOR)
             if time.monotonic() + needed > deadline:
@@ -156,7 +165,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
                 break
         try:
             pipeline = clone(template)
-            with fit_deadline(deadline):
+            with fit_deadline(deadline, soft):
                 pipeline.fit(X.iloc[train], y[train], **fit_params)
             tick = time.monotonic()
             pred = predict_scores(pipeline, X.iloc[valid], task, n_classes)

@@ -4,12 +4,19 @@ Each family's first trial is its known-good defaults (enqueued). The sampler, pr
 (Optuna's way); by default a seeded TPE sampler, a median pruner between folds, and whatever storage the caller
 gives (an SQLite file or Optuna's journal file in the run folder, or a database URL).
 
-Scheduling, with a time budget: every family's defaults first (the cheapest family of each kind, then the
-others, cheapest first); then the family with the least time spent so far, weighted by its rank on the
+A family's next trials after its defaults are its portfolio: a few more known-good configurations (say, more
+and slower boosting rounds), then the sampler's own suggestions.
+
+Scheduling, with a time budget: the defaults of the cheapest family of each kind first (linear, boosting,
+bagging, neural net), so a short budget still compares every kind; then the other families' defaults, cheapest
+first, alternating with portfolio configurations of the best-ranked families (one that would take more than half
+of the time left is skipped); then the family with the least time spent so far, weighted by its rank on the
 leaderboard (time × rank), gets the next trial: the leading families are tuned most, yet no slow family starves
-the others, and each trial is stopped between folds when it would overrun its share. With the ``"sides"``
-schedule, neural nets and tree ensembles get equal time instead (a fair comparison). With ``n_trials`` instead
-of a budget, each family gets exactly that many trials in a fixed order, so a seed reproduces the leaderboard.
+the others, and each trial is stopped between folds when it would overrun its share. A family that can stop at
+any epoch (the neural nets) gets at most a fifth of the time left for its defaults and its share for later
+trials, and keeps what it learnt by then. With the ``"sides"`` schedule, neural nets and tree ensembles get
+equal time instead (a fair comparison). With ``n_trials`` instead of a budget, each family gets exactly that many
+trials in a fixed order (defaults, portfolio, sampler), so a seed reproduces the leaderboard.
 
 Every trial's result is kept in its Optuna trial and the best one's out-of-fold predictions on disk
 (:mod:`automl.search.checkpoint`), so a stopped run resumes where it was.
@@ -44,6 +51,8 @@ PrunerFactory = Callable[[], optuna.pruners.BasePruner]
 TrialCallback = Callable[["FamilyState", ModelResult], None]
 SCHEDULES = ("rank", "sides")
 NEURAL = "neural net"
+ANYTIME_DEFAULTS_SHARE = 0.2  # of the search time left: the most an anytime family's defaults may take
+PORTFOLIO_SHARE = 0.5  # of the search time left: the most a portfolio configuration is expected to take
 
 
 def worker_id() -> str:
@@ -70,6 +79,18 @@ class FamilyState:
     last_trial_seconds: float = 0.0
     fold_seconds: float = 0.0
     exhausted: bool = False
+    portfolio: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # (relative cost, params) to try
+    portfolio_done: int = 0  # portfolio configurations tried or skipped
+
+    @property
+    def portfolio_left(self) -> bool:
+        return self.portfolio_done < len(self.portfolio)
+
+    @property
+    def defaults_fold_seconds(self) -> float:
+        """Seconds per fold of the family's first (defaults) trial: the unit of its portfolio's relative costs."""
+        first = next((t for t in self.trials if t.fold_scores), None)
+        return first.fit_time / len(first.fold_scores) if first else 0.0
 
     @property
     def best(self) -> ModelResult | None:
@@ -100,6 +121,7 @@ class Search:
     shared: bool = False  # several workers share the studies (a database): see automl.distributed
     families: list[FamilyState] = field(default_factory=list)
     _hard_deadline: float | None = None
+    _portfolio_turn: bool = False  # after the first defaults, portfolio trials alternate with the other defaults
 
     def __post_init__(self) -> None:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -110,18 +132,31 @@ class Search:
             study = optuna.create_study(study_name=f"{self.study_prefix}-{spec.key}", storage=self.storage,
                                         sampler=self.sampler(self.ctx.seed + i), pruner=self.pruner(),
                                         direction=direction, load_if_exists=True)
-            state = FamilyState(spec, study)
+            state = FamilyState(spec, study, portfolio=self._portfolio(spec))
             if not study.trials:
-                defaults = {**spec.defaults, **({LOG_TARGET: True} if self.ctx.log_target else {})}
-                study.enqueue_trial(defaults, skip_if_exists=True)
+                study.enqueue_trial(self._defaults(spec), skip_if_exists=True)
             else:
                 self._restore(state)
             self.families.append(state)
 
+    def _defaults(self, spec: ModelSpec) -> dict[str, Any]:
+        """The family's defaults for this task; a skewed target is learnt as log1p first."""
+        return {**spec.defaults_for(self.ctx.schema.task), **({LOG_TARGET: True} if self.ctx.log_target else {})}
+
+    def _portfolio(self, spec: ModelSpec) -> list[tuple[float, dict[str, Any]]]:
+        """The family's portfolio for this task; with a skewed target, the raw target first (the defaults
+        learnt its log), then alternately."""
+        entries = spec.portfolio_for(self.ctx.schema.task)
+        if not self.ctx.log_target:
+            return entries
+        return [(cost, {**params, LOG_TARGET: i % 2 == 1}) for i, (cost, params) in enumerate(entries)]
+
     def _restore(self, state: FamilyState, requeue: bool = True) -> None:
         """Pick up the trials a stopped run (or another worker) left in the study (see
         :mod:`automl.search.checkpoint`)."""
-        state.trials = checkpoint.restore(state.spec, state.study, self.checkpoints, self.shared, requeue)
+        state.trials = checkpoint.restore(state.spec, state.study, self.checkpoints, self.shared, requeue,
+                                          self._defaults(state.spec))
+        state.portfolio_done = min(len(state.portfolio), max(0, len(state.trials) - 1))
         state.seconds = 0.0
         for result in state.trials:
             state.seconds += result.fit_time
@@ -162,7 +197,7 @@ class Search:
             state = self._next_family(deadline, n_trials)
             if state is None:
                 break
-            self._run_trial(state, deadline)
+            self._run_trial(state, deadline, self._take_portfolio(state, deadline))
         return [t for s in self.families for t in s.trials]
 
     # ------------------------------------------------------------------ scheduling
@@ -173,21 +208,27 @@ class Search:
         assert deadline is not None
         remaining = deadline - time.monotonic()
         fresh = sorted((s for s in self.families if s.best is None and not s.exhausted), key=self._defaults_order)
-        if fresh:  # defaults of every family first: the cheapest of each kind, then the others by cost
-            state = fresh[0]
-            expected = self._expected_seconds(state)
+        able = [s for s in self.families if not s.exhausted and s.best is not None
+                and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
+        if self.schedule == "sides":  # neural nets and tree ensembles get the same time, whoever is ahead
+            side = {k: sum(s.seconds for s in self.families if (s.spec.kind == NEURAL) == k) for k in (True, False)}
+            able = [s for s in able if (s.spec.kind == NEURAL) == (side[True] <= side[False])] or able
+        known = [s for s in able if self._affordable_portfolio(s, remaining)]
+        first_of_kind = bool(fresh) and self._defaults_order(fresh[0])[0] == 0
+        if fresh and (first_of_kind or not known or not self._portfolio_turn):
+            state = fresh[0]  # defaults: the cheapest of each kind, then the others by cost
+            expected = None if state.spec.anytime else self._expected_seconds(state)
             if expected is not None and expected > remaining:
                 self._skip(state, f"needs about {expected:.0f} s, {max(remaining, 0):.0f} s left")
                 return self._next_family(deadline, n_trials)
+            self._portfolio_turn = not first_of_kind
             return state
-        able = [s for s in self.families if not s.exhausted and s.best is not None
-                and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
+        if known:  # a known-good configuration of the best-ranked family that has one left
+            self._portfolio_turn = False
+            rank = self._ranks()
+            return min(known, key=lambda s: rank[s.spec.key])
         if not able:
             return None
-        if self.schedule == "sides":  # neural nets and tree ensembles get the same time, whoever is ahead
-            side = {k: sum(s.seconds for s in self.families if (s.spec.kind == NEURAL) == k) for k in (True, False)}
-            one_side = [s for s in able if (s.spec.kind == NEURAL) == (side[True] <= side[False])]
-            able = one_side or able
         rank = self._ranks()
         return min(able, key=lambda s: (s.seconds * rank[s.spec.key], rank[s.spec.key]))
 
@@ -197,6 +238,33 @@ class Search:
         scored = sorted((s for s in self.families if s.best is not None), key=lambda s: -sign * s.best.mean)
         ranks = {s.spec.key: i + 1 for i, s in enumerate(scored)}
         return {s.spec.key: ranks.get(s.spec.key, len(self.families)) for s in self.families}
+
+    def _portfolio_seconds(self, state: FamilyState, index: int) -> float:
+        """Expected seconds of the family's portfolio configuration ``index`` (a CV run and the refit)."""
+        cost = state.portfolio[index][0]
+        return state.defaults_fold_seconds * cost * (len(self.folds) + REFIT_FACTOR)
+
+    def _affordable_portfolio(self, state: FamilyState, remaining: float) -> bool:
+        """Whether the family has a portfolio configuration left that fits in ``PORTFOLIO_SHARE`` of the time
+        left; those that do not are skipped (and logged)."""
+        while state.portfolio_left:
+            expected = self._portfolio_seconds(state, state.portfolio_done)
+            if expected <= PORTFOLIO_SHARE * remaining:
+                return True
+            log.info("Skipping %s configuration %d of its portfolio: needs about %.0f s, %.0f s left.",
+                     state.spec.name, state.portfolio_done + 1, expected, max(remaining, 0))
+            state.portfolio_done += 1
+        return False
+
+    def _take_portfolio(self, state: FamilyState, deadline: float | None) -> dict[str, Any] | None:
+        """The params of the family's next portfolio configuration, if its defaults finished and one is left
+        (that fits in the time left, with a budget)."""
+        if state.best is None or not state.portfolio_left:
+            return None
+        if deadline is not None and not self._affordable_portfolio(state, deadline - time.monotonic()):
+            return None
+        state.portfolio_done += 1
+        return state.portfolio[state.portfolio_done - 1][1]
 
     def _trial_count(self, state: FamilyState) -> int:
         """Trials of the family so far: this process's, or with shared studies every worker's (asked ones)."""
@@ -231,23 +299,32 @@ class Search:
     def _skip(self, state: FamilyState, reason: str) -> None:
         log.info("Skipping %s: %s.", state.spec.name, reason)
         state.exhausted = True
-        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, dict(state.spec.defaults),
+        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, self._defaults(state.spec),
                                         status="out of budget", reason=reason))
 
     # ------------------------------------------------------------------ one trial
-    def _run_trial(self, state: FamilyState, deadline: float | None) -> None:
+    def _run_trial(self, state: FamilyState, deadline: float | None, known: dict[str, Any] | None = None) -> None:
+        """One trial of the family: the ``known`` configuration (its portfolio's), or the next the study has
+        queued (its defaults) or its sampler suggests."""
         spec, study = state.spec, state.study
         if self.shared:
             optuna.storages.fail_stale_trials(study)  # trials of workers whose heartbeat stopped
+        if known is not None:
+            study.enqueue_trial(known)
         with warnings.catch_warnings():  # ask-and-tell with our own heartbeat thread (below) is on purpose
             warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
             trial = study.ask()
         params = spec.search_space(trial, self.ctx.schema.task) if spec.search_space else {}
         if self.ctx.log_target:
             params[LOG_TARGET] = trial.suggest_categorical(LOG_TARGET, [True, False])
-        trial_deadline = self._trial_deadline(state, deadline)
+        expected = 0.0 if known is None else self._portfolio_seconds(state, state.portfolio_done - 1)
+        trial_deadline, soft_deadline = self._trial_deadline(state, deadline, expected), None
+        if spec.anytime and deadline is not None:  # it ends its training at its time limit; only the budget stops it
+            soft_deadline = trial_deadline
+            trial_deadline = deadline if state.best is not None else (self._hard_deadline or deadline)
         with get_heartbeat_thread(trial._trial_id, study._storage):  # no-op unless the storage has heartbeats
-            result = cross_validate(spec, self.ctx, self.X, self.y, self.folds, trial_deadline, params, trial=trial)
+            result = cross_validate(spec, self.ctx, self.X, self.y, self.folds, trial_deadline, params, trial=trial,
+                                    soft_deadline=soft_deadline)
         result.trial, result.worker = trial.number, self.worker
         previous_best = state.best
         state.trials.append(result)
@@ -278,17 +355,24 @@ class Search:
         if self.on_trial is not None:
             self.on_trial(state, result)
 
-    def _trial_deadline(self, state: FamilyState, deadline: float | None) -> float:
+    def _trial_deadline(self, state: FamilyState, deadline: float | None, expected: float = 0.0) -> float:
+        """When the trial must stop: its defaults may use what is left (an anytime family, a fifth of it);
+        later trials their share of what is left, or ``1.5 * expected`` (a portfolio configuration's cost); an
+        anytime family's later trials their share, or as long as its defaults took."""
         if deadline is None:
             return float("inf")
         now = time.monotonic()
-        if state.best is None:  # its defaults: screened by the expected cost, may use what is left
-            return self._hard_deadline or deadline
         remaining = deadline - now
+        if state.best is None:  # its defaults: screened by the expected cost, may use what is left
+            if state.spec.anytime:
+                return min(self._hard_deadline or deadline, now + ANYTIME_DEFAULTS_SHARE * max(remaining, 0.0))
+            return self._hard_deadline or deadline
         active = max(1, sum(not s.exhausted for s in self.families))
+        if state.spec.anytime:  # it ends its training where it is told: its share, or the time its defaults had
+            return min(deadline, now + max(remaining / active, state.defaults_fold_seconds * len(self.folds)))
         # Its share of what is left, but never less than what a whole CV run took last time (with room to
         # spare): a trial that could only ever finish one fold would waste its time.
-        expected = state.fold_seconds * (len(self.folds) + REFIT_FACTOR)
+        expected = max(expected, state.fold_seconds * (len(self.folds) + REFIT_FACTOR))
         share = max(remaining / active, 1.5 * expected, 3 * state.last_trial_seconds)
         return min(deadline, now + share)
 
