@@ -130,12 +130,11 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     """Fit and score ``spec`` on every fold; stop early (status ``"out of budget"``) past ``deadline``.
 
     A fold is started only if the time measured so far says the remaining folds and a final refit still
-    fit in the budget; an anytime family (a network) instead gets an equal share of the time left until
-    ``soft_deadline`` (default: ``deadline``) for each fold and the refit, and ends each fold's training there
-    (an epoch may overrun it; ``deadline`` still stops the fit). An exception inside a fit marks the result
-    ``"failed"`` with its reason. With an
-    Optuna ``trial``, the running mean score is reported after each fold and a pruned trial stops there
-    (status ``"pruned"``).
+    fit in the budget; an anytime family (a network) instead gives each fold (and the refit) an equal share of
+    the time until ``soft_deadline`` (default: ``deadline``), and ends each fold's training there (the network's
+    one-off set-up and an epoch may overrun it; ``deadline`` still stops the fit). An exception inside a fit
+    marks the result ``"failed"`` with its reason. With an Optuna ``trial``, the running mean score is reported
+    after each fold and a pruned trial stops there (status ``"pruned"``).
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
@@ -152,10 +151,11 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     started, predict_seconds = time.monotonic(), 0.0
     soft_end = deadline if soft_deadline is None else soft_deadline
     anytime = spec.anytime and np.isfinite(soft_end)
+    fold_share = (soft_end - started) / (len(folds) + REFIT_FACTOR) if anytime else 0.0  # the same for each fold
     for i, (train, valid) in enumerate(folds):
         soft = None
         if anytime:
-            soft = time.monotonic() + (soft_end - time.monotonic()) / (len(folds) - i + REFIT_FACTOR)
+            soft = time.monotonic() + fold_share
         elif i > 0:
             per_fold = (time.monotonic() - started) / i
             needed = per_fold * (len(folds) - i + REFIT_FACTOR)

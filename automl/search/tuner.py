@@ -259,6 +259,8 @@ class Search:
     def _take_portfolio(self, state: FamilyState, deadline: float | None) -> dict[str, Any] | None:
         """The params of the family's next portfolio configuration, if its defaults finished and one is left
         (that fits in the time left, with a budget)."""
+        if self.shared:  # the other workers' trials count: the study's first ones are the defaults and portfolio
+            state.portfolio_done = max(state.portfolio_done, min(len(state.portfolio), self._trial_count(state) - 1))
         if state.best is None or not state.portfolio_left:
             return None
         if deadline is not None and not self._affordable_portfolio(state, deadline - time.monotonic()):
