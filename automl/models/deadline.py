@@ -50,11 +50,6 @@ def passed() -> bool:
     return _deadline is not None and time.monotonic() > _deadline
 
 
-def soft_passed() -> bool:
-    """Whether the current soft deadline (if any) has passed: an anytime model should end its training."""
-    return _soft is not None and time.monotonic() > _soft
-
-
 def check() -> None:
     """Raise :class:`FitTimeout` when the current deadline has passed."""
     if passed():
