@@ -29,6 +29,7 @@ def refit(chosen: ModelResult, families: Mapping[str, ModelResult], ctx: Context
 
 def _refit_one(result: ModelResult, ctx: Context, X: pd.DataFrame, y: np.ndarray) -> Any:
     params = result.refit_params()
-    log.info("Refitting %s on all %d rows%s.", result.name, len(y),
-             f" for {params['epochs']} epochs" if result.best_epochs else "")
+    extra = f" for {params['epochs']} epochs" if result.best_epochs else ""
+    extra += "".join(f" with {k}={v} (chosen on the folds)" for k, v in result.chosen.items())
+    log.info("Refitting %s on all %d rows%s.", result.name, len(y), extra)
     return make_pipeline(registry.get(result.key), ctx, params).fit(X, y)

@@ -71,6 +71,35 @@ def test_defaults_and_portfolio_lie_in_the_search_space(key, task):
     assert all(cost > 0 for cost, _ in spec.portfolio)
 
 
+ROUNDED = sorted(key for key, spec in registry.REGISTRY.items() if spec.rounds is not None)
+
+
+@pytest.mark.parametrize("key", ROUNDED)
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_a_boosting_family_predicts_with_its_first_rounds(key, task, seed):
+    """``rounds.staged`` gives, for each round count, the prediction of a model trained for that many rounds
+    (the same trees: boosting adds one round at a time), and with every round the model's own prediction."""
+    spec = registry.get(key)
+    assert spec.rounds.param in spec.defaults
+    frame, info = read_table(make_frame(task))
+    schema, y_labels = infer_schema(frame, FitConfig(target="y"), info)
+    X, y = schema.transform(frame), schema.encode_target(y_labels)
+    ctx = Context(schema, get_metric(schema.metric), PreprocessConfig(), seed, 1)
+    counts = [1, 7, 8, 23, 40]
+
+    def predictions(pipeline):
+        return pipeline.predict(X) if task == "regression" else pipeline.predict_proba(X)
+
+    pipeline = make_pipeline(spec, ctx, {spec.rounds.param: counts[-1]}).fit(X, y)
+    staged = spec.rounds.staged(pipeline.steps[-1][1], pipeline[:-1].transform(X), counts, task)
+    assert len(staged) == len(counts)
+    for k, pred in zip(counts, staged, strict=True):
+        short = make_pipeline(spec, ctx, {spec.rounds.param: k}).fit(X, y)
+        np.testing.assert_allclose(pred, predictions(short), rtol=1e-5, atol=1e-7, err_msg=f"{k} rounds")
+    np.testing.assert_allclose(staged[-1], predictions(pipeline), rtol=1e-5, atol=1e-7)
+    assert not np.allclose(staged[1], staged[-1])
+
+
 def test_unknown_keys_list_the_valid_ones():
     with pytest.raises(ConfigError, match="'lightgbm'"):
         registry.get("lgbm")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import optuna
@@ -17,8 +18,9 @@ from automl.models import registry
 from automl.models.deadline import FitTimeout, fit_deadline
 from automl.predictor import Predictor
 from automl.search.cv import make_folds, plan_repeats, repetitions
-from automl.search.evaluate import Context, cross_validate, fit_kwargs, make_pipeline
+from automl.search.evaluate import LOG_TARGET, Context, cross_validate, fit_kwargs, make_pipeline, predict_scores
 from automl.search.metrics import get_metric
+from automl.search.rounds import round_grid
 from automl.search.tuner import Search
 from tests.conftest import make_frame
 
@@ -66,6 +68,35 @@ def test_an_anytime_family_ends_each_fold_in_time_and_still_finishes(seed):
     assert result.status == "ok" and len(result.fold_scores) == 3, result.reason
     assert all(1 <= e < 100_000 for e in result.best_epochs)
     assert all(len(h["loss"]) < 100_000 for h in result.histories)
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_the_folds_choose_a_boosting_models_round_count(task, seed):
+    """A model that over-fits with more rounds is scored at the round count best on the mean over the folds:
+    its fold scores and out-of-fold predictions are those of a model trained for that many rounds, and the
+    refit uses it. With a log-transformed target the fewer-rounds predictions are transformed back too."""
+    ctx, X, y = _setup(task, seed)
+    if task == "regression":
+        ctx = replace(ctx, log_target=True)
+        y = np.exp(y / 3)
+    folds = make_folds(y, task, 3, seed)
+    spec = registry.get("lightgbm")
+    params = {"n_estimators": 400, "learning_rate": 0.3, "min_child_samples": 5,
+              **({LOG_TARGET: True} if task == "regression" else {})}
+    result = cross_validate(spec, ctx, X, y, folds, deadline=float("inf"), params=params)
+    assert result.status == "ok", result.reason
+    chosen = result.chosen["n_estimators"]
+    assert chosen in round_grid(400) and chosen < 400
+    assert result.params["n_estimators"] == 400 and result.refit_params()["n_estimators"] == chosen
+    n_classes, all_rounds = len(ctx.schema.classes or []), []
+    for (train, valid), score in zip(folds, result.fold_scores, strict=True):
+        assert score == pytest.approx(ctx.metric(y[valid], result.oof[valid], task))
+        short = make_pipeline(spec, ctx, {**params, "n_estimators": chosen}).fit(X.iloc[train], y[train])
+        np.testing.assert_allclose(predict_scores(short, X.iloc[valid], task, n_classes), result.oof[valid],
+                                   rtol=1e-5, atol=1e-7)
+        full = make_pipeline(spec, ctx, params).fit(X.iloc[train], y[train])
+        all_rounds.append(ctx.metric(y[valid], predict_scores(full, X.iloc[valid], task, n_classes), task))
+    assert ctx.metric.better(result.mean, float(np.mean(all_rounds)))
 
 
 def test_repeated_folds_validate_every_row_once_per_repetition(seed):

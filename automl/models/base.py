@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,50 @@ OPENMP_THREADS = 1
 
 Builder = Callable[[str, dict[str, Any], int, int], Any]
 SearchSpace = Callable[[Any, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """How a boosting family counts its rounds and predicts with only the first ``k`` of them.
+
+    Parameters
+    ----------
+    param
+        The hyperparameter holding the number of rounds (``"n_estimators"``).
+    staged
+        ``staged(model, X, counts, task)`` → for each ``k`` in ``counts`` (increasing), the fitted estimator's
+        class probabilities (in ``model.classes_`` order) or predicted values using its first ``k`` rounds;
+        ``X`` is already preprocessed. It should cost about one prediction with all rounds, not one per ``k``.
+    """
+
+    param: str
+    staged: Callable[[Any, Any, Sequence[int], str], list[Any]]
+
+
+def pick_stages(stages: Iterable[Any], counts: Sequence[int]) -> list[Any]:
+    """From an iterator of predictions after 1, 2, 3, ... rounds (scikit-learn's and CatBoost's
+    ``staged_predict*``), the ones after each of ``counts`` rounds; a model that stopped boosting early gives
+    its last predictions for the counts it did not reach."""
+    wanted, out, last = set(counts), [], None
+    for i, last in enumerate(stages, start=1):
+        if i in wanted:
+            out.append(last)
+            if len(out) == len(counts):
+                break
+    return out + [last] * (len(counts) - len(out))
+def from_margin(raw: Any, task: str) -> Any:
+    """Probabilities (classification: logistic for two classes, softmax for more) or values (regression) from
+    a gradient-boosting model's raw scores with the libraries' default objectives."""
+    import numpy as np
+    from scipy.special import expit, softmax
+
+    raw = np.asarray(raw, dtype=float)
+    if task == "regression":
+        return raw
+    if task == "binary":
+        p = expit(raw.ravel())
+        return np.column_stack([1 - p, p])
+    return softmax(raw, axis=1)
 
 
 @dataclass(frozen=True)
@@ -54,6 +98,9 @@ class ModelSpec:
     anytime
         Whether a fit can be stopped at a time limit and still give a model (a network keeps its best epoch's
         weights): the search then caps the time of its trials instead of waiting for them or failing them.
+    rounds
+        For a boosting family, how to predict with fewer rounds than it was trained for: the cross-validation
+        then chooses the round count (:mod:`automl.search.rounds`).
     """
 
     key: str
@@ -69,6 +116,7 @@ class ModelSpec:
     task_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     portfolio: tuple[tuple[float, Mapping[str, Any]], ...] = ()
     anytime: bool = False
+    rounds: Rounds | None = None
 
     def defaults_for(self, task: str) -> dict[str, Any]:
         """The known-good hyperparameters for ``task``: ``defaults`` with that task's changes."""

@@ -6,6 +6,7 @@ CatBoost wants categorical columns named in ``cat_features`` and holding text wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from automl.models.base import ModelSpec
+from automl.models.base import ModelSpec, Rounds, pick_stages
 from automl.models.deadline import CatBoostDeadline, FitTimeout
 
 MISSING = "__missing__"
@@ -75,6 +76,18 @@ class CatBoostNative(BaseEstimator):
         check_is_fitted(self, "model_")
         return np.asarray(self.model_.predict_proba(self._frame(X)[0]))
 
+    def staged(self, X: Any, counts: Sequence[int]) -> list[np.ndarray]:
+        """Class probabilities (classification) or values (regression) of the first ``k`` trees for each ``k``
+        in ``counts``, from one pass over the trees."""
+        check_is_fitted(self, "model_")
+        frame = self._frame(X)[0]
+        end = int(max(counts))
+        if self.task == "regression":
+            stages = (np.asarray(p).ravel() for p in self.model_.staged_predict(frame, ntree_end=end))
+        else:
+            stages = self.model_.staged_predict_proba(frame, ntree_end=end)
+        return pick_stages(stages, counts)
+
 
 class CatBoostNativeClassifier(ClassifierMixin, CatBoostNative):
     """Classifier flavour (so scikit-learn's tools see a classifier)."""
@@ -104,4 +117,5 @@ SPEC = ModelSpec(
     defaults={"iterations": 300, "learning_rate": 0.1, "depth": 6, "l2_leaf_reg": 3.0, "random_strength": 1.0},
     portfolio=((2.5, {"iterations": 800, "learning_rate": 0.05, "l2_leaf_reg": 5.0}),),
     search_space=search_space,
+    rounds=Rounds("iterations", lambda model, X, counts, task: model.staged(X, counts)),
 )

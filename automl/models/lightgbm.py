@@ -5,10 +5,11 @@ LightGBM is imported when a model is built, not when the registry is read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from automl.models import deadline
-from automl.models.base import OPENMP_THREADS, ModelSpec
+from automl.models.base import OPENMP_THREADS, ModelSpec, Rounds, from_margin
 
 
 def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
@@ -23,6 +24,17 @@ def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
         force_row_wise=True,
         verbose=-1,
     )
+
+
+def staged(model: Any, X: Any, counts: Sequence[int], task: str) -> list[Any]:
+    """Predictions of the first ``k`` rounds for each ``k`` in ``counts``: the raw scores of each further
+    stretch of rounds are added to the previous ones, so the trees are evaluated once."""
+    out, raw, start = [], 0.0, 0
+    for k in counts:
+        raw = raw + model.predict(X, raw_score=True, start_iteration=start, num_iteration=k - start)
+        start = k
+        out.append(from_margin(raw, task))
+    return out
 
 
 def search_space(trial: Any, task: str) -> dict[str, Any]:
@@ -50,4 +62,5 @@ SPEC = ModelSpec(
                       "subsample": 0.7, "colsample_bytree": 0.5, "reg_lambda": 5.0})),
     search_space=search_space,
     fit_params=lambda: {"callbacks": [deadline.lightgbm_callback]},
+    rounds=Rounds("n_estimators", staged),
 )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from automl.models.base import OPENMP_THREADS, ModelSpec
+import numpy as np
+
+from automl.models.base import OPENMP_THREADS, ModelSpec, Rounds, from_margin
 
 
 def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
@@ -15,6 +18,22 @@ def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
     cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
     return cls(**params, tree_method="hist", enable_categorical=True, max_cat_to_onehot=4,
                random_state=seed, n_jobs=OPENMP_THREADS, verbosity=0, callbacks=[DeadlineCallback()])
+
+
+def staged(model: Any, X: Any, counts: Sequence[int], task: str) -> list[Any]:
+    """Predictions of the first ``k`` rounds for each ``k`` in ``counts``: the margins of each further stretch
+    of rounds (without the base score: a zero ``base_margin``) are added to the previous ones, so the trees
+    are evaluated once."""
+    out, margin, start = [], None, 0
+    for k in counts:
+        if margin is None:
+            margin = model.predict(X, output_margin=True, iteration_range=(0, k))
+        else:
+            margin = margin + model.predict(X, output_margin=True, iteration_range=(start, k),
+                                            base_margin=np.zeros_like(margin))
+        start = k
+        out.append(from_margin(margin, task))
+    return out
 
 
 def search_space(trial: Any, task: str) -> dict[str, Any]:
@@ -37,4 +56,5 @@ SPEC = ModelSpec(
                (1.5, {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 4, "min_child_weight": 3.0,
                       "subsample": 0.7, "colsample_bytree": 0.5, "reg_lambda": 5.0})),
     search_space=search_space,
+    rounds=Rounds("n_estimators", staged),
 )

@@ -27,7 +27,7 @@ RESULT_ATTR = "result"
 INTERRUPTED = "interrupted: the run stopped during this trial"
 LOST = "its out-of-fold predictions were lost"
 _FIELDS = ("status", "reason", "fold_scores", "secondary", "fit_time", "predict_seconds_per_1000", "best_epochs",
-           "histories", "params", "worker")
+           "histories", "params", "chosen", "worker")
 
 
 def to_attrs(result: ModelResult) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from automl.models.base import ModelSpec
 from automl.models.deadline import FitTimeout, fit_deadline
 from automl.search.cv import Fold, repetitions
 from automl.search.metrics import Metric, all_scores
+from automl.search.rounds import RoundSelector
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class ModelResult:
     trial: int | None = None
     predict_seconds_per_1000: float = float("nan")
     best_epochs: list[int] = field(default_factory=list)
+    chosen: dict[str, Any] = field(default_factory=dict)  # chosen on the folds: a boosting model's round count
     histories: list[dict[str, list[float]]] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
@@ -59,10 +61,15 @@ class ModelResult:
     worker: str = ""  # the process that ran this trial (host:pid), for distributed searches
     workers: dict[str, int] = field(default_factory=dict)  # a family's row: trials run by each worker
 
+    def model_params(self) -> dict[str, Any]:
+        """The configuration that was scored: ``params``, with the round count the folds chose (boosting)."""
+        return {**self.params, **self.chosen}
+
     def refit_params(self) -> dict[str, Any]:
-        """Parameters for the refit on all rows: neural nets train for the mean early-stopping epoch of CV."""
+        """Parameters for the refit on all rows: neural nets train for the mean early-stopping epoch of CV,
+        boosting models for the round count chosen on the folds."""
         if not self.best_epochs:
-            return dict(self.params)
+            return self.model_params()
         return {**self.params, "epochs": max(1, round(float(np.mean(self.best_epochs)))), "validation_fraction": 0.0}
 
     @property
@@ -134,7 +141,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     the time until ``soft_deadline`` (default: ``deadline``), and ends each fold's training there (the network's
     one-off set-up and an epoch may overrun it; ``deadline`` still stops the fit). An exception inside a fit
     marks the result ``"failed"`` with its reason. With an Optuna ``trial``, the running mean score is reported
-    after each fold and a pruned trial stops there (status ``"pruned"``).
+    after each fold and a pruned trial stops there (status ``"pruned"``). A boosting family is scored at the
+    round count with the best mean over the folds (:mod:`automl.search.rounds`), recorded in ``chosen``.
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
@@ -147,6 +155,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
         return result
     fit_params = fit_kwargs(spec)
+    rounds = RoundSelector.for_trial(spec, result.params, ctx.metric, task, n_classes, oof.shape)
     predicted = 0  # rows predicted, for the predict time per 1000 rows
     started, predict_seconds = time.monotonic(), 0.0
     soft_end = deadline if soft_deadline is None else soft_deadline
@@ -181,7 +190,16 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         oof[reps[i], valid] = pred  # repeated CV: each row is predicted once per repetition
         predicted += len(valid)
         _keep_training_curve(result, pipeline)
-        result.fold_scores.append(ctx.metric(y[valid], pred, task))
+        if rounds is None:
+            result.fold_scores.append(ctx.metric(y[valid], pred, task))
+        else:  # every fold's score at the round count best on the folds so far
+            try:
+                rounds.add_fold(pipeline, X.iloc[valid], y[valid], pred, reps[i], valid)
+            except Exception as e:
+                log.debug("%s could not predict with fewer rounds on fold %d", spec.name, i + 1, exc_info=True)
+                result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
+                break
+            result.fold_scores = rounds.fold_scores()
         if trial is not None and i + 1 < len(folds):
             trial.report(float(np.mean(result.fold_scores)), step=i)
             if trial.should_prune():
@@ -190,6 +208,9 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     result.fit_time = time.monotonic() - started
     if predicted:
         result.predict_seconds_per_1000 = predict_seconds / predicted * 1000
+    if rounds is not None and rounds.scores:
+        result.chosen = {spec.rounds.param: rounds.best_rounds}
+        oof = rounds.oof[rounds.best_index]
     if result.status == "ok":
         result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
         result.secondary = all_scores(y, result.oof, task)

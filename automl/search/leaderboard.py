@@ -25,7 +25,7 @@ def _row(r: ModelResult, metric: Metric) -> dict[str, Any]:
         "predict_seconds_per_1000_rows": round(r.predict_seconds_per_1000, 4)
         if np.isfinite(r.predict_seconds_per_1000) else None,
         "trials": r.trials_run, "failed_trials": r.trials_failed,
-        "params": json.dumps(r.params, sort_keys=True, default=str), "reason": r.reason,
+        "params": json.dumps(r.model_params(), sort_keys=True, default=str), "reason": r.reason,
         "worker": r.worker, "workers": ", ".join(f"{w} ({n})" for w, n in sorted(r.workers.items())),
     }
 

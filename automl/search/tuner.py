@@ -383,9 +383,17 @@ class Search:
         best = state.best
         best_text = f"; best {best.mean:.4f}" if best else ""
         if result.status == "ok":
-            log.info("%s trial %d: %s %.4f (%.1f s)%s.", state.spec.name, result.trial, metric, result.mean,
-                     result.fit_time, best_text)
+            log.info("%s trial %d: %s %.4f%s (%.1f s)%s.", state.spec.name, result.trial, metric, result.mean,
+                     _rounds_text(state.spec, result), result.fit_time, best_text)
         else:
             level = logging.WARNING if result.status == "failed" else logging.INFO
             log.log(level, "%s trial %d %s (%s)%s.", state.spec.name, result.trial, result.status, result.reason,
                     best_text)
+
+
+def _rounds_text(spec: ModelSpec, result: ModelResult) -> str:
+    """`` at 87 of 150 rounds`` for a boosting trial whose folds chose fewer rounds than it trained."""
+    if spec.rounds is None or spec.rounds.param not in result.chosen:
+        return ""
+    chosen, trained = result.chosen[spec.rounds.param], result.params.get(spec.rounds.param)
+    return f" at {chosen} of {trained} rounds" if chosen != trained else ""
