@@ -47,6 +47,8 @@ def pick_stages(stages: Iterable[Any], counts: Sequence[int]) -> list[Any]:
             if len(out) == len(counts):
                 break
     return out + [last] * (len(counts) - len(out))
+
+
 def from_margin(raw: Any, task: str) -> Any:
     """Probabilities (classification: logistic for two classes, softmax for more) or values (regression) from
     a gradient-boosting model's raw scores with the libraries' default objectives."""

@@ -1,9 +1,10 @@
 """The number of boosting rounds, chosen on the cross-validation folds at no extra training cost.
 
 A boosting model trained for ``n`` rounds also holds the models of every smaller round count: LightGBM, XGBoost,
-CatBoost and AdaBoost predict with only the first ``k`` rounds when asked (``ModelSpec.rounds``). So each fold's validation rows are scored at a
-few round counts up to ``n`` (:func:`round_grid`), and the count with the best *mean* score over the folds is the
-one the trial is scored at, whose out-of-fold predictions the ensembles see and which the refit on all rows uses.
+CatBoost and AdaBoost predict with only the first ``k`` rounds when asked (``ModelSpec.rounds``). So each fold's
+validation rows are scored at 12 round counts up to ``n`` (:func:`round_grid`), and the count with the best
+*mean* score over the folds is the one the trial is scored at, whose out-of-fold predictions the ensembles see
+and which the refit on all rows uses.
 This is ``lgb.cv`` / ``xgb.cv`` early stopping: one number is chosen on all folds together, like any other
 hyperparameter the search tunes, so no fold's validation rows choose their own model (no leakage into the
 out-of-fold predictions). Too many rounds make boosted probabilities over-confident on small data (soybean, 546
