@@ -8,6 +8,12 @@ Peak memory is the maximum resident set size of each automl process (from ``os.w
 Usage::
 
     .venv/bin/python benchmarks/run_datasets.py --budget 60 --output benchmarks/results.md
+    .venv/bin/python benchmarks/run_datasets.py --budget 60 --families keras_mlp --output benchmarks/neural-60s.md
+
+``--families`` is passed to ``automl fit`` (``keras_mlp``: the network alone, with the whole budget). Each row
+also gives the neural side's and the tree side's trials and seconds in the search (from the run folder's
+``trials.csv``), the best network's and the best single tree model's CV score, and the corrected t-test's
+p-value between the two (Nadeau & Bengio; p > 0.05: within the noise of the folds).
 
 Writes a Markdown table (and a JSON file beside it) with the score per dataset, a normalized score (0 = the
 worst of the compared systems on that dataset, 1 = the best), fit time and peak memory.
@@ -77,13 +83,42 @@ def score(entry: dict[str, Any], truth: pd.Series, preds: pd.DataFrame) -> float
     return metric(codes, preds[classes].to_numpy(dtype=float), entry["task"])
 
 
+def sides(run: Path, metric: str) -> dict[str, Any]:
+    """Trials and seconds of the neural nets and of the tree ensembles in the search, their best CV scores and
+    the corrected t-test between the two best (from the run folder)."""
+    from automl.report.stats import compare
+
+    board = pd.read_csv(run / "leaderboard.csv")
+    trials = pd.read_csv(run / "trials.csv")
+    kinds = dict(zip(board["model"], board["kind"], strict=True))
+    trials = trials[trials["trial"].notna()]
+    out: dict[str, Any] = {}
+    best: dict[str, Any] = {}
+    greater = get_metric(metric).greater_is_better
+    for side, side_kinds in (("nn", ("neural net",)), ("tree", ("boosting", "bagging"))):
+        mine = trials[trials["model"].map(kinds).isin(side_kinds)]
+        out[f"{side}_trials"], out[f"{side}_seconds"] = len(mine), float(mine["fit_seconds"].sum())
+        rows = board[board["kind"].isin(side_kinds) & (board["status"] == "ok")]
+        rows = rows.sort_values(f"cv_{metric}_mean", ascending=not greater)
+        if len(rows):
+            best[side] = rows.iloc[0]
+            out[f"{side}_best"] = str(rows.iloc[0]["model"])
+            out[f"{side}_cv"] = float(rows.iloc[0][f"cv_{metric}_mean"])
+    if len(best) == 2:
+        folds = [[float(v) for v in str(best[k]["fold_scores"]).split()] for k in ("nn", "tree")]
+        meta = json.loads((run / "run.json").read_text())
+        out["p_nn_vs_tree"] = compare("nn", folds[0], "tree", folds[1], int(meta.get("folds") or 5)).p_value
+    return out
+
+
 def run_automl(entry: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame, budget: float,
-               workdir: Path) -> dict[str, Any]:
+               workdir: Path, families: str | None = None) -> dict[str, Any]:
     train.to_csv(workdir / "train.csv", index=False)
     test.drop(columns=entry["target"]).to_csv(workdir / "test.csv", index=False)
     exe = str(Path(sys.executable).parent / "automl")
     fit_cmd = [exe, "fit", str(workdir / "train.csv"), "--target", entry["target"], "--metric", entry["metric"],
                "--time-limit", str(budget), "--seed", "0", "--output", str(workdir / "run"), "--quiet"]
+    fit_cmd += ["--families", families] if families else []
     rc, wall, rss, text = run_measured(fit_cmd)
     if rc != 0:
         return {"error": f"fit exit {rc}: {text[-300:]}"}
@@ -95,7 +130,8 @@ def run_automl(entry: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame, b
     test_truth = pd.read_csv(DATASETS / entry["file"], keep_default_na=False).loc[test.index, entry["target"]]
     meta = json.loads((workdir / "run" / "run.json").read_text())
     return {"score": score(entry, test_truth, preds), "fit_s": wall, "predict_s": pwall, "peak_mib": rss,
-            "best": meta.get("best_model"), "_preds": preds, "_truth": test_truth}
+            "best": meta.get("best_model"), "_preds": preds, "_truth": test_truth,
+            **sides(workdir / "run", entry["metric"])}
 
 
 def run_flaml(entry: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame, budget: float) -> dict[str, Any]:
@@ -192,6 +228,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60)
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.md")
     parser.add_argument("--only", nargs="*", help="dataset names to run (default: all)")
+    parser.add_argument("--families", help="passed to automl fit (e.g. keras_mlp: the network alone)")
     args = parser.parse_args()
     manifest = json.loads((DATASETS / "manifest.json").read_text())
     rows = []
@@ -200,7 +237,7 @@ def main() -> None:
             continue
         train, test = split(entry)
         with tempfile.TemporaryDirectory() as tmp:
-            result = {"automl": run_automl(entry, train, test, args.budget, Path(tmp))}
+            result = {"automl": run_automl(entry, train, test, args.budget, Path(tmp), args.families)}
         for name in ("lightgbm_default", "random_forest_default"):
             result[name] = run_baseline(name, entry, train, test)
         if HAVE_FLAML:
@@ -222,7 +259,8 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     title = {"automl": "automl", "flaml": "FLAML", "lightgbm_default": "LightGBM default",
              "random_forest_default": "RF default"}
     lines = [
-        f"# Benchmark: automl vs FLAML (same budget, {args.budget:.0f} s) and library defaults",
+        f"# Benchmark: automl{' --families ' + args.families if args.families else ''} vs FLAML (same budget, "
+        f"{args.budget:.0f} s) and library defaults",
         "",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; split 80/20 (stratified), seed 0. "
         "Normalized score: 1 = best of the compared systems on that dataset, 0 = worst. automl's fit time and peak "
@@ -250,9 +288,29 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     if norms:
         mean = {s: float(np.nanmean([n[s] for n in norms])) for s in systems}
         lines += ["", "Mean normalized score: " + ", ".join(f"{title[s]} {v:.2f}" for s, v in mean.items()) + "."]
+    lines += sides_table(rows)
     args.output.write_text("\n".join(lines) + "\n")
     args.output.with_suffix(".json").write_text(json.dumps(rows, indent=2, default=str))
     print("\n".join(lines))
+
+
+def sides_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The search's split between neural nets and tree ensembles, and how close the best of each came (CV)."""
+    lines = ["", "Search split (CV on the training part): trials and seconds of each side; the best network and the "
+             "best single tree model; p of the corrected t-test between them (> 0.05: within the noise of the "
+             "folds).", "",
+             "| dataset | neural trials | neural s | tree trials | tree s | best network CV | best tree CV | p |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        a = r["automl"]
+        if "error" in a:
+            continue
+        cv = {k: f"{a[k]:.4f}" if k in a else "-" for k in ("nn_cv", "tree_cv")}
+        p = f"{a['p_nn_vs_tree']:.3f}" if "p_nn_vs_tree" in a else "-"
+        lines.append(f"| {r['dataset']} | {a.get('nn_trials', 0)} | {a.get('nn_seconds', 0):.1f} | "
+                     f"{a.get('tree_trials', 0)} | {a.get('tree_seconds', 0):.1f} | {cv['nn_cv']} | {cv['tree_cv']} "
+                     f"| {p} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from automl.cli import EXIT_BAD_INPUT, main
+from automl.report import render_html
 from tests.conftest import make_frame
 
 SECTIONS = ["business", "data", "preparation", "modelling", "evaluation", "deployment"]
@@ -115,3 +118,74 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
     keep = os.environ.get("AUTOML_SCREENSHOT_DIR")
     if keep:
         shutil.copy(shot, Path(keep) / "report.png")
+
+
+BUDGET_ROW = re.compile(r'<tr><td>([a-z ]+)</td><td class="num">(\d+)</td><td class="num">([\d.]+)</td>'
+                        r'<td>([^<]*)</td>')
+
+
+def _budget_html(html: str) -> tuple[str, dict[str, tuple[int, float, str]]]:
+    """The budget sentence and the side table's rows (side: trials, seconds, best model) of a report."""
+    sentence = re.search(r'<p class="verdict[a-z ]*" id="budget-verdict">(.*?)</p>', html, flags=re.S)
+    table = re.search(r'<table id="side-budgets">(.*?)</table>', html, flags=re.S)
+    assert sentence and table
+    rows = {side: (int(n), float(s), model) for side, n, s, model in BUDGET_ROW.findall(table.group(1))}
+    return sentence.group(1), rows
+
+
+def _with_trials(fitted: Path, tmp_path: Path, plan: dict[str, list[float]], data_path: str | None = None) -> str:
+    """Copy the run folder, give each model in ``plan`` one trial per listed fit time (every third one pruned) and
+    a skipped placeholder row (no trial number, which must not count), and render its report."""
+    run_dir = tmp_path / "run"
+    shutil.copytree(fitted, run_dir)
+    original = pd.read_csv(run_dir / "trials.csv", keep_default_na=False, na_values=[""])
+    rows = []
+    for model, seconds in plan.items():
+        template = original[original["model"] == model].iloc[0].to_dict()
+        rows += [{**template, "trial": i, "status": "pruned" if i % 3 == 2 else "ok", "fit_seconds": s}
+                 for i, s in enumerate(seconds)]
+        rows.append({**template, "trial": None, "status": "out of budget", "fit_seconds": 99.0})
+    pd.DataFrame(rows).astype({"trial": "Int64"}).to_csv(run_dir / "trials.csv", index=False)
+    if data_path is not None:
+        meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        meta["data"]["path"] = data_path
+        (run_dir / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    return render_html(run_dir)
+
+
+def test_budget_figures_match_the_trials_table(fitted):
+    html = (fitted / "report.html").read_text(encoding="utf-8")
+    sentence, rows = _budget_html(html)
+    trials = pd.read_csv(fitted / "trials.csv", keep_default_na=False, na_values=[""])
+    trials = trials[trials["trial"].notna()]
+    expected = {}
+    for side, models in (("neural nets", ["keras_mlp"]), ("tree ensembles", ["lightgbm"])):  # linear: neither
+        mine = trials[trials["model"].isin(models)]
+        expected[side] = (len(mine), round(float(mine["fit_seconds"].sum()), 1), models[0])
+    assert rows == expected
+    assert expected["neural nets"][0] == expected["tree ensembles"][0] == 2  # --trials 2: even in trials
+    seconds = sorted(v[1] for v in expected.values())
+    assert ("Provisional" in sentence) == (seconds[1] > 3 * seconds[0])
+
+
+def test_provisional_wording_when_the_neural_side_had_one_trial_and_the_trees_many(fitted, tmp_path):
+    html = _with_trials(fitted, tmp_path, {"keras_mlp": [6.0], "lightgbm": [1.0] * 37 + [4.0], "linear": [50.0] * 9},
+                        data_path=f"/data/{EVIL_LEVEL}.csv")
+    sentence, rows = _budget_html(html)
+    assert rows == {"neural nets": (1, 6.0, "keras_mlp"), "tree ensembles": (38, 41.0, "lightgbm")}
+    assert sentence.startswith("Provisional: the tree ensembles had 38 trials (41 s) and the neural nets 1 trial "
+                               "(6.0 s); the best of 38 trials is favoured over a single untuned one (best-of-N "
+                               "selection).")
+    assert "--recipe nn-vs-ensembles</code> or a longer --time-limit." in sentence
+    assert "&lt;b&gt;bold&lt;/b&gt;" in sentence and "<b>" not in html  # the data path in the command is escaped
+    assert '<p class="verdict provisional" id="budget-verdict">' in html
+
+
+def test_balanced_wording_when_the_sides_had_even_budgets(fitted, tmp_path):
+    html = _with_trials(fitted, tmp_path, {"keras_mlp": [10.0] * 4, "lightgbm": [2.5] * 11 + [5.5]})
+    sentence, rows = _budget_html(html)
+    assert rows == {"neural nets": (4, 40.0, "keras_mlp"), "tree ensembles": (12, 33.0, "lightgbm")}
+    assert sentence == ("The neural nets and the tree ensembles had comparable budgets (within 3x in trials and in "
+                        "seconds): 4 trials (40 s) and 12 trials (33 s), so the best-of-N selection favours neither "
+                        "side much.")
+    assert "Provisional" not in html and "nn-vs-ensembles" not in html

@@ -1,12 +1,25 @@
-"""The report's statistics: the corrected resampled t-test, the verdict sentence, the learning-curve reading."""
+"""The report's statistics: the corrected resampled t-test, the verdict sentence, the learning-curve reading, and
+the budget of each side of the neural-nets-vs-tree-ensembles comparison."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from automl.report.sections import fit_note
-from automl.report.stats import compare, corrected_t_test, verdict
+from automl.report.rundata import RunData
+from automl.report.sections import fit_note, side_budgets
+from automl.report.stats import (
+    SideBudget,
+    budget_ratio,
+    budget_verdict,
+    compare,
+    corrected_t_test,
+    is_provisional,
+    verdict,
+)
 
 
 def test_corrected_t_test_inflates_the_variance_of_paired_differences():
@@ -41,3 +54,47 @@ def test_learning_curve_readings():
     assert fit_note([over, over]).startswith("Over-fitting")
     good = {"loss": list(0.5 + 1 / epochs), "val_loss": list(np.r_[0.52 + 1 / epochs[:30], [0.56] * 10])}
     assert fit_note([good]).startswith("Training and validation loss fall together")
+
+
+def test_budget_verdict_is_provisional_when_one_side_had_over_three_times_the_trials_or_seconds():
+    trees, one_nn = SideBudget("tree ensembles", 38, 41.2), SideBudget("neural nets", 1, 6.04)
+    text = budget_verdict(one_nn, trees)
+    assert text.startswith("Provisional: the tree ensembles had 38 trials (41 s) and the neural nets 1 trial (6.0 s);")
+    assert "best-of-N selection" in text and "single untuned one" in text
+    assert is_provisional(one_nn, trees)
+    # seconds alone: same trials, the neural nets had 10x the time
+    slow_nn = SideBudget("neural nets", 5, 400.0)
+    text = budget_verdict(slow_nn, SideBudget("tree ensembles", 5, 40.0))
+    assert text.startswith("Provisional: the neural nets had 5 trials (400 s) and the tree ensembles 5 trials (40 s)")
+    assert "more time" in text
+
+
+def test_budget_verdict_says_comparable_within_three_times():
+    nn, trees = SideBudget("neural nets", 4, 30.0), SideBudget("tree ensembles", 12, 10.0)  # exactly 3x: even
+    text = budget_verdict(nn, trees)
+    assert text.startswith("The neural nets and the tree ensembles had comparable budgets")
+    assert "4 trials (30 s) and 12 trials (10 s)" in text and "Provisional" not in text
+    assert not is_provisional(nn, trees)
+    assert is_provisional(nn, SideBudget("tree ensembles", 13, 10.0))  # just over 3x in trials
+    assert is_provisional(nn, SideBudget("tree ensembles", 4, 9.9))  # just over 3x in seconds
+    assert budget_ratio(0, 0) == 1.0 and budget_ratio(0, 2) == float("inf") and budget_ratio(6, 2) == 3.0
+
+
+def test_side_budgets_count_every_trial_that_ran_but_not_skipped_placeholders():
+    board = pd.DataFrame({
+        "model": ["lightgbm", "keras_mlp", "random_forest", "linear", "extra_trees"],
+        "kind": ["boosting", "neural net", "bagging", "linear", "bagging"],
+        "status": ["ok", "ok", "ok", "ok", "out of budget"],
+        "cv_roc_auc_mean": [0.91, 0.85, 0.88, 0.80, np.nan],
+        "fold_scores": ["0.9 0.92 0.91", "0.84 0.86 0.85", "0.88 0.87 0.89", "0.8 0.8 0.8", ""],
+        "reason": ["", "", "", "", "needs about 90 s, 10 s left"]})
+    trials = pd.DataFrame(
+        [("lightgbm", 0, "ok", 1.5), ("lightgbm", 1, "pruned", 0.5), ("lightgbm", 2, "out of budget", 2.0),
+         ("lightgbm", 3, "failed", 0.25), ("random_forest", 0, "ok", 3.0), ("keras_mlp", 0, "ok", 6.0),
+         ("keras_mlp", 1, "pruned", 1.0), ("linear", 0, "ok", 50.0), ("extra_trees", None, "out of budget", 0.0)],
+        columns=["model", "trial", "status", "fit_seconds"]).astype({"trial": "Int64"})
+    run = RunData(Path("run"), {"metric": "roc_auc", "greater_is_better": True}, board, trials, None, {}, None, None)
+    nn, trees = side_budgets(run, board[board["status"] == "ok"])
+    assert (nn.side, nn.trials, nn.seconds, nn.best_model, nn.best_score) == ("neural nets", 2, 7.0, "keras_mlp", 0.85)
+    assert (trees.side, trees.trials, trees.seconds) == ("tree ensembles", 5, 7.25)  # linear counts for neither
+    assert (trees.best_model, trees.best_score) == ("lightgbm", 0.91)

@@ -214,6 +214,60 @@ def test_the_sides_schedule_gives_neural_nets_and_tree_ensembles_equal_time(seed
                schedule="fair")
 
 
+def test_the_sides_schedule_also_evens_out_the_trial_counts(seed):
+    from automl.search.evaluate import ModelResult
+
+    ctx, X, y = _setup("binary", seed)
+    specs = [registry.get(k) for k in ("keras_mlp", "lightgbm", "xgboost")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage(),
+                    schedule="sides")
+    for state, trials, seconds in zip(search.families, (1, 10, 10), (6.0, 2.0, 2.0), strict=True):
+        state.trials = [ModelResult(state.spec.key, state.spec.name, state.spec.kind, {}, fold_scores=[0.8] * 3,
+                                    fit_time=seconds / trials, trial=i) for i in range(trials)]
+        state.seconds, state.fold_seconds = seconds, 0.01
+    search.families[2].trials.append(ModelResult("xgboost", "XGBoost", "boosting", {}, status="out of budget"))
+    deadline = time.monotonic() + 100
+    # 1 trial (6 s) against 20 trials (4 s): the neural net goes next although it has had more time
+    assert search._next_family(deadline, None).spec.key == "keras_mlp"
+    search.families[0].seconds = 8.5  # over twice the trees' time: the side with less time goes again
+    assert search._next_family(deadline, None).spec.key != "keras_mlp"
+    search.families[0].seconds = 8.0  # exactly twice: still the side with fewer trials
+    assert search._next_family(deadline, None).spec.key == "keras_mlp"
+
+
+def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trials(seed):
+    """Issue 13: in the default (rank) schedule the networks get NEURAL_SHARE of the search time, split into at
+    least 4 trials at a 60 s budget (up to 10 at 300 s), whatever their rank."""
+    from automl.search.evaluate import ModelResult
+    from automl.search.tuner import NEURAL_SHARE
+
+    ctx, X, y = _setup("binary", seed)
+    specs = [registry.get(k) for k in ("keras_mlp", "lightgbm", "xgboost")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    for state, score in zip(search.families, (0.70, 0.90, 0.80), strict=True):  # the network ranks last
+        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+                                        fold_scores=[score] * 3, fit_time=1.0, trial=0))
+        state.seconds, state.fold_seconds = 1.0, 0.01
+    now = time.monotonic()
+    search._started, search._search_seconds = now - 30.0, 48.0
+    assert search._neural_trials_target() == 4
+    # 1 s of the 30 s elapsed is under a third: the network goes next although it ranks last
+    assert search._next_family(now + 18.0, None).spec.key == "keras_mlp"
+    # what is left of its 16 s, over the 3 trials still planned; its defaults had two fifths of the share
+    assert search._neural_cap(18.0) == pytest.approx((NEURAL_SHARE * 48.0 - 1.0) / 3)
+    keras_trials, search.families[0].trials = search.families[0].trials, []
+    assert search._neural_cap(18.0) == pytest.approx((NEURAL_SHARE * 48.0 - 1.0) * 2 / 5)
+    search.families[0].trials = keras_trials
+    search.families[0].seconds = 11.0  # over a third of the time so far: the trees' turn
+    assert search._next_family(now + 18.0, None).spec.key == "lightgbm"
+    search.families[0].seconds = 17.0  # its share spent: an equal share of what is left
+    assert search._neural_cap(18.0) == pytest.approx(6.0)
+    search._search_seconds = 280.0
+    assert search._neural_trials_target() == 10
+    alone = Search(specs[:1], ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    assert alone._neural_share() == 1.0 and search._neural_share() == NEURAL_SHARE
+
+
 def test_predictor_offers_the_members_of_its_ensemble():
     predictor = Predictor(schema=None, pipeline="ensemble", model_key="stacking", automl_version="0",
                           members={"lightgbm": "lgbm", "linear": "lin"})

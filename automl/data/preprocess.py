@@ -8,6 +8,9 @@ Three pipelines, chosen by each model family (``ModelSpec.preprocessing``):
             which trees do not need); categories ordinal-encoded with rare levels grouped.
 ``native``  LightGBM / XGBoost / CatBoost / HistGradientBoosting: numbers passed through with their
             missing values; categories as a pandas ``category`` dtype the libraries handle natively.
+``neural``  the tabular networks: median imputation + missing indicators → robust scaling (median / IQR) →
+            smooth clipping; categories one-hot up to 9 levels, integer codes for learnt embeddings above
+            (:mod:`automl.data.network_inputs`). Output: a DataFrame whose column names give each column's role.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, R
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl.config import PreprocessConfig
+from automl.data.network_inputs import RobustSmoothScaler, SplitCategoricalEncoder
 from automl.data.schema import Schema
 from automl.errors import ConfigError, choices
 
-PIPELINES = ("dense", "ordinal", "native")
+PIPELINES = ("dense", "ordinal", "native", "neural")
 MISSING = "__missing__"
 RARE = "__rare__"
 SCALER_CLASSES = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
@@ -156,6 +160,15 @@ def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> 
         steps.append(("cat", NativeCategorical(options.rare_min_frequency, options.max_categories), categorical))
         ct = ColumnTransformer(steps, verbose_feature_names_out=False)
         return ct.set_output(transform="pandas")
+    if kind == "neural":
+        number = Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                           ("scale", RobustSmoothScaler())])
+        steps.append(("num", number, numeric))
+        steps.append(("missing", MissingIndicator(features="missing-only", error_on_new=False), numeric))
+        steps.append(("cat", SplitCategoricalEncoder(), categorical))
+        # the prefixes ("num__", "missing__", "cat__") tell the network each column's role
+        ct = ColumnTransformer(steps, verbose_feature_names_out=True, sparse_threshold=0.0)
+        return ct.set_output(transform="pandas")
     steps.append(("num", _numeric_pipeline(kind, options), numeric))
     steps.append(("missing", MissingIndicator(features="missing-only", error_on_new=False), numeric))
     steps.append(("cat", _categorical_pipeline(kind, options), categorical))
@@ -214,6 +227,10 @@ def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
         infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(cat_cols)
         grouped = zip(cat_cols, infrequent, strict=True)
         out["rare_levels_grouped"] = {schema.original_name(c): len(v) for c, v in grouped if v is not None and len(v)}
+    elif isinstance(cat, SplitCategoricalEncoder):
+        out["encoding"] = "one-hot up to 9 levels, embeddings above"
+        grouped = zip(cat_cols, cat.coded_, strict=True)
+        out["embedded_columns"] = [schema.original_name(c) for c, coded in grouped if coded]
     elif isinstance(cat, NativeCategorical):
         out["encoding"] = "native categorical"
         grouped = zip(cat_cols, cat.categories_, strict=True)
@@ -225,6 +242,13 @@ def describe(kind: str, options: PreprocessConfig) -> list[str]:
     """The steps of one pipeline kind in words, for the report."""
     rare = (f"levels rarer than {options.rare_min_frequency:.0%} of rows, or beyond the {options.max_categories} "
             "most frequent, are grouped into one 'rare' level; unseen levels go there too")
+    if kind == "neural":
+        return ["Missing numbers imputed with the training median, plus a 0/1 missing-indicator column for each "
+                "column that had missing values.",
+                "Numbers centred on the training median, divided by the interquartile range, then clipped "
+                "smoothly: x / sqrt(1 + (x/3)^2) (RealMLP, Holzmüller et al. 2024).",
+                "Categorical columns with at most 9 levels one-hot encoded; those with more become integer codes "
+                "for embeddings the network learns (levels seen once, and unseen ones, share a code)."]
     if kind == "native":
         return ["Numeric columns pass through unchanged; missing values are left to the model, which learns "
                 "where to send them.", f"Categorical columns become pandas categories for native handling; {rare}."]

@@ -13,6 +13,7 @@ KINDS = ("neural net", "bagging", "boosting", "stacking", "ensemble", "linear")
 # than 1 (HistGradientBoosting, 26 classes: 22 s vs 2 s; LightGBM: 8 s vs 1 s), while scikit-learn's forests,
 # which use joblib threads, are 2x faster with 2. So OpenMP libraries get one thread and forests every core.
 OPENMP_THREADS = 1
+PREPROCESSING = "preprocessing"  # a hyperparameter naming the pipeline that feeds the model (not a model setting)
 
 Builder = Callable[[str, dict[str, Any], int, int], Any]
 SearchSpace = Callable[[Any, str], dict[str, Any]]
@@ -129,7 +130,14 @@ class ModelSpec:
         base = self.defaults_for(task)
         return [(cost, {**base, **changes}) for cost, changes in self.portfolio]
 
+    def pipeline_for(self, task: str, params: Mapping[str, Any] | None = None) -> str:
+        """The preprocessing pipeline of a configuration: its ``preprocessing`` hyperparameter, if the family
+        searches one, else the family's."""
+        return str({**self.defaults_for(task), **(params or {})}.get(PREPROCESSING, self.preprocessing))
+
     def make(self, task: str, params: Mapping[str, Any] | None = None, seed: int = 0, n_jobs: int = 1) -> Any:
-        """Build an estimator with the task's defaults updated by ``params``."""
+        """Build an estimator with the task's defaults updated by ``params`` (less ``preprocessing``, which
+        chooses the pipeline in front of it)."""
         merged = {**self.defaults_for(task), **(params or {})}
+        merged.pop(PREPROCESSING, None)
         return self.build(task, merged, seed, n_jobs)

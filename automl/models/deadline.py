@@ -9,7 +9,8 @@ scikit-learn's own ensembles (forests, bagging, AdaBoost, HistGradientBoosting) 
 search's between-fold stop and its cost estimates are the limit.
 
 A fit can also have a *soft* deadline: a model that can stop at any epoch and still be useful (a network that
-keeps its best epoch's weights) ends its training there instead of failing. Only the Keras callback honours it.
+keeps its best epoch's weights) ends its training there instead of failing. Only the Keras networks' training
+loop honours it (:class:`EpochClock`).
 """
 
 from __future__ import annotations
@@ -72,35 +73,56 @@ class CatBoostDeadline:
         return not self.timed_out
 
 
-def keras_callback() -> Any:
-    """A Keras callback that checks the deadline after every epoch: past the hard one it raises
-    :class:`FitTimeout`; past the soft one it ends the training (``timed_out`` tells), and an ``EarlyStopping``
-    placed after it still restores the best epoch's weights.
+class EpochClock:
+    """The time limit as seen by a training loop that runs epoch by epoch (the Keras networks).
+
+    Call :meth:`epoch_end` after every epoch: past the hard deadline it raises :class:`FitTimeout`; past the
+    soft one it returns ``True`` (end the training; ``timed_out`` tells) and the loop keeps its best epoch.
 
     The first epoch also builds and traces the network (about a second, however small the data), so the soft
     deadline is moved back by what the first epoch took beyond the second, and training runs at least two
-    epochs: on small data a fold's share of the time then goes to training, not to that one-off cost.
+    epochs (``min_epochs`` if they take at most three times the fit's share): on small data a fold's share of
+    the time then goes to training, not to that one-off cost. Together these never move the soft deadline by
+    more than half the time between it and the hard one.
+    :meth:`epochs_allowed` says how many epochs in all the time allows at the pace so far (a learning-rate
+    schedule then ends there); ``None`` without a soft deadline.
     """
-    import keras
 
-    class _Deadline(keras.callbacks.Callback):
-        timed_out = False
-        _began = _first = 0.0
-        _overhead = 0.0
+    def __init__(self) -> None:
+        self.timed_out = False
+        self._began = time.monotonic()
+        self._first = 0.0
+        self._overhead = 0.0
+        self._soft = _soft
 
-        def on_train_begin(self, logs: Any = None) -> None:
-            self._began = time.monotonic()
+    def epoch_end(self, epoch: int, min_epochs: int = 2) -> bool:
+        """``epoch`` counts from 0. Whether the training should end now: past the soft deadline, once
+        ``min_epochs`` epochs are done (a network that has barely started learning is no result) or, if they take
+        long, once the fit has had three times the time it was given; never before 2 epochs."""
+        check()
+        now = time.monotonic()
+        if epoch == 0:
+            self._first = now
+            return False
+        if epoch == 1:
+            self._overhead = min(max(0.0, (self._first - self._began) - (now - self._first)), self._slack())
+        if self._soft is None or now <= self._soft + self._overhead:
+            return False
+        grace = min(2 * max(self._soft - self._began, 0.0), self._slack())  # for ``min_epochs``
+        self.timed_out = epoch + 1 >= min_epochs or now > self._soft + self._overhead + grace
+        return self.timed_out
 
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            check()
-            now = time.monotonic()
-            if epoch == 0:
-                self._first = now
-                return
-            if epoch == 1:
-                self._overhead = max(0.0, (self._first - self._began) - (now - self._first))
-            if _soft is not None and now > _soft + self._overhead:
-                self.timed_out = True
-                self.model.stop_training = True
+    def _slack(self) -> float:
+        """The most the soft deadline may be moved back: half the time between it and the hard deadline."""
+        if self._soft is None or _deadline is None:
+            return float("inf")
+        return max(0.0, (_deadline - self._soft) / 2)
 
-    return _Deadline()
+    def epochs_allowed(self, epoch: int, min_epochs: int = 2) -> float | None:
+        """After epoch ``epoch`` (from 0, at least 1), the number of epochs the soft deadline allows in all
+        (at least ``min_epochs``)."""
+        if self._soft is None or epoch < 1:
+            return None
+        now = time.monotonic()
+        per_epoch = max((now - self._first) / epoch, 1e-6)
+        return max(float(min_epochs), epoch + 1 + max(0.0, self._soft + self._overhead - now) / per_epoch)

@@ -6,6 +6,7 @@ except matplotlib's SVG, and every user-supplied string reaches the page through
 
 from __future__ import annotations
 
+import json
 import logging
 import shlex
 from typing import Any
@@ -15,7 +16,7 @@ import pandas as pd
 
 from automl.report import figures
 from automl.report.rundata import RunData
-from automl.report.stats import compare, verdict
+from automl.report.stats import SideBudget, budget_verdict, compare, is_provisional, verdict
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ KIND_NAMES = {"neural net": "neural net", "boosting": "tree ensemble (boosting)"
               "bagging": "tree ensemble (bagging)", "linear": "linear model", "stacking": "stacking",
               "ensemble": "greedy ensemble"}
 TREE_KINDS = ("boosting", "bagging")
+SIDES = {"neural nets": ("neural net",), "tree ensembles": TREE_KINDS}  # the two sides of the evaluation
+EVEN_RECIPE = "nn-vs-ensembles"  # the shipped recipe that gives both sides the same budget
 
 
 def business_section(run: RunData) -> dict[str, Any]:
@@ -287,18 +290,106 @@ def _best_of(ok: pd.DataFrame, kinds: tuple[str, ...], score: str, greater: bool
     return str(rows.sort_values(score, ascending=not greater).iloc[0]["model"])
 
 
+def side_budgets(run: RunData, ok: pd.DataFrame) -> list[SideBudget]:
+    """Trials, seconds and best model of each side (neural nets, then tree ensembles), from the trials table.
+
+    How trials are counted: every row of ``trials.csv`` with a trial number counts, whatever its status (ok,
+    pruned, out of budget, failed), since each of them ran; the side's seconds are the sum of those rows'
+    ``fit_seconds``. The placeholder rows of families skipped before any trial ran (no trial number) are not
+    counted. A trial belongs to a side by its model's kind on the leaderboard (``SIDES``); other kinds (linear
+    models, ensembles) belong to neither.
+
+    Parameters
+    ----------
+    run
+        The run folder's data.
+    ok
+        The leaderboard rows that finished (status ``"ok"``): where each side's best model and CV score come from.
+
+    Returns
+    -------
+    list of SideBudget
+        One per side, in the order of ``SIDES``; a side without a finished model has ``best_model=None``.
+    """
+    kinds = dict(zip(run.leaderboard["model"], run.leaderboard["kind"], strict=True))
+    trials = run.trials
+    if not {"model", "trial", "fit_seconds"} <= set(trials.columns):  # a run without any trial
+        trials = pd.DataFrame(columns=["model", "trial", "fit_seconds"])
+    ran = trials[trials["trial"].notna()]
+    kind = ran["model"].map(kinds)
+    seconds = pd.to_numeric(ran["fit_seconds"], errors="coerce").fillna(0.0)
+    score, greater = run.score_column, run.greater_is_better
+    out = []
+    for side, side_kinds in SIDES.items():
+        mine = kind.isin(side_kinds)
+        best = _best_of(ok, side_kinds, score, greater)
+        best_score = float(ok.loc[ok["model"] == best, score].iloc[0]) if best is not None else None
+        out.append(SideBudget(side, int(mine.sum()), float(seconds[mine].sum()), best, best_score))
+    return out
+
+
+def classic_network(run: RunData) -> str | None:
+    """A sentence on the study notes' classic MLP (``keras_mlp.CLASSIC``, a configuration of the network's
+    portfolio) if it ran: its CV score against the best network's; ``None`` if it did not run."""
+    from automl.models.keras_mlp import CLASSIC
+
+    trials = run.trials
+    if not {"model", "params", "status"} <= set(trials.columns):
+        return None
+    score = run.score_column
+    for _, row in trials[(trials["model"] == "keras_mlp") & (trials["status"] == "ok")].iterrows():
+        try:
+            params = json.loads(row["params"])
+        except (TypeError, ValueError):
+            continue
+        if all(params.get(k) == v for k, v in CLASSIC.items() if k not in ("epochs", "validation_fraction")):
+            ok = trials[(trials["model"] == "keras_mlp") & (trials["status"] == "ok")]
+            best = ok[score].max() if run.greater_is_better else ok[score].min()
+            return (f"The study notes' classic MLP (Dense-ReLU blocks, dropout, L2, Adam, early stopping; trial "
+                    f"{int(row['trial'])}) scored CV {run.metric} {row[score]:.4g}; the best network "
+                    f"{best:.4g}.")
+    return None
+
+
+def _budget(run: RunData, sides: list[SideBudget], comparable: bool) -> dict[str, Any]:
+    """The budget of each side for the template, with the sentence on whether they were comparable."""
+    out: dict[str, Any] = {"rows": [[s.side, s.trials, s.seconds, s.best_model or "none finished", s.best_score]
+                                    for s in sides], "classic": classic_network(run)}
+    if not comparable or any(s.trials == 0 for s in sides):
+        return out
+    out.update(sentence=budget_verdict(*sides), provisional=is_provisional(*sides))
+    if out["provisional"]:
+        out.update(_even_command(run.meta))
+    return out
+
+
+def _even_command(meta: dict[str, Any]) -> dict[str, str]:
+    """The advice for an even comparison: the ``nn-vs-ensembles`` recipe, or more time if this run used it."""
+    config = meta.get("config", {})
+    data = meta.get("data", {}).get("path") or "DATA.csv"
+    args = ["automl", "fit", str(data), "--target", str(config.get("target")), "--recipe", EVEN_RECIPE]
+    if config.get("recipe") != EVEN_RECIPE:
+        return {"advice": "For an even comparison, give both sides the same time and trials:",
+                "command": shlex.join(args), "advice_end": "or a longer --time-limit."}
+    longer = 2 * float(config.get("time_limit") or 600)
+    return {"advice": f"This run already used the {EVEN_RECIPE} recipe; for an even comparison, give it more time:",
+            "command": shlex.join([*args, "--time-limit", f"{longer:.0f}"]), "advice_end": ""}
+
+
 def _nn_vs_trees(run: RunData, ok: pd.DataFrame, chosen: str | None) -> dict[str, Any]:
     score, greater = run.score_column, run.greater_is_better
     nn = _best_of(ok, ("neural net",), score, greater)
     tree = _best_of(ok, TREE_KINDS, score, greater)
     folds = int(run.meta.get("folds") or 5)
+    budget = _budget(run, side_budgets(run, ok), comparable=nn is not None and tree is not None)
     if nn is None or tree is None:
         missing = "neural net" if nn is None else "tree ensemble"
         board = run.leaderboard
         reason = board.loc[board["kind"].isin(("neural net",) if nn is None else TREE_KINDS), "reason"]
         why = f" ({reason.iloc[0]})" if len(reason) and isinstance(reason.iloc[0], str) and reason.iloc[0] else ""
         return {"verdicts": [f"No {missing} finished within the budget{why}, so the two sides cannot be compared "
-                             "on this run. Raise --time-limit, or use --models to give that side the budget."]}
+                             "on this run. Raise --time-limit, or use --models to give that side the budget."],
+                "budget": budget}
     pairs = [(tree, nn)]
     if chosen and chosen not in (nn, tree) and chosen in set(ok["model"]):
         pairs += [(chosen, tree), (chosen, nn)]
@@ -310,7 +401,7 @@ def _nn_vs_trees(run: RunData, ok: pd.DataFrame, chosen: str | None) -> dict[str
         "comparisons": [{"a": c.a, "b": c.b, "diff": c.mean_difference, "t": c.t, "p": c.p_value,
                          "n": c.n_folds} for c in comparisons],
         "paired_plot": figures.paired_folds(series, run.metric),
-        "best_nn": nn, "best_tree": tree,
+        "best_nn": nn, "best_tree": tree, "budget": budget,
     }
 
 

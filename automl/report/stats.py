@@ -1,4 +1,5 @@
-"""Paired comparison of two models on the same cross-validation folds (Nadeau & Bengio's corrected t-test)."""
+"""Paired comparison of two models on the same cross-validation folds (Nadeau & Bengio's corrected t-test), and
+whether the two sides of the neural-nets-vs-tree-ensembles comparison had comparable search budgets."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+# When one side of the neural-nets-vs-tree-ensembles comparison had more than this many times the other's trials
+# or seconds, the verdict is called provisional: the best of many tuned trials is favoured over the best of a few
+# (best-of-N selection), which can outweigh a real difference between the sides. 3x leaves room for the uneven
+# trial costs of an even search (the nn-vs-ensembles recipe) and still flags a default run, where the tree side
+# often has 10-40x the neural side's trials.
+BUDGET_RATIO_LIMIT = 3.0
 
 
 @dataclass(frozen=True)
@@ -56,3 +64,64 @@ def verdict(c: Comparison, metric: str, greater_is_better: bool, alpha: float = 
         return f"{winner} beats {loser} by {gap:.3g} {metric} ({p_text}, corrected t-test over {c.n_folds} folds)."
     return (f"{winner} is ahead of {loser} by {gap:.3g} {metric}, but the difference is within the noise of the "
             f"folds ({p_text}): on this data they are statistically tied.")
+
+
+@dataclass(frozen=True)
+class SideBudget:
+    """What one side of the comparison got from the search: its trials, their seconds and its best model."""
+
+    side: str  # "neural nets" or "tree ensembles"
+    trials: int
+    seconds: float
+    best_model: str | None = None
+    best_score: float | None = None
+
+
+def budget_ratio(a: float, b: float) -> float:
+    """The larger of ``a`` and ``b`` over the smaller: 1.0 when both are 0, infinite when only one is."""
+    low, high = sorted((float(a), float(b)))
+    if high <= 0:
+        return 1.0
+    return high / low if low > 0 else float("inf")
+
+
+def is_provisional(a: SideBudget, b: SideBudget, limit: float = BUDGET_RATIO_LIMIT) -> bool:
+    """Whether one side had over ``limit`` times the other's trials or seconds."""
+    return budget_ratio(a.trials, b.trials) > limit or budget_ratio(a.seconds, b.seconds) > limit
+
+
+def budget_verdict(a: SideBudget, b: SideBudget, limit: float = BUDGET_RATIO_LIMIT) -> str:
+    """One or two plain sentences on whether the two sides had comparable search budgets.
+
+    Parameters
+    ----------
+    a, b
+        The two sides (each with at least one trial).
+    limit
+        Ratio of trials or of seconds above which the comparison is called provisional.
+
+    Returns
+    -------
+    str
+        ``"Provisional: the tree ensembles had 38 trials (41 s) and the neural nets 1 trial (6.0 s); ..."`` when
+        one side had over ``limit`` times the other's trials or seconds, else a sentence saying the budgets were
+        comparable, with the same figures.
+    """
+    if not is_provisional(a, b, limit):
+        return (f"The {a.side} and the {b.side} had comparable budgets (within {limit:g}x in trials and in "
+                f"seconds): {_budget_text(a)} and {_budget_text(b)}, so the best-of-N selection favours neither "
+                "side much.")
+    by_trials = budget_ratio(a.trials, b.trials) > limit
+    more, fewer = sorted((a, b), key=lambda s: (s.trials, s.seconds) if by_trials else (s.seconds, s.trials),
+                         reverse=True)
+    if by_trials:
+        few = "a single untuned one" if fewer.trials == 1 else f"the best of {fewer.trials}"
+        why = f"the best of {more.trials} trials is favoured over {few} (best-of-N selection)."
+    else:
+        why = "the side given far more time is favoured: its models could train longer or search further."
+    return f"Provisional: the {more.side} had {_budget_text(more)} and the {fewer.side} {_budget_text(fewer)}; {why}"
+
+
+def _budget_text(side: SideBudget) -> str:
+    seconds = f"{side.seconds:.1f}" if side.seconds < 10 else f"{side.seconds:.0f}"
+    return f"{side.trials} trial{'s' if side.trials != 1 else ''} ({seconds} s)"

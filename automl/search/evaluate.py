@@ -101,7 +101,7 @@ def make_pipeline(spec: ModelSpec, ctx: Context, params: Mapping[str, Any] | Non
     """
     params = dict(params or {})
     log_target = bool(params.pop(LOG_TARGET, False))
-    prep = build_preprocessor(spec.preprocessing, ctx.schema, ctx.preprocess)
+    prep = build_preprocessor(spec.pipeline_for(ctx.schema.task, params), ctx.schema, ctx.preprocess)
     model = spec.make(ctx.schema.task, params, seed=ctx.seed, n_jobs=ctx.n_jobs)
     if log_target:
         model = TransformedTargetRegressor(regressor=model, func=np.log1p, inverse_func=expm1_non_negative,

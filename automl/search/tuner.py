@@ -12,10 +12,12 @@ bagging, neural net), so a short budget still compares every kind; then the othe
 first, alternating with portfolio configurations of the best-ranked families (one that would take more than half
 of the time left is skipped); then the family with the least time spent so far, weighted by its rank on the
 leaderboard (time × rank), gets the next trial: the leading families are tuned most, yet no slow family starves
-the others, and each trial is stopped between folds when it would overrun its share. A family that can stop at
-any epoch (the neural nets) gets at most a fifth of the time left for its defaults and its share for later
-trials, and keeps what it learnt by then. With the ``"sides"`` schedule, neural nets and tree ensembles get
-equal time instead (a fair comparison). With ``n_trials`` instead of a budget, each family gets exactly that many
+the others, and each trial is stopped between folds when it would overrun its share. The neural nets have a
+share of their own (``NEURAL_SHARE`` of the search time, all of it when they run alone): they go next whenever
+they have had less than that share of the time so far, and the share is split into several trials (4 at 60 s,
+up to 10 from about 250 s), each of which ends its training at its time and keeps its best epoch's weights.
+With the ``"sides"`` schedule, neural nets and tree ensembles get equal time and, as far as can be, equal
+trials instead (a fair comparison). With ``n_trials`` instead of a budget, each family gets exactly that many
 trials in a fixed order (defaults, portfolio, sampler), so a seed reproduces the leaderboard.
 
 Every trial's result is kept in its Optuna trial and the best one's out-of-fold predictions on disk
@@ -51,8 +53,17 @@ PrunerFactory = Callable[[], optuna.pruners.BasePruner]
 TrialCallback = Callable[["FamilyState", ModelResult], None]
 SCHEDULES = ("rank", "sides")
 NEURAL = "neural net"
-ANYTIME_DEFAULTS_SHARE = 0.2  # of the search time left: the most an anytime family's defaults may take
+# Default schedule: the neural nets' share of the search time when tree ensembles run too (all of it when they
+# run alone, half under the "sides" schedule), split into at least one trial per 25 s of search, 4 to 10: without
+# it the best-ranked boosting families took nearly all the time and the network got one untuned trial.
+NEURAL_SHARE = 1 / 3
+NEURAL_TRIALS = (4, 10)
+NEURAL_SECONDS_PER_TRIAL = 25.0
 PORTFOLIO_SHARE = 0.5  # of the search time left: the most a portfolio configuration is expected to take
+# "sides" schedule: the side with fewer trials goes next while its time is at most this many times the other
+# side's, else the side with less time. Below the report's 3x "provisional" limit (automl.report.stats), so that
+# one more trial of the slower side seldom takes the time ratio past it.
+SIDES_TIME_SLACK = 2.0
 
 
 def worker_id() -> str:
@@ -122,6 +133,8 @@ class Search:
     families: list[FamilyState] = field(default_factory=list)
     _hard_deadline: float | None = None
     _portfolio_turn: bool = False  # after the first defaults, portfolio trials alternate with the other defaults
+    _started: float = 0.0
+    _search_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -192,6 +205,8 @@ class Search:
         if (deadline is None) == (n_trials is None):
             raise ValueError("Give exactly one of deadline and n_trials.")
         self._hard_deadline = hard_deadline or deadline
+        self._started = time.monotonic()
+        self._search_seconds = (deadline - self._started) if deadline is not None else 0.0
         self._log_plan(deadline, n_trials)
         while True:
             state = self._next_family(deadline, n_trials)
@@ -210,11 +225,14 @@ class Search:
         fresh = sorted((s for s in self.families if s.best is None and not s.exhausted), key=self._defaults_order)
         able = [s for s in self.families if not s.exhausted and s.best is not None
                 and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
-        if self.schedule == "sides":  # neural nets and tree ensembles get the same time, whoever is ahead
-            side = {k: sum(s.seconds for s in self.families if (s.spec.kind == NEURAL) == k) for k in (True, False)}
-            able = [s for s in able if (s.spec.kind == NEURAL) == (side[True] <= side[False])] or able
+        if self.schedule == "sides":  # neural nets and tree ensembles get the same time and trials, as far as can be
+            neural = self._side_behind()
+            able = [s for s in able if (s.spec.kind == NEURAL) == neural] or able
         known = [s for s in able if self._affordable_portfolio(s, remaining)]
         first_of_kind = bool(fresh) and self._defaults_order(fresh[0])[0] == 0
+        neural = [s for s in able if s.spec.kind == NEURAL]
+        if self.schedule == "rank" and neural and not first_of_kind and self._neural_behind():
+            return neural[0]  # its share of the time, in several trials (its portfolio first)
         if fresh and (first_of_kind or not known or not self._portfolio_turn):
             state = fresh[0]  # defaults: the cheapest of each kind, then the others by cost
             expected = None if state.spec.anytime else self._expected_seconds(state)
@@ -232,6 +250,61 @@ class Search:
         rank = self._ranks()
         return min(able, key=lambda s: (s.seconds * rank[s.spec.key], rank[s.spec.key]))
 
+    def _side_behind(self) -> bool:
+        """The side the ``"sides"`` schedule tunes next (``True``: the neural nets, ``False``: the others).
+
+        The side with fewer trials, while its time is at most ``SIDES_TIME_SLACK`` times the other side's; else
+        (or with as many trials) the side with less time. A trial counts when it ran (it has a trial number:
+        pruned, stopped and failed ones too), not the placeholder of a family skipped for the budget, as in the
+        report's budget table.
+        """
+        seconds = {k: sum(s.seconds for s in self.families if (s.spec.kind == NEURAL) == k) for k in (True, False)}
+        trials = {k: sum(t.trial is not None for s in self.families if (s.spec.kind == NEURAL) == k for t in s.trials)
+                  for k in (True, False)}
+        if trials[True] != trials[False]:
+            fewer = trials[True] < trials[False]
+            if seconds[fewer] <= SIDES_TIME_SLACK * seconds[not fewer]:
+                return fewer
+        return seconds[True] <= seconds[False]
+
+    # ------------------------------------------------------------------ the neural nets' share
+    def _neural_share(self) -> float:
+        """Share of the search time for the neural nets: all of it when nothing else runs, half under the
+        ``"sides"`` schedule, else ``NEURAL_SHARE``."""
+        neural = {s.spec.kind == NEURAL for s in self.families}
+        if True not in neural:
+            return 0.0
+        if False not in neural:
+            return 1.0
+        return 0.5 if self.schedule == "sides" else NEURAL_SHARE
+
+    def _neural_trials_target(self) -> int:
+        """How many trials the neural share is split into: one per ``NEURAL_SECONDS_PER_TRIAL`` s of search."""
+        low, high = NEURAL_TRIALS
+        return int(np.clip(round(self._search_seconds / NEURAL_SECONDS_PER_TRIAL), low, high))
+
+    def _neural_spent(self) -> tuple[float, int]:
+        """Seconds and trials the neural nets have had so far."""
+        states = [s for s in self.families if s.spec.kind == NEURAL]
+        return sum(s.seconds for s in states), sum(len(s.trials) for s in states)
+
+    def _neural_behind(self) -> bool:
+        """Whether the neural nets have had less than their share of the search time elapsed so far."""
+        return self._neural_spent()[0] < self._neural_share() * (time.monotonic() - self._started)
+
+    def _neural_cap(self, remaining: float) -> float:
+        """Seconds for the next neural trial: what is left of the share, over the trials still planned (the
+        defaults count as two; at least two, so a later trial always has time too); once the share is spent (a
+        leading network may get more trials by its rank), an equal share of the ``remaining`` seconds with the
+        other families."""
+        seconds, trials = self._neural_spent()
+        left = self._neural_share() * self._search_seconds - seconds
+        if left <= 0:
+            return max(remaining, 0.0) / max(1, sum(not s.exhausted for s in self.families))
+        if not trials:  # the defaults, the strongest configuration, count as two trials
+            return left * 2 / (self._neural_trials_target() + 1)
+        return left / max(self._neural_trials_target() - trials, 2)
+
     def _ranks(self) -> dict[str, int]:
         """Rank of each family by its best CV score so far (1 = best); families with no result rank last."""
         sign = 1 if self.ctx.metric.greater_is_better else -1
@@ -246,7 +319,10 @@ class Search:
 
     def _affordable_portfolio(self, state: FamilyState, remaining: float) -> bool:
         """Whether the family has a portfolio configuration left that fits in ``PORTFOLIO_SHARE`` of the time
-        left; those that do not are skipped (and logged)."""
+        left (an anytime family's always does: it stops where it is told); those that do not are skipped (and
+        logged)."""
+        if state.spec.anytime:
+            return state.portfolio_left
         while state.portfolio_left:
             expected = self._portfolio_seconds(state, state.portfolio_done)
             if expected <= PORTFOLIO_SHARE * remaining:
@@ -280,10 +356,20 @@ class Search:
             log.info("Plan: %d trials per family, one family after another (%s); no time limit.", n_trials, order)
             return
         assert deadline is not None
-        log.info("Plan: %.0f s of search. Each family's defaults first, in this order: %s; then the family with "
-                 "the least time spent so far, weighted by its rank (time x rank), gets the next trial, each "
-                 "within its share of what is left.",
-                 deadline - time.monotonic(), order)
+        search = deadline - time.monotonic()
+        share = self._neural_share()
+        neural = ""
+        if share:
+            trials = self._neural_trials_target()
+            neural = (f" Neural nets: {share:.0%} of it ({share * search:.0f} s), in at least {trials} trials: "
+                      f"about {2 * share * search / (trials + 1):.0f} s for their defaults, then about "
+                      f"{share * search / (trials + 1):.0f} s each (each stops training at its time and keeps its "
+                      "best epoch);")
+        rest = ("the tree ensembles and the others get the same time and trials as the neural nets, as far as can be"
+                if self.schedule == "sides" else "the others: the family with the least time spent so far, weighted "
+                "by its rank (time x rank), gets the next trial, each within its share of what is left")
+        log.info("Plan: %.0f s of search. Each family's defaults first, in this order: %s.%s %s.",
+                 search, order, neural, rest)
 
     def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
         """Sort key for the defaults trials: first the cheapest family of each kind (linear, boosting, bagging,
@@ -322,8 +408,9 @@ class Search:
         expected = 0.0 if known is None else self._portfolio_seconds(state, state.portfolio_done - 1)
         trial_deadline, soft_deadline = self._trial_deadline(state, deadline, expected), None
         if spec.anytime and deadline is not None:  # it ends its training at its time limit; only the budget stops it
-            soft_deadline = trial_deadline
-            trial_deadline = deadline if state.best is not None else (self._hard_deadline or deadline)
+            soft_deadline = trial_deadline  # the search's end, or for its defaults the budget's if that is later
+            trial_deadline = deadline if state.best is not None else min(self._hard_deadline or deadline,
+                                                                         max(deadline, soft_deadline))
         with get_heartbeat_thread(trial._trial_id, study._storage):  # no-op unless the storage has heartbeats
             result = cross_validate(spec, self.ctx, self.X, self.y, self.folds, trial_deadline, params, trial=trial,
                                     soft_deadline=soft_deadline)
@@ -365,12 +452,13 @@ class Search:
             return float("inf")
         now = time.monotonic()
         remaining = deadline - now
+        if state.spec.anytime and state.spec.kind == NEURAL:  # it ends its training where it is told
+            cap = self._neural_cap(remaining)
+            return min(self._hard_deadline or deadline if state.best is None else deadline, now + cap)
         if state.best is None:  # its defaults: screened by the expected cost, may use what is left
-            if state.spec.anytime:
-                return min(self._hard_deadline or deadline, now + ANYTIME_DEFAULTS_SHARE * max(remaining, 0.0))
             return self._hard_deadline or deadline
         active = max(1, sum(not s.exhausted for s in self.families))
-        if state.spec.anytime:  # it ends its training where it is told: its share, or the time its defaults had
+        if state.spec.anytime:  # its share, or the time its defaults had
             return min(deadline, now + max(remaining / active, state.defaults_fold_seconds * len(self.folds)))
         # Its share of what is left, but never less than what a whole CV run took last time (with room to
         # spare): a trial that could only ever finish one fold would waste its time.

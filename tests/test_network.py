@@ -1,0 +1,158 @@
+"""The tabular network's parts: its input transforms, its layers, its schedule, its compiled training loop."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.config import FitConfig, PreprocessConfig
+from automl.data.io import read_table
+from automl.data.network_inputs import RobustSmoothScaler, SplitCategoricalEncoder, smooth_clip
+from automl.data.schema import infer_schema
+from automl.models import keras_mlp, registry
+from automl.models.keras_mlp import KerasMLPClassifier, KerasMLPRegressor, auto_batch_size, column_roles
+from automl.search.evaluate import Context, make_pipeline
+from automl.search.metrics import get_metric
+
+
+def test_robust_scaling_then_smooth_clipping():
+    X = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0], [1000.0, 5.0]])
+    scaler = RobustSmoothScaler().fit(X)
+    np.testing.assert_allclose(scaler.center_, [3.0, 5.0])
+    np.testing.assert_allclose(scaler.scale_, [2.0, 1.0])  # IQR 4 - 2; a constant column is divided by 1
+    out = scaler.transform(X)
+    np.testing.assert_allclose(out[:, 0], smooth_clip((X[:, 0] - 3.0) / 2.0), rtol=1e-6)
+    assert out.dtype == np.float32 and np.all(np.abs(out) < 3.0) and out[4, 0] > 2.99  # 498.5 → nearly 3
+    np.testing.assert_allclose(out[:, 1], 0.0)
+    assert smooth_clip(np.array([0.3]))[0] == pytest.approx(0.3 / math.sqrt(1.01))
+
+
+def test_robust_scaling_falls_back_to_half_the_range():
+    X = np.array([[0.0]] * 8 + [[10.0], [20.0]])  # quartiles equal: IQR 0
+    scaler = RobustSmoothScaler().fit(X)
+    assert scaler.scale_[0] == pytest.approx(10.0)  # (20 - 0) / 2
+
+
+def test_categories_split_between_one_hot_and_codes():
+    many = [f"l{i}" for i in range(12)] * 3 + ["once"]
+    frame = pd.DataFrame({"few": (["a", "b", None] * 13)[: len(many)], "many": many})
+    enc = SplitCategoricalEncoder().fit(frame)
+    assert enc.coded_ == [False, True]
+    names = list(enc.get_feature_names_out())
+    assert names == ["few=__missing__", "few=a", "few=b", "code:many"]
+    out = enc.transform(pd.DataFrame({"few": ["b", "zzz"], "many": ["l3", "once"]}))
+    np.testing.assert_array_equal(out[0], [0, 0, 1, 1 + sorted(f"l{i}" for i in range(12)).index("l3")])
+    np.testing.assert_array_equal(out[1], [0, 0, 0, 0])  # unseen one-hot level: zeros; a level seen once: code 0
+
+
+def _frame(task: str, n: int = 240, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    city = rng.choice([f"city{i}" for i in range(15)], n)
+    effect = {f"city{i}": (i % 3) - 1.0 for i in range(15)}
+    signal = 2 * x + np.array([effect[c] for c in city]) * 2
+    frame = pd.DataFrame({"x": x, "noise": rng.normal(size=n), "city": city, "kind": rng.choice(["u", "v"], n)})
+    frame["y"] = signal * 10 + 50 if task == "regression" else np.where(signal > 0, "yes", "no")
+    return frame
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_the_network_embeds_categories_learns_round_trips_and_repeats(task, tmp_path):
+    """Through the `neural` pipeline: numbers (periodic embeddings), one-hot and embedded categories; pickling
+    in Keras' native format; the same seed and data give the same network."""
+    frame, info = read_table(_frame(task))
+    schema, labels = infer_schema(frame, FitConfig(target="y"), info)
+    X, y = schema.transform(frame), schema.encode_target(labels)
+    ctx = Context(schema, get_metric(schema.metric), PreprocessConfig(), 0, 1)
+    params = {"epochs": 40, "patience": 40}
+    pipeline = make_pipeline(registry.get("keras_mlp"), ctx, params).fit(X, y)
+    net = pipeline.steps[-1][1]
+    numeric, binary, codes = column_roles(net.feature_names_in_, net.n_features_in_)
+    assert len(numeric) == 2 and len(codes) == 1 and len(binary) == 2  # x, noise | kind=u, kind=v | city
+    assert "_keras_bytes" in pickle.loads(pickle.dumps(net)).__getstate__()
+    restored = pickle.loads(pickle.dumps(pipeline))
+    predict = (lambda p: p.predict(X)) if task == "regression" else (lambda p: p.predict_proba(X))
+    np.testing.assert_allclose(predict(restored), predict(pipeline), rtol=1e-6)
+    assert pipeline.score(X, y) > (0.8 if task == "regression" else 0.85)  # R² or accuracy
+    other = make_pipeline(registry.get("keras_mlp"), ctx, {**params, "units": 64}).fit(X, y)  # another graph
+    again = make_pipeline(registry.get("keras_mlp"), ctx, params).fit(X, y)
+    np.testing.assert_allclose(predict(again), predict(pipeline), rtol=1e-5)
+    assert not np.allclose(predict(other), predict(pipeline))
+    if task == "regression":
+        assert predict(pipeline).min() >= y.min() and predict(pipeline).max() <= y.max()
+
+
+def test_a_reused_training_loop_never_changes_an_earlier_estimator():
+    X = np.random.default_rng(1).normal(size=(200, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    first = KerasMLPClassifier(epochs=5).fit(X, y)
+    before = first.predict_proba(X)
+    KerasMLPClassifier(epochs=5).fit(X[::-1], 1 - y[::-1])  # the same graph, other data
+    np.testing.assert_array_equal(first.predict_proba(X), before)
+
+
+def test_periodic_embedding_computes_its_formula():
+    import keras
+
+    from automl.models.keras_layers import FeatureEmbedding
+
+    layer = FeatureEmbedding([0, 1], [2], [3], [5], n_frequencies=3, d_embedding=2, seed=0)
+    x = np.array([[0.5, -1.0, 1.0, 2.0], [0.0, 2.0, 0.0, 9.0]], dtype=np.float32)  # code 9 ≥ 5: unseen → 0
+    out = np.asarray(layer(keras.ops.convert_to_tensor(x)))
+    w, b = np.asarray(layer.frequencies), np.asarray(layer.phases)
+    kernel, bias, table = np.asarray(layer.kernel), np.asarray(layer.bias), np.asarray(layer.tables[0])
+    assert out.shape == (2, 2 * (1 + 2) + 1 + table.shape[1]) == layer.compute_output_shape((2, 4))
+    periodic = np.cos(2 * np.pi * x[:, :2, None] * w[None] + b[None])  # (rows, features, frequencies)
+    emb = np.einsum("bnk,nkd->bnd", periodic, kernel) + bias[None]
+    expected = np.hstack([x[:, :2], emb.reshape(2, -1), x[:, 2:3], table[[2, 0]]])
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_members_predict_the_mean_of_their_outputs():
+    import keras
+
+    from automl.models.keras_layers import EnsembleAdapter, EnsembleHead, MemberMean
+
+    x = keras.ops.convert_to_tensor(np.ones((3, 4), dtype=np.float32))
+    spread = EnsembleAdapter(5, seed=1)(x)
+    r = np.asarray(spread)
+    assert r.shape == (3, 5, 4) and set(np.unique(r)) <= {-1.0, 1.0} and len(np.unique(r[0], axis=0)) > 1
+    heads = EnsembleHead(2, "softmax", seed=2)(spread)
+    assert tuple(heads.shape) == (3, 5, 2)
+    np.testing.assert_allclose(np.asarray(MemberMean()(heads)), np.asarray(heads).mean(axis=1), rtol=1e-6)
+
+
+def test_warmup_cosine_schedule_and_its_shortening():
+    from automl.models.keras_layers import WarmupCosine
+
+    schedule = WarmupCosine(1e-2, floor=0.01)
+    schedule.reset(1000)  # warm-up: 50 steps
+    lr = [float(schedule(s)) for s in (0, 24, 49, 50, 525, 1000, 2000)]
+    assert lr[0] == pytest.approx(1e-2 / 50) and lr[1] == pytest.approx(1e-2 * 25 / 50)
+    assert lr[2] == pytest.approx(1e-2) and lr[3] == pytest.approx(1e-2)
+    assert lr[4] == pytest.approx(1e-2 * (0.01 + 0.99 * 0.5), rel=1e-4)  # half-way down the cosine
+    assert lr[5] == pytest.approx(1e-4) and lr[6] == pytest.approx(1e-4)
+    schedule.shorten(200)  # the time limit allows 200 steps: the decay ends there, the warm-up shrinks
+    assert float(schedule(200)) == pytest.approx(1e-4) and float(schedule(10)) == pytest.approx(1e-2)
+    schedule.shorten(400)  # never lengthened
+    assert float(schedule(200)) == pytest.approx(1e-4)
+
+
+def test_batch_size_grows_with_the_data():
+    assert [auto_batch_size(n) for n in (100, 1_000, 10_000, 100_000, 10**7)] == [32, 64, 512, 1024, 1024]
+
+
+def test_the_classic_configuration_is_the_notes_mlp():
+    spec = registry.get("keras_mlp")
+    assert spec.portfolio[0][1] is keras_mlp.CLASSIC
+    classic = spec.make("binary", keras_mlp.CLASSIC)
+    assert (classic.members, classic.numeric_embedding, classic.optimizer, classic.schedule) == (
+        1, "none", "adam", "constant")
+    assert spec.pipeline_for("binary", keras_mlp.CLASSIC) == "dense" and spec.pipeline_for("binary") == "neural"
+    model = KerasMLPRegressor(**{**{k: v for k, v in keras_mlp.CLASSIC.items() if k != "preprocessing"}, "epochs": 3})
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    assert model.fit(X, X[:, 0]).n_epochs_ == 3
