@@ -250,7 +250,7 @@ def main() -> None:
             r.pop("_truth", None)
         rows.append({"dataset": entry["name"], "task": entry["task"], "metric": entry["metric"], **result})
         print(json.dumps(rows[-1], default=str), flush=True)
-    write_report(rows, args)
+        write_report(rows, args)  # after every dataset: a long run that is stopped keeps what it measured
 
 
 def write_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:

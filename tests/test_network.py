@@ -156,3 +156,27 @@ def test_the_classic_configuration_is_the_notes_mlp():
     model = KerasMLPRegressor(**{**{k: v for k, v in keras_mlp.CLASSIC.items() if k != "preprocessing"}, "epochs": 3})
     X = np.random.default_rng(0).normal(size=(60, 3))
     assert model.fit(X, X[:, 0]).n_epochs_ == 3
+
+
+def test_the_epoch_clock_gives_a_minimum_of_training_a_bounded_grace(monkeypatch):
+    """Past its soft deadline a network still trains ``min_epochs`` epochs, for at most three times the time it
+    was given, and never more than half-way to the hard deadline."""
+    from automl.models import deadline
+
+    now = [0.0]
+    monkeypatch.setattr(deadline.time, "monotonic", lambda: now[0])
+
+    def run(hard, ticks):
+        now[0] = 0.0
+        with deadline.fit_deadline(hard, soft=1.0):
+            clock = deadline.EpochClock()  # began at 0: given 1 s
+            for epoch, t in enumerate(ticks):
+                now[0] = t
+                if clock.epoch_end(epoch, min_epochs=10):
+                    return epoch + 1
+        return None
+
+    assert run(None, [0.1, 0.2, 1.5, 2.9]) is None  # past the soft deadline, short of 10 epochs, within 3 s
+    assert run(None, [0.1, 0.2, 1.5, 3.1]) == 4  # past 3 s: the grace is over
+    assert run(1.4, [0.1, 0.2, 1.25]) == 3  # a hard deadline at 1.4 s: at most 0.2 s of grace
+    assert run(None, [0.1, 0.2] + [1.1 + 0.01 * i for i in range(8)]) == 10  # 10 epochs done in time
