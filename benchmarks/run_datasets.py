@@ -259,8 +259,8 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     title = {"automl": "automl", "flaml": "FLAML", "lightgbm_default": "LightGBM default",
              "random_forest_default": "RF default"}
     lines = [
-        f"# Benchmark: automl{' --families ' + args.families if args.families else ''} vs FLAML (same budget, "
-        f"{args.budget:.0f} s) and library defaults",
+        f"# Benchmark: automl{' --families ' + args.families if args.families else ''} "
+        f"{'vs FLAML (same budget, ' if 'flaml' in systems else '('}{args.budget:.0f} s) and library defaults",
         "",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; split 80/20 (stratified), seed 0. "
         "Normalized score: 1 = best of the compared systems on that dataset, 0 = worst. automl's fit time and peak "

@@ -98,3 +98,24 @@ def test_side_budgets_count_every_trial_that_ran_but_not_skipped_placeholders():
     assert (nn.side, nn.trials, nn.seconds, nn.best_model, nn.best_score) == ("neural nets", 2, 7.0, "keras_mlp", 0.85)
     assert (trees.side, trees.trials, trees.seconds) == ("tree ensembles", 5, 7.25)  # linear counts for neither
     assert (trees.best_model, trees.best_score) == ("lightgbm", 0.91)
+
+
+def test_the_report_names_the_notes_classic_mlp_when_it_ran(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from automl.models.keras_mlp import CLASSIC
+    from automl.report.rundata import RunData
+    from automl.report.sections import classic_network
+
+    trials = pd.DataFrame({
+        "model": ["keras_mlp", "keras_mlp", "lightgbm"], "trial": [0, 1, 0], "status": ["ok", "ok", "ok"],
+        "cv_roc_auc_mean": [0.91, 0.87, 0.93],
+        "params": [json.dumps({"members": 4}), json.dumps({**CLASSIC, "epochs": 31}), json.dumps({})]})
+    run = RunData(tmp_path, {"metric": "roc_auc", "greater_is_better": True}, pd.DataFrame(), trials, None, {},
+                  None, None)
+    sentence = classic_network(run)
+    assert "classic MLP" in sentence and "trial 1" in sentence and "0.87" in sentence and "0.91" in sentence
+    run.trials = trials.iloc[[0, 2]]
+    assert classic_network(run) is None

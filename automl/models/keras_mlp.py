@@ -487,6 +487,9 @@ SPEC = ModelSpec(
               "l1": 0.0, "l2": 0.0, "batch_norm": False, "numeric_embedding": "periodic", "frequency_scale": 0.1,
               "members": 4, "optimizer": "adamw", "learning_rate": 2e-3, "weight_decay": 3e-4, "schedule": "cosine",
               "label_smoothing": 0.0, "batch_size": 0, "epochs": 100, "patience": 30, "validation_fraction": 0.1},
+    # Dropout adds noise to a regression network's output: 0 against 0.2 measured on the classic MLP, diamonds
+    # RMSE 560 vs 1293 (a held-out third), Ames 26 414 vs 27 020, Boston (Keras split) MAE 2.12 vs 2.33 (5-fold CV).
+    task_defaults={"regression": {"dropout": 0.0}},
     # after the defaults: the notes' classic MLP (cheap, converges in few epochs on small tables), then a plain
     # MLP with the modern training (no embeddings, one member: the cheapest per step), then a wider ensemble
     portfolio=((1.0, CLASSIC),

@@ -59,6 +59,7 @@ NEURAL = "neural net"
 NEURAL_SHARE = 1 / 3
 NEURAL_TRIALS = (4, 10)
 NEURAL_SECONDS_PER_TRIAL = 25.0
+MIN_ANYTIME_SECONDS = 3.0  # a network trial is started only with at least this much search time left
 PORTFOLIO_SHARE = 0.5  # of the search time left: the most a portfolio configuration is expected to take
 # "sides" schedule: the side with fewer trials goes next while its time is at most this many times the other
 # side's, else the side with less time. Below the report's 3x "provisional" limit (automl.report.stats), so that
@@ -223,8 +224,7 @@ class Search:
         assert deadline is not None
         remaining = deadline - time.monotonic()
         fresh = sorted((s for s in self.families if s.best is None and not s.exhausted), key=self._defaults_order)
-        able = [s for s in self.families if not s.exhausted and s.best is not None
-                and s.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining]
+        able = [s for s in self.families if not s.exhausted and s.best is not None and self._fits(s, remaining)]
         if self.schedule == "sides":  # neural nets and tree ensembles get the same time and trials, as far as can be
             neural = self._side_behind()
             able = [s for s in able if (s.spec.kind == NEURAL) == neural] or able
@@ -304,6 +304,13 @@ class Search:
         if not trials:  # the defaults, the strongest configuration, count as two trials
             return left * 2 / (self._neural_trials_target() + 1)
         return left / max(self._neural_trials_target() - trials, 2)
+
+    def _fits(self, state: FamilyState, remaining: float) -> bool:
+        """Whether another trial of the family fits in the ``remaining`` seconds: a whole CV run and a refit at
+        its last pace, or for a neural net (it stops training where it is told) ``MIN_ANYTIME_SECONDS``."""
+        if state.spec.anytime and state.spec.kind == NEURAL:
+            return remaining > MIN_ANYTIME_SECONDS
+        return state.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining
 
     def _ranks(self) -> dict[str, int]:
         """Rank of each family by its best CV score so far (1 = best); families with no result rank last."""
@@ -453,8 +460,10 @@ class Search:
         now = time.monotonic()
         remaining = deadline - now
         if state.spec.anytime and state.spec.kind == NEURAL:  # it ends its training where it is told
-            cap = self._neural_cap(remaining)
-            return min(self._hard_deadline or deadline if state.best is None else deadline, now + cap)
+            # within the search's time (the rest is the ensembles' and the refit's), though its defaults always
+            # get MIN_ANYTIME_SECONDS
+            end = deadline if state.best is not None else max(deadline, now + MIN_ANYTIME_SECONDS)
+            return min(end, now + self._neural_cap(remaining))
         if state.best is None:  # its defaults: screened by the expected cost, may use what is left
             return self._hard_deadline or deadline
         active = max(1, sum(not s.exhausted for s in self.families))
