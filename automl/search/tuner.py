@@ -452,8 +452,8 @@ class Search:
             self.on_trial(state, result)
 
     def _trial_deadline(self, state: FamilyState, deadline: float | None, expected: float = 0.0) -> float:
-        """When the trial must stop: its defaults may use what is left (an anytime family, a fifth of it);
-        later trials their share of what is left, or ``1.5 * expected`` (a portfolio configuration's cost); an
+        """When the trial must stop: its defaults may use what is left (a neural net: its share of the search,
+        see :meth:`_neural_cap`); later trials their share of what is left, or ``1.5 * expected`` (a portfolio configuration's cost); an
         anytime family's later trials their share, or as long as its defaults took."""
         if deadline is None:
             return float("inf")
