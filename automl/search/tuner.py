@@ -453,8 +453,8 @@ class Search:
 
     def _trial_deadline(self, state: FamilyState, deadline: float | None, expected: float = 0.0) -> float:
         """When the trial must stop: its defaults may use what is left (a neural net: its share of the search,
-        see :meth:`_neural_cap`); later trials their share of what is left, or ``1.5 * expected`` (a portfolio configuration's cost); an
-        anytime family's later trials their share, or as long as its defaults took."""
+        see :meth:`_neural_cap`); later trials their share of what is left, or ``1.5 * expected`` (a portfolio
+        configuration's cost); an anytime family's later trials their share, or as long as its defaults took."""
         if deadline is None:
             return float("inf")
         now = time.monotonic()
