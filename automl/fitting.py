@@ -28,7 +28,7 @@ from automl.ensembles.model import EnsembleModel
 from automl.errors import BudgetError, ConfigError, DataError
 from automl.models import registry
 from automl.predictor import Predictor
-from automl.refit import refit
+from automl.refit import bagged_by_default, refit, refit_seconds, singles
 from automl.results import (
     JOURNAL_FILE,
     LEADERBOARD_FILE,
@@ -41,7 +41,7 @@ from automl.results import (
 )
 from automl.search.checkpoint import Checkpoints
 from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
-from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, wants_log_target
+from automl.search.evaluate import Context, ModelResult, wants_log_target
 from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
 from automl.search.metrics import get_metric
 from automl.search.tuner import FamilyState, Search, TrialCallback
@@ -240,8 +240,10 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
     ensembles = build_ensembles([f for f in families if f.status == "ok"], p.y_s, p.folds, p.ctx)
     results = families + ensembles
     growth = len(p.y) / max(len(p.y_s), 1)  # large data: the search ran on a sample, the refit uses every row
-    chosen = _choose(results, metric, deadline if not config.trials else None, len(p.folds), config, growth)
-    model = refit(chosen, {f.key: f for f in families}, p.ctx, p.X, p.y)
+    by_key = {f.key: f for f in families}
+    chosen, bagged = _choose(results, by_key, metric, deadline if not config.trials else None, len(p.folds), config,
+                             growth)
+    model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
     predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members)
 
@@ -253,7 +255,7 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
     folder.save_model(predictor)
     folder.write_text(PROFILE_FILE, json.dumps(profile(p.frame, p.X, schema, p.y), default=float))
     folder.update(
-        best_model=chosen.key, models_refitted=predictor.models,
+        best_model=chosen.key, models_refitted=predictor.models, models_bagged=sorted(bagged),
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=p.n_folds, cv_repeats=p.repeats,
         search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=runinfo.versions(),
@@ -296,12 +298,14 @@ def _family_row(state: FamilyState) -> ModelResult:
     return best
 
 
-def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_folds: int,
-            config: FitConfig, growth: float = 1.0) -> ModelResult:
-    """The best complete result whose refit on all rows still fits in the budget (any, in trial-count mode).
+def _choose(results: list[ModelResult], families: dict[str, ModelResult], metric: Any, deadline: float | None,
+            n_folds: int, config: FitConfig, growth: float = 1.0) -> tuple[ModelResult, set[str]]:
+    """The best complete result whose delivery still fits in the budget (any, in trial-count mode), and the
+    keys of the families in it delivered as their fold models (k-fold bagging) instead of a refit.
 
-    ``growth``: all rows / search rows (large data is searched on a sample); the refit's time is estimated as
-    one fold's time x ``REFIT_FACTOR`` x ``growth``.
+    A family whose spec delivers its fold models needs no refit; the others' refits are estimated by
+    :func:`automl.refit.refit_seconds` (``growth``: all rows / search rows). When the refits of the best
+    result do not fit but every family in it kept its fold models, those are delivered instead.
     """
     ranked = sorted((r for r in results if r.status == "ok"), key=lambda r: r.mean,
                     reverse=metric.greater_is_better)
@@ -311,14 +315,23 @@ def _choose(results: list[ModelResult], metric: Any, deadline: float | None, n_f
             f"No model finished within the {config.time_limit:.0f} s budget ({reasons}). "
             "Raise --time-limit, or lower --sample-rows."
         )
+
+    def bagged(r: ModelResult) -> set[str]:
+        return {s.key for s in singles(r, families) if bagged_by_default(s, growth > 1)}
+
     if deadline is None:
-        return ranked[0]
+        return ranked[0], bagged(ranked[0])
     slack = deadline + config.time_limit * 0.1 - runinfo.REPORT_SECONDS - 1 - time.monotonic()  # the 10 % tolerance
     for r in ranked:
-        need = r.fit_time / n_folds * REFIT_FACTOR * max(growth, 1.0)
+        bag = bagged(r)
+        refitted = [s for s in singles(r, families) if s.key not in bag]
+        need = sum(refit_seconds(s, n_folds, growth) for s in refitted)
         if need <= slack:
-            return r
+            return r, bag
+        if all(s.fold_models is not None for s in refitted):
+            log.info("%s would need about %.0f s to refit on all rows; %.0f s are left: its fold models are "
+                     "delivered instead (k-fold bagging).", r.name, need, slack)
+            return r, bag | {s.key for s in refitted}
         log.info("%s would need about %.0f s to refit on all rows; %.0f s are left.", r.name, need, slack)
-    return min(ranked, key=lambda r: r.fit_time)
-
-
+    fastest = min(ranked, key=lambda r: r.fit_time)
+    return fastest, bagged(fastest)

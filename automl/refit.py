@@ -1,9 +1,11 @@
-"""Refit the chosen model on all training rows: one pipeline, or every member of an ensemble."""
+"""The delivered model: the chosen model refitted on all training rows (one pipeline, or every member of an
+ensemble), or, for a family that delivers them or whose refit would not fit in the budget, the mean of its
+cross-validation fold models (k-fold bagging, :mod:`automl.search.bagged`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -11,23 +13,47 @@ import pandas as pd
 
 from automl.ensembles.model import EnsembleModel
 from automl.models import registry
-from automl.search.evaluate import Context, ModelResult, make_pipeline
+from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, make_pipeline
 
 log = logging.getLogger(__name__)
 
 
+def singles(chosen: ModelResult, families: Mapping[str, ModelResult]) -> list[ModelResult]:
+    """The family results a chosen result is made of: its ensemble members, or itself."""
+    return [families[key] for key in chosen.members] if chosen.members else [chosen]
+
+
+def bagged_by_default(result: ModelResult, sampled: bool) -> bool:
+    """Whether the family's fold models are delivered instead of a refit (``ModelSpec.fold_models`` is
+    ``"deliver"``, they were kept, and the search saw every row: after a search on a sample the refit on all
+    rows sees more data)."""
+    return result.fold_models is not None and not sampled and registry.get(result.key).fold_models == "deliver"
+
+
+def refit_seconds(result: ModelResult, n_folds: int, growth: float = 1.0) -> float:
+    """Expected seconds of a family result's refit on all rows: one fold's time x ``REFIT_FACTOR`` x
+    ``growth`` (all rows / search rows)."""
+    return result.fit_time / n_folds * REFIT_FACTOR * max(growth, 1.0)
+
+
 def refit(chosen: ModelResult, families: Mapping[str, ModelResult], ctx: Context, X: pd.DataFrame,
-          y: np.ndarray) -> Any:
-    """Fit ``chosen`` on all rows. Neural nets train for the mean early-stopping epoch found in CV."""
+          y: np.ndarray, bagged: Collection[str] = ()) -> Any:
+    """The delivered model of ``chosen``: each family in it is refitted on all rows (neural nets for the mean
+    early-stopping epoch found in CV), or, if its key is in ``bagged``, delivered as its fold models."""
     if not chosen.members:
-        return _refit_one(chosen, ctx, X, y)
-    members = [_refit_one(families[key], ctx, X, y) for key in chosen.members]
+        return _deliver_one(chosen, ctx, X, y, chosen.key in bagged)
+    members = [_deliver_one(families[key], ctx, X, y, key in bagged) for key in chosen.members]
     method = "greedy" if chosen.weights else "stacking"
     weights = np.asarray(chosen.weights) if chosen.weights else None
     return EnsembleModel(method, members, ctx.schema.task, len(ctx.schema.classes or []), weights, chosen.combiner)
 
 
-def _refit_one(result: ModelResult, ctx: Context, X: pd.DataFrame, y: np.ndarray) -> Any:
+def _deliver_one(result: ModelResult, ctx: Context, X: pd.DataFrame, y: np.ndarray, bagged: bool) -> Any:
+    if bagged:
+        assert result.fold_models is not None
+        log.info("%s: the mean of its %d fold models is delivered (k-fold bagging), not a refit.", result.name,
+                 len(result.fold_models))
+        return result.fold_models
     params = result.refit_params()
     extra = f" for {params['epochs']} epochs" if result.best_epochs else ""
     extra += "".join(f" with {k}={v} (chosen on the folds)" for k, v in result.chosen.items())

@@ -33,4 +33,5 @@ SPEC = ModelSpec(
     defaults={"n_estimators": 100, "max_samples": 1.0, "min_samples_leaf": MIN_LEAF_FRACTION,
               "max_depth": None},
     search_space=search_space,
+    fold_models="drop",  # deep trees: k fold models take too much memory
 )

@@ -65,6 +65,9 @@ def from_margin(raw: Any, task: str) -> Any:
     return softmax(raw, axis=1)
 
 
+FOLD_MODELS = ("deliver", "fallback", "drop")  # see ModelSpec.fold_models
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """One model family.
@@ -104,6 +107,13 @@ class ModelSpec:
     rounds
         For a boosting family, how to predict with fewer rounds than it was trained for: the cross-validation
         then chooses the round count (:mod:`automl.search.rounds`).
+    fold_models
+        What becomes of a trial's k fitted fold models (k-fold bagging, as AutoGluon's bagged models, Erickson
+        et al. 2020, "AutoGluon-Tabular"): ``"deliver"``, the mean of their predictions is the delivered model
+        instead of a refit on all rows (a network: each fold model stopped at its own best validation epoch,
+        where a refit must guess the epoch count and trains without validation); ``"fallback"``, they are kept
+        and delivered only when the refit would not fit in the budget; ``"drop"``, never kept (forests of deep
+        trees: k of them take too much memory).
     """
 
     key: str
@@ -120,6 +130,11 @@ class ModelSpec:
     portfolio: tuple[tuple[float, Mapping[str, Any]], ...] = ()
     anytime: bool = False
     rounds: Rounds | None = None
+    fold_models: str = "fallback"
+
+    def __post_init__(self) -> None:
+        if self.fold_models not in FOLD_MODELS:
+            raise ValueError(f"fold_models must be one of {', '.join(FOLD_MODELS)}; got {self.fold_models!r}.")
 
     def defaults_for(self, task: str) -> dict[str, Any]:
         """The known-good hyperparameters for ``task``: ``defaults`` with that task's changes."""

@@ -58,9 +58,9 @@ DEFAULTS = {"n_estimators": 200, "min_samples_leaf": MIN_LEAF_FRACTION, "max_fea
 
 RANDOM_FOREST = ModelSpec(
     key="random_forest", name="RandomForest", kind="bagging", preprocessing="ordinal", cost=8.0,
-    build=build_random_forest, defaults=DEFAULTS, search_space=search_space,
+    build=build_random_forest, defaults=DEFAULTS, search_space=search_space, fold_models="drop",
 )
 EXTRA_TREES = ModelSpec(
     key="extra_trees", name="ExtraTrees", kind="bagging", preprocessing="ordinal", cost=4.0,
-    build=build_extra_trees, defaults=DEFAULTS, search_space=search_space,
+    build=build_extra_trees, defaults=DEFAULTS, search_space=search_space, fold_models="drop",
 )

@@ -497,4 +497,8 @@ SPEC = ModelSpec(
                (2.0, {"members": 8, "units": 256, "dropout": 0.15, "learning_rate": 1e-3})),
     search_space=search_space,
     anytime=True,
+    # delivered as the mean of its fold models, each stopped at its best validation epoch: a refit on all rows
+    # must guess the epoch count and trains without validation (Boston, Keras split: test MAE 2.68 refitted
+    # against a CV MAE of 2.17)
+    fold_models="deliver",
 )

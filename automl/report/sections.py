@@ -108,11 +108,16 @@ def preparation_section(run: RunData) -> dict[str, Any]:
     cv = f"{meta.get('folds')}-fold {'stratified ' if meta.get('task') != 'regression' else ''}cross-validation"
     if repeats and repeats > 1:
         cv += f", repeated {repeats} times with new shuffles"
+    bagged = meta.get("models_bagged") or []
+    sampling = (f"The search ran on a stratified sample of {search_rows:,} of {rows:,} rows; the final model "
+                f"was refitted on all rows." if search_rows and search_rows < rows
+                else f"All {rows:,} rows were used in the search and the final refit.")
+    if bagged:
+        sampling += (f" Not refitted: {', '.join(bagged)}, delivered as the mean of its cross-validation fold "
+                     "models (k-fold bagging: each fold's model saw the other folds' rows).")
     return {
         "pipelines": pipelines,
-        "sampling": (f"The search ran on a stratified sample of {search_rows:,} of {rows:,} rows; the final model "
-                     f"was refitted on all rows." if search_rows and search_rows < rows
-                     else f"All {rows:,} rows were used in the search and the final refit."),
+        "sampling": sampling,
         "cv": cv + f", shuffled with seed {config.get('seed')}; every model was scored on the same folds.",
         "log_target": meta.get("log_target_offered", False),
     }
@@ -172,6 +177,7 @@ def deployment_section(run: RunData) -> dict[str, Any]:
         "model_bytes": run.model_bytes,
         "latency": meta.get("predict_seconds_per_1000_rows"),
         "models": models,
+        "bagged": meta.get("models_bagged") or [],
         "reproduce": meta.get("command") or _reproduce(meta),
         "reproducible": bool(meta.get("config", {}).get("trials")),
         "comparison": _comparison(meta.get("comparison")),

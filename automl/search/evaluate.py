@@ -23,6 +23,7 @@ from automl.data.preprocess import build_preprocessor
 from automl.data.schema import Schema
 from automl.models.base import ModelSpec
 from automl.models.deadline import FitTimeout, fit_deadline
+from automl.search.bagged import FoldBag
 from automl.search.cv import Fold, repetitions
 from automl.search.metrics import Metric, all_scores
 from automl.search.rounds import RoundSelector
@@ -30,6 +31,7 @@ from automl.search.rounds import RoundSelector
 log = logging.getLogger(__name__)
 
 REFIT_FACTOR = 1.5  # a refit on all rows costs about this many fold fits
+BAG_FACTOR = 0.5  # fold fits' worth of time a trial leaves after its folds when its fold models can be delivered
 LOG_TARGET = "log_target"  # search choice for skewed non-negative regression targets
 
 
@@ -60,6 +62,9 @@ class ModelResult:
     trials_failed: int = 0
     worker: str = ""  # the process that ran this trial (host:pid), for distributed searches
     workers: dict[str, int] = field(default_factory=dict)  # a family's row: trials run by each worker
+    # the trial's fitted fold pipelines (k-fold bagging, automl.search.bagged), kept in memory for a family's
+    # best trial when its spec keeps them (ModelSpec.fold_models); not saved in checkpoints
+    fold_models: FoldBag | None = field(default=None, repr=False)
 
     def model_params(self) -> dict[str, Any]:
         """The configuration that was scored: ``params``, with the round count the folds chose (boosting)."""
@@ -137,12 +142,15 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     """Fit and score ``spec`` on every fold; stop early (status ``"out of budget"``) past ``deadline``.
 
     A fold is started only if the time measured so far says the remaining folds and a final refit still
-    fit in the budget; an anytime family (a network) instead gives each fold (and the refit) an equal share of
-    the time until ``soft_deadline`` (default: ``deadline``), and ends each fold's training there (the network's
+    fit in the budget (the remaining folds only, for a family that keeps its fold models: they can be
+    delivered instead of a refit, see :mod:`automl.search.bagged`); an anytime family (a network) instead
+    gives each fold (and the refit, unless its fold models are delivered) an equal share of the time until
+    ``soft_deadline`` (default: ``deadline``), and ends each fold's training there (the network's
     one-off set-up and an epoch may overrun it; ``deadline`` still stops the fit). An exception inside a fit
     marks the result ``"failed"`` with its reason. With an Optuna ``trial``, the running mean score is reported
     after each fold and a pruned trial stops there (status ``"pruned"``). A boosting family is scored at the
-    round count with the best mean over the folds (:mod:`automl.search.rounds`), recorded in ``chosen``.
+    round count with the best mean over the folds (:mod:`automl.search.rounds`), recorded in ``chosen``. A
+    finished trial of a family that keeps its fold models holds them in ``fold_models``.
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
@@ -160,14 +168,17 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     started, predict_seconds = time.monotonic(), 0.0
     soft_end = deadline if soft_deadline is None else soft_deadline
     anytime = spec.anytime and np.isfinite(soft_end)
-    fold_share = (soft_end - started) / (len(folds) + REFIT_FACTOR) if anytime else 0.0  # the same for each fold
+    keep = spec.fold_models != "drop"
+    refit_folds = 0.0 if spec.fold_models == "deliver" else REFIT_FACTOR  # an anytime family's time after its folds
+    fold_share = (soft_end - started) / (len(folds) + refit_folds) if anytime else 0.0  # the same for each fold
+    fitted: list[Pipeline] = []
     for i, (train, valid) in enumerate(folds):
         soft = None
         if anytime:
             soft = time.monotonic() + fold_share
         elif i > 0:
             per_fold = (time.monotonic() - started) / i
-            needed = per_fold * (len(folds) - i + REFIT_FACTOR)
+            needed = per_fold * (len(folds) - i + after_folds(spec))
             if time.monotonic() + needed > deadline:
                 result.status = "out of budget"
                 result.reason = f"stopped after {i} of {len(folds)} folds ({per_fold:.1f} s per fold)"
@@ -189,6 +200,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
             break
         oof[reps[i], valid] = pred  # repeated CV: each row is predicted once per repetition
         predicted += len(valid)
+        if keep:
+            fitted.append(pipeline)
         _keep_training_curve(result, pipeline)
         if rounds is None:
             result.fold_scores.append(ctx.metric(y[valid], pred, task))
@@ -214,7 +227,16 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     if result.status == "ok":
         result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
         result.secondary = all_scores(y, result.oof, task)
+        if keep:
+            result.fold_models = FoldBag(spec.key, fitted, task, n_classes, result.chosen.get(spec.rounds.param)
+                                         if spec.rounds is not None and result.chosen else None)
     return result
+
+
+def after_folds(spec: ModelSpec) -> float:
+    """Fold fits' worth of time a family needs after its CV folds: a refit on all rows (``REFIT_FACTOR``),
+    or, when its fold models can be delivered instead, ``BAG_FACTOR``."""
+    return REFIT_FACTOR if spec.fold_models == "drop" else BAG_FACTOR
 
 
 def fit_kwargs(spec: ModelSpec) -> dict[str, Any]:

@@ -91,19 +91,26 @@ class RoundSelector:
         return [float(s[best]) for s in self.scores]
 
     def _staged(self, pipeline: Pipeline, X_valid: pd.DataFrame, counts: Sequence[int]) -> list[np.ndarray]:
-        """Predictions of the fitted ``pipeline`` using only its first ``k`` rounds, for each ``k`` in ``counts``."""
-        Xt = pipeline[:-1].transform(X_valid)
-        model, inverse = pipeline.steps[-1][1], None
-        if isinstance(model, TransformedTargetRegressor):  # trained on a transformed target
-            model, inverse = model.regressor_, model.inverse_func
-        out = []
-        for pred in self.spec.rounds.staged(model, Xt, [int(k) for k in counts], self.task):
-            pred = np.asarray(pred, dtype=float)
-            if inverse is not None:
-                pred = inverse(pred)
-            if self.task != "regression":  # one column per class code, as predict_scores gives them
-                full = np.zeros((len(pred), self.n_classes))
-                full[:, np.asarray(model.classes_, dtype=int)] = pred
-                pred = full
-            out.append(pred)
-        return out
+        return staged_scores(self.spec, pipeline, X_valid, counts, self.task, self.n_classes)
+
+
+def staged_scores(spec: ModelSpec, pipeline: Pipeline, X: pd.DataFrame, counts: Sequence[int], task: str,
+                  n_classes: int) -> list[np.ndarray]:
+    """Predictions of the fitted ``pipeline`` using only its first ``k`` rounds, for each ``k`` in ``counts``:
+    class probabilities with one column per class code (classification) or predicted values."""
+    assert spec.rounds is not None
+    Xt = pipeline[:-1].transform(X)
+    model, inverse = pipeline.steps[-1][1], None
+    if isinstance(model, TransformedTargetRegressor):  # trained on a transformed target
+        model, inverse = model.regressor_, model.inverse_func
+    out = []
+    for pred in spec.rounds.staged(model, Xt, [int(k) for k in counts], task):
+        pred = np.asarray(pred, dtype=float)
+        if inverse is not None:
+            pred = inverse(pred)
+        if task != "regression":  # one column per class code, as predict_scores gives them
+            full = np.zeros((len(pred), n_classes))
+            full[:, np.asarray(model.classes_, dtype=int)] = pred
+            pred = full
+        out.append(pred)
+    return out

@@ -44,7 +44,7 @@ from automl.models.base import ModelSpec
 from automl.search import checkpoint
 from automl.search.checkpoint import Checkpoints
 from automl.search.cv import Fold
-from automl.search.evaluate import LOG_TARGET, REFIT_FACTOR, Context, ModelResult, cross_validate
+from automl.search.evaluate import LOG_TARGET, Context, ModelResult, after_folds, cross_validate
 
 log = logging.getLogger(__name__)
 
@@ -306,11 +306,12 @@ class Search:
         return left / max(self._neural_trials_target() - trials, 2)
 
     def _fits(self, state: FamilyState, remaining: float) -> bool:
-        """Whether another trial of the family fits in the ``remaining`` seconds: a whole CV run and a refit at
-        its last pace, or for a neural net (it stops training where it is told) ``MIN_ANYTIME_SECONDS``."""
+        """Whether another trial of the family fits in the ``remaining`` seconds: a whole CV run and a refit (or
+        what its fold models need instead) at its last pace, or for a neural net (it stops training where it is
+        told) ``MIN_ANYTIME_SECONDS``."""
         if state.spec.anytime and state.spec.kind == NEURAL:
             return remaining > MIN_ANYTIME_SECONDS
-        return state.fold_seconds * (len(self.folds) + REFIT_FACTOR) < remaining
+        return state.fold_seconds * (len(self.folds) + after_folds(state.spec)) < remaining
 
     def _ranks(self) -> dict[str, int]:
         """Rank of each family by its best CV score so far (1 = best); families with no result rank last."""
@@ -322,7 +323,7 @@ class Search:
     def _portfolio_seconds(self, state: FamilyState, index: int) -> float:
         """Expected seconds of the family's portfolio configuration ``index`` (a CV run and the refit)."""
         cost = state.portfolio[index][0]
-        return state.defaults_fold_seconds * cost * (len(self.folds) + REFIT_FACTOR)
+        return state.defaults_fold_seconds * cost * (len(self.folds) + after_folds(state.spec))
 
     def _affordable_portfolio(self, state: FamilyState, remaining: float) -> bool:
         """Whether the family has a portfolio configuration left that fits in ``PORTFOLIO_SHARE`` of the time
@@ -389,7 +390,7 @@ class Search:
         rates = [s.fold_seconds / s.spec.cost for s in self.families if s.fold_seconds > 0]
         if not rates:
             return None
-        return float(np.median(rates)) * state.spec.cost * (len(self.folds) + REFIT_FACTOR)
+        return float(np.median(rates)) * state.spec.cost * (len(self.folds) + after_folds(state.spec))
 
     def _skip(self, state: FamilyState, reason: str) -> None:
         log.info("Skipping %s: %s.", state.spec.name, reason)
@@ -429,6 +430,7 @@ class Search:
             self.checkpoints.save(result)  # on disk before the study is told: a resume always finds the best's
         else:
             result.oof = result.oof_by_repeat = None  # keep out-of-fold predictions of each family's best only
+            result.fold_models = None
         state.seconds += result.fit_time
         state.last_trial_seconds = max(result.fit_time, 1e-3)
         if result.fold_scores:
@@ -443,7 +445,7 @@ class Search:
                 state.exhausted = True
                 log.warning("Giving up on %s after 3 failed trials in a row.", spec.name)
         if previous_best is not None and state.best is result:
-            previous_best.oof = previous_best.oof_by_repeat = None
+            previous_best.oof = previous_best.oof_by_repeat = previous_best.fold_models = None
             self.checkpoints.drop(previous_best)
         if state.best is None and result.status != "ok" and deadline is not None:
             state.exhausted = True  # its defaults did not finish within the budget: do not try bigger models
@@ -471,7 +473,7 @@ class Search:
             return min(deadline, now + max(remaining / active, state.defaults_fold_seconds * len(self.folds)))
         # Its share of what is left, but never less than what a whole CV run took last time (with room to
         # spare): a trial that could only ever finish one fold would waste its time.
-        expected = max(expected, state.fold_seconds * (len(self.folds) + REFIT_FACTOR))
+        expected = max(expected, state.fold_seconds * (len(self.folds) + after_folds(state.spec)))
         share = max(remaining / active, 1.5 * expected, 3 * state.last_trial_seconds)
         return min(deadline, now + share)
 
