@@ -43,10 +43,63 @@ def test_categories_split_between_one_hot_and_codes():
     enc = SplitCategoricalEncoder().fit(frame)
     assert enc.coded_ == [False, True]
     names = list(enc.get_feature_names_out())
-    assert names == ["few=__missing__", "few=a", "few=b", "code:many"]
+    assert names == ["few=__missing__", "few=a", "few=b", "code:13:many"]  # 12 levels kept, and code 0
     out = enc.transform(pd.DataFrame({"few": ["b", "zzz"], "many": ["l3", "once"]}))
     np.testing.assert_array_equal(out[0], [0, 0, 1, 1 + sorted(f"l{i}" for i in range(12)).index("l3")])
     np.testing.assert_array_equal(out[1], [0, 0, 0, 0])  # unseen one-hot level: zeros; a level seen once: code 0
+
+
+def test_given_levels_give_every_fold_the_same_layout():
+    """With the schema's levels, two folds whose rows hold different levels get the same columns and the same
+    codes; a level rare in one fold's rows still maps to code 0 there."""
+    levels = [["a", "b", "c", "__missing__"], [f"l{i:02d}" for i in range(12)]]
+    fold1 = pd.DataFrame({"few": ["a", "b"] * 10, "many": [f"l{i:02d}" for i in range(10)] * 2})
+    fold2 = pd.DataFrame({"few": ["c", None] * 10, "many": [f"l{i:02d}" for i in range(2, 12)] * 2})
+    fold2.loc[0, "many"] = "l00"  # seen once in this fold: rare
+    one = SplitCategoricalEncoder(categories=levels).fit(fold1)
+    two = SplitCategoricalEncoder(categories=levels).fit(fold2)
+    names = ["few=__missing__", "few=a", "few=b", "few=c", "code:13:many"]
+    assert list(one.get_feature_names_out()) == list(two.get_feature_names_out()) == names
+    rows = pd.DataFrame({"few": ["c", "zzz"], "many": ["l00", "l11"]})
+    # l11 is not in fold 1's rows, l00 once in fold 2's: code 0 there; the codes of the others never move
+    np.testing.assert_array_equal(one.transform(rows), [[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(two.transform(rows), [[0, 0, 0, 1, 0], [0, 0, 0, 0, 12]])
+    with pytest.raises(ValueError, match="categories has 2 columns' levels; X has 1 columns"):
+        SplitCategoricalEncoder(categories=levels).fit(fold1[["few"]])
+
+
+def test_a_trial_builds_the_networks_training_step_once(monkeypatch, seed):
+    """Folds whose training rows lack a category level or a column's missing values still share one compiled
+    training loop: the neural pipeline's columns come from the schema, not from each fold's rows."""
+    from automl.models import keras_mlp, registry
+    from automl.search.cv import make_folds
+    from automl.search.evaluate import Context, cross_validate
+    from automl.search.metrics import get_metric
+
+    frame = _frame("binary", n=150, seed=seed)
+    frame.loc[:2, "kind"] = "w"  # a level in 3 rows: some folds' training rows lack it or hold it once
+    frame.loc[3, "x"] = np.nan  # missing in one row: absent from most folds' training rows
+    table, info = read_table(frame)
+    schema, labels = infer_schema(table, FitConfig(target="y"), info)
+    X, y = schema.transform(table), schema.encode_target(labels)
+    ctx = Context(schema, get_metric(schema.metric), PreprocessConfig(), seed, 1)
+    built = []
+    monkeypatch.setattr(keras_mlp, "_TrainingLoop", _counting(keras_mlp._TrainingLoop, built))
+    keras_mlp._LOOPS.clear()
+    result = cross_validate(registry.get("keras_mlp"), ctx, X, y, make_folds(y, "binary", 5, seed), float("inf"),
+                            {"epochs": 3, "units": 8})
+    assert result.status == "ok" and len(result.fold_scores) == 5, result.reason
+    assert len(built) == 1
+    widths = {p.steps[-1][1].n_features_in_ for p in result.fold_models.pipelines}
+    assert widths == {2 + 1 + 3 + 1}  # x, noise; missing(x); kind=u/v/w; city's code
+
+
+def _counting(cls, built):
+    class Counting(cls):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+    return Counting
 
 
 def _frame(task: str, n: int = 240, seed: int = 0) -> pd.DataFrame:

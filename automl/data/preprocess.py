@@ -27,7 +27,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, R
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl.config import PreprocessConfig
-from automl.data.network_inputs import RobustSmoothScaler, SplitCategoricalEncoder
+from automl.data.network_inputs import MISSING_LEVEL, RobustSmoothScaler, SplitCategoricalEncoder
 from automl.data.schema import Schema
 from automl.errors import ConfigError, choices
 
@@ -161,11 +161,17 @@ def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> 
         ct = ColumnTransformer(steps, verbose_feature_names_out=False)
         return ct.set_output(transform="pandas")
     if kind == "neural":
+        # The same columns on every fold (see automl.data.network_inputs): a missing indicator for each number
+        # with missing values in the training table, and the schema's category levels.
         number = Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                            ("scale", RobustSmoothScaler())])
         steps.append(("num", number, numeric))
-        steps.append(("missing", MissingIndicator(features="missing-only", error_on_new=False), numeric))
-        steps.append(("cat", SplitCategoricalEncoder(), categorical))
+        with_missing = [n for c in schema.features if c.kind != "categorical" and c.n_missing > 0
+                        for n in c.outputs()]
+        steps.append(("missing", MissingIndicator(features="all", error_on_new=False), with_missing))
+        levels = [[*c.levels, *([MISSING_LEVEL] if c.n_missing > 0 else [])] for c in schema.features
+                  if c.kind == "categorical"]
+        steps.append(("cat", SplitCategoricalEncoder(categories=levels if all(levels) else None), categorical))
         # the prefixes ("num__", "missing__", "cat__") tell the network each column's role
         ct = ColumnTransformer(steps, verbose_feature_names_out=True, sparse_threshold=0.0)
         return ct.set_output(transform="pandas")

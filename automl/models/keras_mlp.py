@@ -143,7 +143,7 @@ class _KerasMLP(BaseEstimator):
         from automl.models import keras_layers as kl
 
         numeric, binary, codes = column_roles(getattr(self, "feature_names_in_", None), X.shape[1])
-        cardinalities = _cardinalities(X, codes)
+        cardinalities = _cardinalities(getattr(self, "feature_names_in_", None), X, codes)
         seed, k = int(self.random_state), int(self.members)
         inputs = keras.Input(shape=(X.shape[1],))
         x = kl.FeatureEmbedding(numeric, binary, codes, cardinalities,
@@ -372,7 +372,7 @@ def _loop_for(est: _KerasMLP, keras: Any, X: np.ndarray) -> _TrainingLoop:
     ignored = ("patience", "n_jobs", "validation_fraction", "epochs")  # not part of the compiled graph
     params = {k: v for k, v in est.get_params().items() if k not in ignored}
     key = (type(est).__name__, tuple(sorted(params.items())), X.shape[1], est._outputs()[0], tuple(numeric),
-           tuple(codes), tuple(_cardinalities(X, codes)), _loss_key(est))
+           tuple(codes), tuple(_cardinalities(getattr(est, "feature_names_in_", None), X, codes)), _loss_key(est))
     if _LOOPS and _LOOPS[0].key == key:
         return _LOOPS[0]
     _LOOPS.clear()
@@ -385,9 +385,15 @@ def _loss_key(est: _KerasMLP) -> Any:
     return None if classes is None else min(len(classes), 3)  # binary or multiclass
 
 
-def _cardinalities(X: np.ndarray, codes: list[int]) -> list[int]:
-    """Codes per categorical column: one more than the largest in the training rows (0 = unseen level)."""
-    return [int(max(X[:, c].max(), 0)) + 1 if len(X) else 1 for c in codes]
+def _cardinalities(names: Any, X: np.ndarray, codes: list[int]) -> list[int]:
+    """Codes per categorical column (0 = unseen or rare level): ``K`` of its name ``cat__code:<K>:<col>``
+    (the encoder's, the same on every fold), else one more than the largest code in the training rows."""
+    out = []
+    for c in codes:
+        size = str(names[c]).removeprefix("cat__" + CODE_PREFIX).split(":", 1)[0] if names is not None else ""
+        largest = int(max(X[:, c].max(), 0)) + 1 if len(X) else 1
+        out.append(max(int(size), largest) if size.isdigit() else largest)
+    return out
 
 
 class KerasMLPRegressor(RegressorMixin, _KerasMLP):
