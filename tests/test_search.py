@@ -268,6 +268,24 @@ def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trial
     assert alone._neural_share() == 1.0 and search._neural_share() == NEURAL_SHARE
 
 
+def test_a_networks_defaults_are_skipped_when_not_even_their_set_up_fits(seed):
+    """A network's first trial ends its training at its time, but building the network and the first epochs
+    take seconds: with under MIN_ANYTIME_SECONDS of search left it is skipped (letter at 60 s: LightGBM's
+    defaults took 41 of the 48 s, and a network started with 2 s left overran the budget by 8 s)."""
+    from automl.search.tuner import MIN_ANYTIME_SECONDS
+
+    ctx, X, y = _setup("binary", seed)
+    search = Search([registry.get("keras_mlp")], ctx, X, y, make_folds(y, "binary", 3, seed),
+                    storage=optuna.storages.InMemoryStorage())
+    search._started, search._search_seconds = time.monotonic(), 48.0
+    assert search._next_family(time.monotonic() + MIN_ANYTIME_SECONDS - 1, None) is None
+    skipped = search.families[0].trials[-1]
+    assert skipped.status == "out of budget" and "needs at least 3 s" in skipped.reason
+    fresh = Search([registry.get("keras_mlp")], ctx, X, y, make_folds(y, "binary", 3, seed),
+                   storage=optuna.storages.InMemoryStorage())
+    assert fresh._next_family(time.monotonic() + MIN_ANYTIME_SECONDS + 5, None).spec.key == "keras_mlp"
+
+
 def test_predictor_offers_the_members_of_its_ensemble():
     predictor = Predictor(schema=None, pipeline="ensemble", model_key="stacking", automl_version="0",
                           members={"lightgbm": "lgbm", "linear": "lin"})

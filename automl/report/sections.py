@@ -113,7 +113,7 @@ def preparation_section(run: RunData) -> dict[str, Any]:
                 f"was refitted on all rows." if search_rows and search_rows < rows
                 else f"All {rows:,} rows were used in the search and the final refit.")
     if bagged:
-        sampling += (f" Not refitted: {', '.join(bagged)}, delivered as the mean of its cross-validation fold "
+        sampling += (f" Not refitted: {', '.join(bagged)}, each delivered as the mean of its cross-validation fold "
                      "models (k-fold bagging: each fold's model saw the other folds' rows).")
     return {
         "pipelines": pipelines,

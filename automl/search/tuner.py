@@ -239,6 +239,9 @@ class Search:
             if expected is not None and expected > remaining:
                 self._skip(state, f"needs about {expected:.0f} s, {max(remaining, 0):.0f} s left")
                 return self._next_family(deadline, n_trials)
+            if state.spec.anytime and remaining < MIN_ANYTIME_SECONDS:  # not even its set-up would fit
+                self._skip(state, f"needs at least {MIN_ANYTIME_SECONDS:.0f} s, {max(remaining, 0):.0f} s left")
+                return self._next_family(deadline, n_trials)
             self._portfolio_turn = not first_of_kind
             return state
         if known:  # a known-good configuration of the best-ranked family that has one left
