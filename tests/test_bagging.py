@@ -17,25 +17,17 @@ from automl.models import registry
 from automl.models.base import FOLD_MODELS, ModelSpec
 from automl.search.bagged import FoldBag
 from automl.search.cv import make_folds
-from automl.search.evaluate import LOG_TARGET, ModelResult, cross_validate, predict_scores
+from automl.search.evaluate import ModelResult, cross_validate, predict_scores
 from automl.search.metrics import get_metric
 from tests.conftest import make_frame
-from tests.test_search import _setup
+from tests.test_search import _setup, overfitting_boosting_trial
 
 
 @pytest.mark.parametrize("task", ["multiclass", "regression"])
 def test_fold_models_predict_as_they_were_scored(task, seed):
     """Each kept fold model predicts its validation rows exactly as the trial scored them (a boosting model at
     the round count the folds chose, a log-target model transformed back), and the bag predicts their mean."""
-    ctx, X, y = _setup(task, seed)
-    if task == "regression":
-        ctx = replace(ctx, log_target=True)
-        y = np.exp(y / 3)
-    folds = make_folds(y, task, 3, seed)
-    spec = registry.get("lightgbm")
-    params = {"n_estimators": 400, "learning_rate": 0.3, "min_child_samples": 5,
-              **({LOG_TARGET: True} if task == "regression" else {})}
-    result = cross_validate(spec, ctx, X, y, folds, deadline=float("inf"), params=params)
+    ctx, X, _, folds, _, _, result = overfitting_boosting_trial(task, seed)
     assert result.status == "ok", result.reason
     bag, n_classes = result.fold_models, len(ctx.schema.classes or [])
     assert isinstance(bag, FoldBag) and len(bag) == 3 and bag.rounds == result.chosen["n_estimators"] < 400

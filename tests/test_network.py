@@ -68,6 +68,15 @@ def test_given_levels_give_every_fold_the_same_layout():
         SplitCategoricalEncoder(categories=levels).fit(fold1[["few"]])
 
 
+def test_an_encoder_saved_before_rare_levels_were_kept_still_transforms():
+    """Run folders saved before ``rare_`` existed (the layout followed the fit rows) still predict."""
+    frame = pd.DataFrame({"many": [f"l{i}" for i in range(12)] * 2 + ["once"]})
+    enc = SplitCategoricalEncoder().fit(frame)
+    old = pickle.loads(pickle.dumps(enc))
+    del old.rare_
+    np.testing.assert_array_equal(old.transform(frame), enc.transform(frame))
+
+
 def test_a_trial_builds_the_networks_training_step_once(monkeypatch, seed):
     """Folds whose training rows lack a category level or a column's missing values still share one compiled
     training loop: the neural pipeline's columns come from the schema, not from each fold's rows."""

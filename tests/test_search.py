@@ -70,11 +70,9 @@ def test_an_anytime_family_ends_each_fold_in_time_and_still_finishes(seed):
     assert all(len(h["loss"]) < 100_000 for h in result.histories)
 
 
-@pytest.mark.parametrize("task", ["multiclass", "regression"])
-def test_the_folds_choose_a_boosting_models_round_count(task, seed):
-    """A model that over-fits with more rounds is scored at the round count best on the mean over the folds:
-    its fold scores and out-of-fold predictions are those of a model trained for that many rounds, and the
-    refit uses it. With a log-transformed target the fewer-rounds predictions are transformed back too."""
+def overfitting_boosting_trial(task: str, seed: int):
+    """A LightGBM trial of 400 fast rounds on 3 folds, which over-fits with more rounds (regression: on a
+    log-transformed target); returns ``ctx, X, y, folds, spec, params, result``."""
     ctx, X, y = _setup(task, seed)
     if task == "regression":
         ctx = replace(ctx, log_target=True)
@@ -84,6 +82,15 @@ def test_the_folds_choose_a_boosting_models_round_count(task, seed):
     params = {"n_estimators": 400, "learning_rate": 0.3, "min_child_samples": 5,
               **({LOG_TARGET: True} if task == "regression" else {})}
     result = cross_validate(spec, ctx, X, y, folds, deadline=float("inf"), params=params)
+    return ctx, X, y, folds, spec, params, result
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_the_folds_choose_a_boosting_models_round_count(task, seed):
+    """A model that over-fits with more rounds is scored at the round count best on the mean over the folds:
+    its fold scores and out-of-fold predictions are those of a model trained for that many rounds, and the
+    refit uses it. With a log-transformed target the fewer-rounds predictions are transformed back too."""
+    ctx, X, y, folds, spec, params, result = overfitting_boosting_trial(task, seed)
     assert result.status == "ok", result.reason
     chosen = result.chosen["n_estimators"]
     assert chosen in round_grid(400) and chosen < 400

@@ -110,7 +110,8 @@ class SplitCategoricalEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         frame = self._frame(X, reset=False)
         blocks = []
-        for name, levels, coded, rare in zip(frame.columns, self.levels_, self.coded_, self.rare_, strict=True):
+        rare_levels = getattr(self, "rare_", None) or [[] for _ in self.levels_]  # none in models saved before it
+        for name, levels, coded, rare in zip(frame.columns, self.levels_, self.coded_, rare_levels, strict=True):
             # unseen levels (and rare ones of a coded column) → missing → code -1
             values = frame[name].where(frame[name].isin(levels) & ~frame[name].isin(rare))
             codes = pd.Categorical(values, categories=levels).codes.astype(np.int64)

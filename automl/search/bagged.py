@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.search.rounds import staged_scores
+
 
 class FoldBag:
     """The fitted pipelines of one trial's folds, predicting with the mean of their predictions.
@@ -49,12 +51,11 @@ class FoldBag:
         return len(self.pipelines)
 
     def _scores(self, pipeline: Any, X: pd.DataFrame) -> np.ndarray:
-        from automl.search.evaluate import predict_scores
-
         if self.rounds is None:
+            from automl.search.evaluate import predict_scores  # evaluate imports this module
+
             return predict_scores(pipeline, X, self.task, self.n_classes)
-        from automl.models import registry
-        from automl.search.rounds import staged_scores
+        from automl.models import registry  # the registry imports every family's module
 
         return staged_scores(registry.get(self.key), pipeline, X, [self.rounds], self.task, self.n_classes)[0]
 

@@ -70,7 +70,7 @@ class RoundSelector:
     def add_fold(self, pipeline: Pipeline, X_valid: pd.DataFrame, y_valid: np.ndarray, full: np.ndarray,
                  repetition: int, valid: np.ndarray) -> None:
         """Score the fold's validation rows at every round count (``full``: the predictions at all rounds)."""
-        preds = [*self._staged(pipeline, X_valid, self.grid[:-1]), full]
+        preds = [*staged_scores(self.spec, pipeline, X_valid, self.grid[:-1], self.task, self.n_classes), full]
         self.scores.append(np.array([self.metric(y_valid, p, self.task) for p in preds]))
         for g, pred in enumerate(preds):
             self.oof[g, repetition, valid] = pred
@@ -89,9 +89,6 @@ class RoundSelector:
         """Each fold's score at the best round count."""
         best = self.best_index
         return [float(s[best]) for s in self.scores]
-
-    def _staged(self, pipeline: Pipeline, X_valid: pd.DataFrame, counts: Sequence[int]) -> list[np.ndarray]:
-        return staged_scores(self.spec, pipeline, X_valid, counts, self.task, self.n_classes)
 
 
 def staged_scores(spec: ModelSpec, pipeline: Pipeline, X: pd.DataFrame, counts: Sequence[int], task: str,

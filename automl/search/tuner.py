@@ -235,12 +235,14 @@ class Search:
             return neural[0]  # its share of the time, in several trials (its portfolio first)
         if fresh and (first_of_kind or not known or not self._portfolio_turn):
             state = fresh[0]  # defaults: the cheapest of each kind, then the others by cost
-            expected = None if state.spec.anytime else self._expected_seconds(state)
-            if expected is not None and expected > remaining:
-                self._skip(state, f"needs about {expected:.0f} s, {max(remaining, 0):.0f} s left")
-                return self._next_family(deadline, n_trials)
-            if state.spec.anytime and remaining < MIN_ANYTIME_SECONDS:  # not even its set-up would fit
-                self._skip(state, f"needs at least {MIN_ANYTIME_SECONDS:.0f} s, {max(remaining, 0):.0f} s left")
+            need = None
+            if state.spec.anytime:  # it stops training where it is told, but its set-up takes seconds
+                if remaining < MIN_ANYTIME_SECONDS:
+                    need = f"needs at least {MIN_ANYTIME_SECONDS:.0f} s"
+            elif (expected := self._expected_seconds(state)) is not None and expected > remaining:
+                need = f"needs about {expected:.0f} s"
+            if need is not None:
+                self._skip(state, f"{need}, {max(remaining, 0):.0f} s left")
                 return self._next_family(deadline, n_trials)
             self._portfolio_turn = not first_of_kind
             return state
@@ -465,10 +467,9 @@ class Search:
         now = time.monotonic()
         remaining = deadline - now
         if state.spec.anytime and state.spec.kind == NEURAL:  # it ends its training where it is told
-            # within the search's time (the rest is the ensembles' and the refit's), though its defaults always
-            # get MIN_ANYTIME_SECONDS
-            end = deadline if state.best is not None else max(deadline, now + MIN_ANYTIME_SECONDS)
-            return min(end, now + self._neural_cap(remaining))
+            # within the search's time (the rest is the ensembles' and the refit's); its defaults start only with
+            # MIN_ANYTIME_SECONDS left (_next_family)
+            return min(deadline, now + self._neural_cap(remaining))
         if state.best is None:  # its defaults: screened by the expected cost, may use what is left
             return self._hard_deadline or deadline
         active = max(1, sum(not s.exhausted for s in self.families))
