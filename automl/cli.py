@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ def _setup_logging(verbosity: int) -> None:
     logger.addHandler(handler)
     logger.setLevel(min(level, logger.level or logging.INFO))
     logger.propagate = False
+    # scikit-learn's fast finiteness check sums the data in float32: values near float32's limit (kept, they are
+    # valid) overflow that sum and numpy warns once per fit, hundreds of times per run; the check itself passes
+    warnings.filterwarnings("ignore", message="(overflow|invalid value) encountered in reduce",
+                            category=RuntimeWarning)
 
 
 def _guarded(debug: bool, action: Callable[[], Any], log_file: Callable[[], Path | None] = lambda: None) -> Any:
@@ -166,6 +171,10 @@ def _explicit(families: str | None, models: str | None, exclude_models: str | No
 @click.option("--positive-class", help="Positive class of a binary target (default: the minority class).")
 @click.option("--na-values", multiple=True, help="Extra text to read as missing (repeatable), e.g. --na-values '?'.")
 @click.option("--categorical", multiple=True, help="Treat this column as categorical (repeatable).")
+@click.option("--keep-whitespace", flag_value=True, default=None,
+              help="Keep spaces around text values and labels (default: ' a' and 'a ' are the category 'a').")
+@click.option("--no-parse-numbers", "parse_numbers", flag_value=False, default=None,
+              help="Keep numbers written as text ('1,250', '$30', '12%') as text instead of reading them as numbers.")
 @click.option("--keep-column", "keep_columns", multiple=True,
               help="Keep this column even if it looks like target leakage (repeatable).")
 @click.option("--outlier-factor", type=click.FloatRange(min=0), help="IQR factor for clipping outliers (0: off).")

@@ -104,6 +104,12 @@ class FitConfig:
         Columns to treat as categorical even if they hold numbers.
     keep_columns
         Columns to keep even if they look like target leakage (they will be known at prediction time).
+    keep_whitespace
+        Keep leading and trailing whitespace in text values and class labels; by default ``" >50K"`` and
+        ``">50K"`` are one label (a warning names the merged variants).
+    parse_numbers
+        Read numbers written as text (thousands separators, currency symbols, percent signs, ``(200)`` for
+        -200; see :mod:`automl.data.numbers`) as numbers.
     storage
         Optuna storage URL shared by several workers (e.g. ``postgresql://user:pass@host/db``); ``None`` keeps
         the studies in a journal file in the run folder.
@@ -134,6 +140,8 @@ class FitConfig:
     na_values: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     keep_columns: tuple[str, ...] = ()
+    keep_whitespace: bool = False
+    parse_numbers: bool = True
     storage: str | None = None
     schedule: str = "rank"
     recipe: str | None = None

@@ -54,6 +54,17 @@ def format_rows(positions: Sequence[int] | Iterable[int], limit: int = 5) -> str
     return f"{'row' if len(rows) == 1 else 'rows'} {shown}{more}"
 
 
-def choices(valid: Iterable[str]) -> str:
-    """Format a list of valid choices for an error message."""
-    return ", ".join(repr(v) for v in sorted(valid))
+def format_values(values: Iterable[object], limit: int = 5) -> str:
+    """Quote the first ``limit`` values and count the rest, e.g. ``"'a', 'b', 'c' and 296 more"``: a message
+    never lists hundreds of values."""
+    items = list(values)
+    shown = ", ".join(repr(v) for v in items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
+def choices(valid: Iterable[str], limit: int = 30) -> str:
+    """Format a list of valid choices for an error message (the first ``limit``, then how many in all)."""
+    items = sorted(valid)
+    if len(items) <= limit:
+        return ", ".join(repr(v) for v in items)
+    return f"{', '.join(repr(v) for v in items[:limit])}, … ({len(items)} in all)"

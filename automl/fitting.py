@@ -22,7 +22,7 @@ from automl.data import memory
 from automl.data.io import read_table
 from automl.data.leakage import drop_leaks
 from automl.data.profile import profile
-from automl.data.schema import infer_schema
+from automl.data.schema import describe_dropped, infer_schema
 from automl.ensembles.build import build_ensembles
 from automl.ensembles.model import EnsembleModel
 from automl.errors import BudgetError, ConfigError, DataError
@@ -205,7 +205,7 @@ def _prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Pre
     X = drop_leaks(schema, X, y, config.keep_columns)
     if not schema.features:
         raise DataError(f"No usable feature columns are left in {info.name}: "
-                        + "; ".join(f"{c.name!r}: {c.reason}" for c in schema.dropped)
+                        + describe_dropped(schema.dropped)
                         + ". Keep a column with --keep-column if it will be known at prediction time.")
 
     n_folds = plan_folds(y, schema.task, config.folds, schema.classes)

@@ -183,13 +183,14 @@ def test_inf_values_in_features_become_missing(write_csv, tmp_path):
     frame.loc[[3, 9], "x1"] = np.inf
     result = fit(write_csv(frame), tmp_path / "run")
     assert result.exit_code == 0, result.output
-    assert "Column 'x1'" in result.output and "2 infinite value(s) (rows 4, 10)" in result.output
+    assert "Column 'x1'" in result.output
+    assert "2 value(s) that are infinite or beyond ±3.4e38 (rows 4, 10)" in result.output
 
 
 def test_inf_in_regression_target(write_csv, tmp_path):
     frame = make_frame("regression")
     frame.loc[5, "y"] = -np.inf
-    assert_error(fit(write_csv(frame), tmp_path / "run"), EXIT_BAD_INPUT, "is infinite at row 6")
+    assert_error(fit(write_csv(frame), tmp_path / "run"), EXIT_BAD_INPUT, "is infinite or beyond ±3.4e38 at row 6")
 
 
 def test_mixed_types_in_one_column(write_csv, tmp_path):

@@ -57,13 +57,53 @@ def leak_reason(x: pd.Series, y: np.ndarray, task: str) -> str | None:
     return f"suspected target leakage: each of its {len(groups)} values occurs with one class only"
 
 
+def numeric_leak_reasons(values: np.ndarray, y: np.ndarray, task: str) -> list[str | None]:
+    """:func:`leak_reason` for many complete numeric columns at once (``values``: rows × columns, no missing
+    values); the same rules, vectorised: a table with 5 000 columns is checked in well under a second instead of
+    20 s column by column."""
+    n, m = values.shape
+    if n < MIN_ROWS or m == 0:
+        return [None] * m
+    order = np.argsort(values, axis=0, kind="stable")
+    xs = np.take_along_axis(values, order, axis=0)
+    same = np.diff(xs, axis=0) == 0
+    n_unique = (~same).sum(axis=0) + 1
+    if task == "regression":
+        from scipy.stats import rankdata
+
+        ranks = rankdata(values, axis=0)
+        ranks -= ranks.mean(axis=0)
+        ry = rankdata(y) - (n + 1) / 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = (ranks * ry[:, None]).sum(axis=0) / np.sqrt((ranks ** 2).sum(axis=0) * (ry ** 2).sum())
+        return [f"suspected target leakage: its rank correlation with the target is {r:.4f}"
+                if u >= 10 and np.isfinite(r) and abs(r) >= 0.999 else None for r, u in zip(rho, n_unique, strict=True)]
+    ys = y[order]
+    changes = np.diff(ys, axis=0) != 0
+    mixed = (same & changes).any(axis=0)  # a value that occurs with two classes
+    n_classes = len(np.unique(y))
+    out: list[str | None] = []
+    for j in range(m):
+        if mixed[j] or n_unique[j] < 2:
+            out.append(None)
+        elif n_unique[j] > n / 2:
+            separates = int(changes[:, j].sum()) <= n_classes - 1
+            out.append("suspected target leakage: sorting by this column separates the classes perfectly"
+                       if separates else None)
+        else:
+            out.append(f"suspected target leakage: each of its {n_unique[j]} values occurs with one class only")
+    return out
+
+
 def drop_leaks(schema: Schema, X: pd.DataFrame, y: np.ndarray, keep: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mark leaking feature columns of ``schema`` as dropped (with the reason) and return ``X`` without them."""
+    candidates = [c for c in schema.features if c.name not in keep and c.kind != "datetime"]
+    complete = [c for c in candidates if pd.api.types.is_float_dtype(X[c.internal]) and not X[c.internal].isna().any()]
+    reasons = dict(zip([c.internal for c in complete], numeric_leak_reasons(
+        X[[c.internal for c in complete]].to_numpy(dtype=float), y, schema.task), strict=True)) if complete else {}
     drop: list[str] = []
-    for col in schema.features:
-        if col.name in keep or col.kind == "datetime":
-            continue
-        reason = leak_reason(X[col.internal], y, schema.task)
+    for col in candidates:
+        reason = reasons[col.internal] if col.internal in reasons else leak_reason(X[col.internal], y, schema.task)
         if reason is None:
             continue
         outputs = col.outputs()

@@ -62,7 +62,10 @@ def numeric_summary(values: np.ndarray) -> dict[str, Any]:
     q1, median, q3 = (float(x) for x in np.quantile(v, [0.25, 0.5, 0.75]))
     iqr = q3 - q1
     outliers = int(((v < q1 - IQR_FACTOR * iqr) | (v > q3 + IQR_FACTOR * iqr)).sum()) if iqr > 0 else 0
-    counts, edges = np.histogram(v, bins=min(BINS, max(1, len(np.unique(v)))))
+    try:
+        counts, edges = np.histogram(v, bins=min(BINS, max(1, len(np.unique(v)))))
+    except (ValueError, OverflowError):  # a range no float can span: no histogram, the numbers still stand
+        counts, edges = np.zeros(0), np.zeros(0)
     return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "q1": q1, "median": median,
             "q3": q3, "max": float(v.max()), "skew": float(pd.Series(v).skew()) if len(v) > 2 else 0.0,
             "iqr_outliers": outliers, "hist_counts": counts.tolist(), "hist_edges": edges.tolist()}

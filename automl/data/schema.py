@@ -19,7 +19,8 @@ import pandas as pd
 
 from automl.config import DEFAULT_METRIC, FitConfig, check_metric
 from automl.data.io import TableSource, read_text_column
-from automl.errors import ConfigError, DataError, choices, format_rows
+from automl.data.numbers import NumberFormat, best_share, detect, parse
+from automl.errors import ConfigError, DataError, choices, format_rows, format_values
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class ColumnInfo:
     true_values: tuple[str, ...] = ()
     datetime_parts: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
+    number_format: tuple[str, str] | None = None  # (thousands separator, decimal mark) of numbers written as text
 
     @property
     def dropped(self) -> bool:
@@ -75,6 +77,8 @@ class Schema:
     class_counts: dict[str, int] = field(default_factory=dict)
     n_rows: int = 0
     n_missing_target: int = 0
+    # Text values lose surrounding whitespace at fit and predict alike (False in schemas saved before it existed)
+    strip_whitespace: bool = False
 
     @property
     def features(self) -> list[ColumnInfo]:
@@ -108,18 +112,27 @@ class Schema:
         if missing:
             raise DataError(
                 f"{where} lacks {len(missing)} column(s) the model was trained with: "
-                f"{', '.join(repr(m) for m in missing)}. Add them (empty cells are allowed)."
+                f"{format_values(missing)}. Add them (empty cells are allowed)."
             )
         if strict:
             known = {c.name for c in self.columns} | {self.target}
             extra = [c for c in frame.columns if c not in known]
             if extra:
                 log.warning("%s has %d column(s) the model does not use; ignoring %s.", where, len(extra),
-                            ", ".join(repr(e) for e in extra[:10]))
-        parts: dict[str, pd.Series] = {}
-        for col in self.features:
-            parts.update(_prepare_column(col, frame[col.name], where, strict))
-        return pd.DataFrame(parts, index=frame.index)
+                            format_values(extra))
+        features = self.features
+        # numeric columns that already hold numbers are converted together (a table may have thousands)
+        block = [c for c in features if c.kind == "numeric" and _is_numeric(frame[c.name])]
+        numbers = _numbers_block(block, frame, where, strict)
+        in_block = {c.name for c in block}
+        parts: dict[str, Any] = {}
+        for col in features:
+            if col.name not in in_block:
+                parts.update(_prepare_column(col, frame[col.name], where, strict, self.strip_whitespace))
+        order = [n for c in features for n in c.outputs()]
+        if not parts:
+            return numbers[order] if list(numbers.columns) != order else numbers
+        return pd.concat([numbers, pd.DataFrame(parts, index=frame.index)], axis=1)[order]
 
     def encode_target(self, y: pd.Series) -> np.ndarray:
         """Class labels → integer codes in the order of ``classes``; regression targets → float."""
@@ -136,7 +149,10 @@ def infer_schema(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> t
     are dropped and counted). The caller selects those rows from ``frame``.
     """
     target = _find_target(frame, config.target, info)
-    y = frame[target]
+    strip = not config.keep_whitespace
+    y = _strip_text(frame[target], f"target {target!r}", info) if strip else frame[target]
+    if config.parse_numbers and config.task in (None, "regression"):
+        y = _target_numbers(y, target, info)
     missing_y = y.isna().to_numpy()
     if missing_y.all():
         raise DataError(f"Target column {target!r} in {info.name} has no values. Choose another --target.")
@@ -149,17 +165,28 @@ def infer_schema(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> t
     metric = config.metric or DEFAULT_METRIC[task]
     check_metric(metric, task)
     schema = Schema(target=target, task=task, task_reason=reason, metric=metric, columns=[],
-                    n_rows=len(y), n_missing_target=int(missing_y.sum()))
+                    n_rows=len(y), n_missing_target=int(missing_y.sum()), strip_whitespace=strip)
     if task == "regression":
         y = _numeric_target(y, target, info)
     else:
-        y = _label_target(y, info, target, ~missing_y)
+        y = _label_target(y, info, target, ~missing_y, strip)
         _set_classes(schema, y, config)
     schema.columns = _type_columns(frame.loc[~missing_y].drop(columns=[target]), config, info)
     if not schema.features:
-        reasons = "; ".join(f"{c.name!r}: {c.reason}" for c in schema.dropped) or "the table has only the target"
+        reasons = describe_dropped(schema.dropped) or "the table has only the target"
         raise DataError(f"No usable feature columns in {info.name} ({reasons}). Add feature columns.")
     return schema, y
+
+
+def describe_dropped(columns: list[ColumnInfo], limit: int = 5) -> str:
+    """The dropped columns grouped by reason, a few names each: ``"'a', 'b' and 4998 more: constant (…)"``."""
+    groups: dict[str, list[str]] = {}
+    for c in columns:
+        groups.setdefault(c.reason.split(" (")[0] if c.reason.startswith("constant") else c.reason, []).append(c.name)
+    parts = [f"{format_values(names, limit)}: {reason}" for reason, names in list(groups.items())[:limit]]
+    if len(groups) > limit:
+        parts.append(f"{len(groups) - limit} more reasons")
+    return "; ".join(parts)
 
 
 def _find_target(frame: pd.DataFrame, target: str, info: TableSource) -> str:
@@ -225,24 +252,69 @@ def _numeric_target(y: pd.Series, target: str, info: TableSource) -> pd.Series:
             f"Regression target {target!r} in {info.name} holds non-numeric values ({examples}) at "
             f"{format_rows(np.flatnonzero(bad))}. Fix those values, or use --task binary/multiclass."
         )
-    infinite = ~np.isfinite(values.to_numpy())
+    infinite = unmodellable(values.to_numpy())
     if infinite.any():
         raise DataError(
-            f"Regression target {target!r} in {info.name} is infinite at {format_rows(np.flatnonzero(infinite))}. "
-            "Replace those values or remove the rows."
+            f"Regression target {target!r} in {info.name} is infinite or beyond ±3.4e38 at "
+            f"{format_rows(np.flatnonzero(infinite))}. Replace those values or remove the rows."
         )
     return values.astype(float)
 
 
-def _label_target(y: pd.Series, info: TableSource, target: str, kept: np.ndarray) -> pd.Series:
-    """Class labels as text, spelled as in the file when it is a CSV."""
+def _label_target(y: pd.Series, info: TableSource, target: str, kept: np.ndarray, strip: bool) -> pd.Series:
+    """Class labels as text, spelled as in the file when it is a CSV (without surrounding whitespace if
+    ``strip``)."""
     text = read_text_column(info, target)
     if text is not None and len(text) == len(kept):
         labels = text[kept]
         labels.index = y.index
-        if labels.notna().all():
+        if strip:
+            labels = labels.str.strip()
+        if labels.notna().all() and (labels != "").all():
             return labels.astype(object)
-    return pd.Series(_category_text(y), index=y.index, dtype=object)
+    return pd.Series(_category_text(y, strip), index=y.index, dtype=object)
+
+
+def _strip_text(s: pd.Series, what: str, info: TableSource) -> pd.Series:
+    """Text values without surrounding whitespace (whitespace-only values become missing); a warning names the
+    variants merged. Columns that do not hold text are returned as they are."""
+    if _is_numeric(s) or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    text = s.astype(object)
+    is_str = text.map(lambda v: isinstance(v, str))
+    if not is_str.any():
+        return s
+    stripped = text.where(~is_str, text[is_str].str.strip())
+    stripped = stripped.where(stripped != "")
+    changed = is_str & (stripped != text) & stripped.notna()
+    if changed.any():
+        raw = pd.unique(text[changed])
+        merged = pd.DataFrame({"raw": text[is_str], "clean": stripped[is_str]}).dropna().drop_duplicates()
+        variants = merged.groupby("clean", sort=True)["raw"].agg(list)
+        variants = variants[variants.map(len) > 1]
+        if len(variants):
+            shown = "; ".join(f"{k!r} from {format_values(v, 4)}" for k, v in variants.head(3).items())
+            more = f" and {len(variants) - 3} more" if len(variants) > 3 else ""
+            log.warning("The %s in %s has values that differ only by surrounding whitespace; merged them: %s%s. "
+                        "Pass --keep-whitespace if the spaces matter.", what, info.name, shown, more)
+        else:
+            log.info("The %s in %s: removed surrounding whitespace from %d value(s) (e.g. %s).", what, info.name,
+                     len(raw), format_values(raw, 3))
+    return stripped
+
+
+def _target_numbers(y: pd.Series, target: str, info: TableSource) -> pd.Series:
+    """A target of numbers written as text (``"234,500"``, ``"$1,200.50"``) as numbers; other targets as they
+    are."""
+    if _is_numeric(y) or pd.api.types.is_bool_dtype(y) or not y.notna().any():
+        return y
+    found = _detect_numbers(y, info)
+    if found is None:
+        return y
+    log.info("Target %r in %s holds numbers written as text; read them as numbers (stripped %s). Pass "
+             "--task binary/multiclass or --no-parse-numbers to keep the labels.", target, info.name,
+             ", ".join(found[1].stripped) or "nothing")
+    return found[1].values
 
 
 def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
@@ -254,7 +326,7 @@ def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
     if lonely:
         rows = np.flatnonzero(y.isin(lonely).to_numpy())
         raise DataError(
-            f"Class(es) {', '.join(repr(c) for c in lonely)} of target {schema.target!r} occur only once "
+            f"{len(lonely)} class(es) ({format_values(lonely)}) of target {schema.target!r} occur only once "
             f"({format_rows(rows)}); cross-validation needs at least 2 rows per class. "
             "Add rows, merge the class into another, or remove those rows."
         )
@@ -282,8 +354,9 @@ def label_sort_key(label: Any) -> tuple[int, float, str]:
         return (1, 0.0, str(label))
 
 
-def _category_text(s: pd.Series) -> np.ndarray:
-    """Category values as text; integral floats lose their '.0' so 1 and 1.0 are the same level."""
+def _category_text(s: pd.Series, strip: bool = False) -> np.ndarray:
+    """Category values as text; integral floats lose their '.0' so 1 and 1.0 are the same level; with
+    ``strip``, surrounding whitespace is removed and whitespace-only values are missing."""
     values = s.to_numpy(dtype=object)
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
@@ -292,7 +365,9 @@ def _category_text(s: pd.Series) -> np.ndarray:
         elif isinstance(v, (float, np.floating)) and float(v).is_integer():
             out[i] = str(int(v))
         else:
-            out[i] = str(v)
+            out[i] = str(v).strip() if strip else str(v)
+            if strip and not out[i]:
+                out[i] = np.nan
     return out
 
 
@@ -300,19 +375,30 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
     for option, names in (("--categorical", config.categorical), ("--keep-column", config.keep_columns)):
         unknown = [c for c in names if c not in frame.columns]
         if unknown:
-            raise ConfigError(f"{option} names unknown column(s) {', '.join(map(repr, unknown))}; "
+            raise ConfigError(f"{option} names unknown column(s) {format_values(unknown)}; "
                               f"valid columns: {choices(frame.columns)}.")
-    columns = [_type_column(name, frame[name], name in config.categorical, info) for name in frame.columns]
+    numeric = [n for n in frame.columns if n not in config.categorical and _is_numeric(frame[n])]
+    typed = dict(zip(numeric, _type_numbers(frame[numeric], info), strict=True)) if numeric else {}
+    columns = [typed[name] if name in typed else _type_column(name, frame[name], name in config.categorical, info,
+                                                               config) for name in frame.columns]
     _assign_internal_names(columns)
-    for c in columns:
-        if c.dropped:
+    dropped = [c for c in columns if c.dropped]
+    if len(dropped) <= 10:
+        for c in dropped:
             log.warning("Dropped column %r: %s.", c.name, c.reason)
+    else:
+        log.warning("Dropped %d columns: %s.", len(dropped), describe_dropped(dropped))
     kinds = {k: sum(c.kind == k for c in columns) for k in (*FEATURE_KINDS, "dropped")}
     log.info("Columns: %s.", ", ".join(f"{n} {k}" for k, n in kinds.items() if n))
     return columns
 
 
-def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSource) -> ColumnInfo:
+def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSource,
+                 config: FitConfig) -> ColumnInfo:
+    if _is_numeric(s) and not force_categorical:
+        return _type_numbers(s.to_frame(name), info)[0]
+    if not config.keep_whitespace:
+        s = _strip_text(s, f"column {name!r}", info)
     n = len(s)
     n_missing = int(s.isna().sum())
     col = ColumnInfo(name=name, kind="dropped", dtype=str(s.dtype), n_missing=n_missing,
@@ -320,34 +406,45 @@ def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSo
     if n_missing == n:
         col.reason = "all values are missing"
     elif col.n_unique == 1 and n_missing == 0:
-        col.reason = f"constant (every row is {_show(s.iloc[0])})"
+        col.reason = f"constant (every row is {_show(s.dropna().iloc[0])})"
     elif force_categorical:
         col.kind, col.levels = "categorical", _levels(s)
     elif pd.api.types.is_bool_dtype(s):
         col.kind, col.true_values = "boolean", ("True",)
-    elif _is_numeric(s):
-        _type_numeric(col, s, info)
     else:
-        _type_text(col, s, info)
+        _type_text(col, s, info, config.parse_numbers)
     return col
 
 
-def _type_numeric(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
-    values = s.to_numpy(dtype=float)
-    infinite = np.isinf(values)
-    if infinite.any():
-        log.warning("Column %r in %s has %d infinite value(s) (%s); they are treated as missing.",
-                    col.name, info.name, infinite.sum(), format_rows(np.flatnonzero(infinite)))
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        col.reason = "no finite values"
-        return
-    integer = bool(np.all(np.mod(finite, 1) == 0))
-    unique_per_row = col.n_unique == len(s) and len(s) >= 20
-    if integer and unique_per_row and (ID_NAME.search(col.name) or _is_sequence(finite)):
-        col.reason = "ID-like (a distinct integer in every row)"
-        return
-    col.kind = "numeric"
+def _type_numbers(frame: pd.DataFrame, info: TableSource) -> list[ColumnInfo]:
+    """Type columns that hold numbers, all at once (wide tables have thousands): numeric, or dropped as
+    all-missing, constant, without a value a model can hold, or ID-like."""
+    values = frame.to_numpy(dtype=float, na_value=np.nan)
+    n = len(frame)
+    missing = np.isnan(values)
+    bad = unmodellable(values)
+    if bad.any():
+        _warn_unmodellable(list(frame.columns), bad, info.name)
+    ordered = np.sort(values, axis=0)  # missing values last
+    n_unique = ((ordered[1:] != ordered[:-1]) & ~np.isnan(ordered[1:])).sum(axis=0) + (~missing).any(axis=0)
+    columns = []
+    for j, name in enumerate(frame.columns):
+        col = ColumnInfo(name=name, kind="dropped", dtype=str(frame.dtypes.iloc[j]), n_missing=int(missing[:, j].sum()),
+                         n_unique=int(n_unique[j]))
+        finite = values[~missing[:, j] & ~bad[:, j], j]
+        if col.n_missing == n:
+            col.reason = "all values are missing"
+        elif col.n_unique == 1 and col.n_missing == 0:
+            col.reason = f"constant (every row is {_show(frame.iloc[0, j])})"
+        elif finite.size == 0:
+            col.reason = "no finite values"
+        elif (np.all(np.mod(finite, 1) == 0) and col.n_unique == n and n >= 20
+              and (ID_NAME.search(name) or _is_sequence(finite))):
+            col.reason = "ID-like (a distinct integer in every row)"
+        else:
+            col.kind = "numeric"
+        columns.append(col)
+    return columns
 
 
 def _is_sequence(values: np.ndarray) -> bool:
@@ -355,7 +452,7 @@ def _is_sequence(values: np.ndarray) -> bool:
     return bool(np.all(diffs > 0) or np.all(diffs < 0) or (values.max() - values.min() + 1 == len(values)))
 
 
-def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
+def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: bool = True) -> None:
     present = s.dropna().astype(str)
     lowered = set(present.str.strip().str.lower().unique())
     if len(lowered) == 2 and any(lowered == pair for pair in BOOLEAN_PAIRS):
@@ -367,9 +464,21 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
     if share == 1.0:
         col.kind = "numeric"
         return
+    bad = s.notna() & pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").isna()
+    if parse_numbers:
+        found = _detect_numbers(s, info)
+        if found is not None:
+            col.kind, col.number_format = "numeric", (found[0].thousands, found[0].decimal)
+            log.info("Column %r in %s holds numbers written as text; read them as numbers (stripped %s). Pass "
+                     "--categorical %s or --no-parse-numbers to keep them as text.", col.name, info.name,
+                     ", ".join(found[1].stripped) or "nothing", col.name)
+            return
+        if share < MIXED_TYPE_SHARE and _numeric_looking(present):
+            written_share, written = best_share(s, info.decimal)
+            if written_share > share:
+                share, bad = written_share, s.notna() & ~pd.Series(written.ok, index=s.index)
     if share >= MIXED_TYPE_SHARE:
-        bad = s.notna() & pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").isna()
-        examples = ", ".join(_show(v) for v in pd.unique(s[bad])[:3])
+        examples = format_values(pd.unique(s[bad]), 3)
         raise DataError(
             f"Column {col.name!r} in {info.name} holds numbers but also text ({examples}) at "
             f"{format_rows(np.flatnonzero(bad.to_numpy()))}. If those mark missing values, pass "
@@ -394,6 +503,22 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
                       "most levels occur once, so they carry no learnable pattern")
         return
     col.kind, col.levels = "categorical", _levels(s)
+
+
+def _numeric_looking(present: pd.Series) -> bool:
+    """Whether most of the first values start like a number (a cheap test before trying number formats)."""
+    head = present.head(1000)
+    return bool(head.str.contains(r"^[\s(+\-\u2212]*\D{0,3}\s*[\d.,]", regex=True).mean() >= MIXED_TYPE_SHARE)
+
+
+def _detect_numbers(s: pd.Series, info: TableSource) -> Any:
+    """:func:`automl.data.numbers.detect` on a text column, tried on its first values first (cheap on text)."""
+    present = s.dropna().astype(str)
+    if present.empty or not _numeric_looking(present):
+        return None
+    if len(present) > 1000 and detect(present.head(1000), info.decimal) is None:
+        return None
+    return detect(s.astype(object).where(s.notna()), info.decimal)
 
 
 def _levels(s: pd.Series) -> tuple[str, ...]:
@@ -429,42 +554,75 @@ def _assign_internal_names(columns: list[ColumnInfo]) -> None:
         c.internal = name
 
 
-def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> dict[str, pd.Series]:
+def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
+                    strip: bool = False) -> dict[str, pd.Series]:
     if col.kind == "numeric":
         return {col.internal: _as_numbers(col, s, where, strict)}
     if col.kind == "boolean":
-        text = pd.Series(_category_text(s), index=s.index)
-        values = np.where(text.isna(), np.nan, text.isin(col.true_values).astype(float))
+        text = pd.Series(_category_text(s, strip), index=s.index)
+        values = np.where(text.isna(), np.nan, text.isin([v.strip() if strip else v for v in col.true_values]))
         return {col.internal: pd.Series(values, index=s.index, dtype=float)}
     if col.kind == "categorical":
-        text = pd.Series(_category_text(s), index=s.index, dtype=object)
+        text = pd.Series(_category_text(s, strip), index=s.index, dtype=object)
         if strict and col.levels:
             unseen = text.notna() & ~text.isin(col.levels)
             if unseen.any():
                 log.warning("Column %r in %s has %d row(s) with categories not seen in training (e.g. %s); "
                             "they are treated as unknown.", col.name, where, int(unseen.sum()),
-                            ", ".join(repr(v) for v in pd.unique(text[unseen])[:3]))
+                            format_values(pd.unique(text[unseen]), 3))
         return {col.internal: text}
     parsed = pd.to_datetime(s, errors="coerce", format="mixed")
     return {f"{col.internal}__{p}": getattr(parsed.dt, p).astype(float) for p in col.datetime_parts}
 
 
 def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.Series:
-    if _is_numeric(s):
-        values = s.astype(float)
-    elif pd.api.types.is_bool_dtype(s):
-        values = s.astype(float)
-    else:
-        values = pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").astype(float)
-        bad = s.notna().to_numpy() & values.isna().to_numpy()
-        if strict and bad.any():
-            examples = ", ".join(_show(v) for v in pd.unique(s[bad])[:3])
-            raise DataError(
-                f"Column {col.name!r} in {where} must hold numbers (as in training) but has text ({examples}) at "
-                f"{format_rows(np.flatnonzero(bad))}. Fix those values or leave the cells empty."
-            )
-    infinite = np.isinf(values.to_numpy())
-    if strict and infinite.any():
-        log.warning("Column %r in %s has %d infinite value(s); they are treated as missing.",
-                    col.name, where, int(infinite.sum()))
-    return values.replace([np.inf, -np.inf], np.nan)
+    if _is_numeric(s) or pd.api.types.is_bool_dtype(s):
+        return _numbers_block([col], s.to_frame(col.name), where, strict)[col.internal]
+    values = pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").astype(float)
+    bad = s.notna().to_numpy() & values.isna().to_numpy()
+    if bad.any():  # numbers written as text: the training column's format, else the usual one
+        fmt = NumberFormat(*col.number_format) if col.number_format else NumberFormat()
+        written = parse(s[bad], fmt)
+        values[bad] = written.values.to_numpy()
+        bad[bad] = ~written.ok
+    if strict and bad.any():
+        raise DataError(
+            f"Column {col.name!r} in {where} must hold numbers (as in training) but has text "
+            f"({format_values(pd.unique(s[bad]), 3)}) at {format_rows(np.flatnonzero(bad))}. "
+            "Fix those values or leave the cells empty."
+        )
+    return _numbers_block([col], values.to_frame(col.name), where, strict)[col.internal]
+
+
+# Values a model cannot hold: float32 (XGBoost, scikit-learn's checks, Keras) ends at ±3.4e38
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def unmodellable(values: np.ndarray) -> np.ndarray:
+    """Mask of infinite values and finite ones beyond float32's range (``|x| > 3.4e38``)."""
+    with np.errstate(invalid="ignore"):
+        return np.isinf(values) | (np.abs(values) > FLOAT32_MAX)
+
+
+def _numbers_block(cols: list[ColumnInfo], frame: pd.DataFrame, where: str, warn: bool) -> pd.DataFrame:
+    """Numeric columns as floats; values no model can hold (:func:`unmodellable`) become missing, with a
+    warning naming the columns and rows when ``warn``."""
+    if not cols:
+        return pd.DataFrame(index=frame.index)
+    values = frame[[c.name for c in cols]].to_numpy(dtype=float, na_value=np.nan)
+    bad = unmodellable(values)
+    if bad.any():
+        if warn:
+            _warn_unmodellable([c.name for c in cols], bad, where)
+        values = np.where(bad, np.nan, values)
+    return pd.DataFrame(values, columns=[c.internal for c in cols], index=frame.index)
+
+
+def _warn_unmodellable(names: list[str], bad: np.ndarray, where: str) -> None:
+    hit = np.flatnonzero(bad.any(axis=0))
+    for j in hit[:5]:
+        log.warning("Column %r in %s has %d value(s) that are infinite or beyond ±3.4e38 (%s); they are treated "
+                    "as missing.", names[j], where, int(bad[:, j].sum()), format_rows(np.flatnonzero(bad[:, j])))
+    if len(hit) > 5:
+        log.warning("%d more columns in %s have such values (%s); they are treated as missing.", len(hit) - 5, where,
+                    format_values([names[j] for j in hit[5:]]))

@@ -7,12 +7,17 @@ per figure so several figures can live in one HTML page.
 
 from __future__ import annotations
 
+import functools
+import html
 import io
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 MAX_POINTS = 2000  # scatter plots are subsampled so the report stays small
 COLORS = {"neural net": "#d62728", "boosting": "#1f77b4", "bagging": "#2ca02c", "linear": "#7f7f7f",
@@ -38,10 +43,28 @@ def _figure(name: str, width: float = 6.4, height: float = 3.6) -> Iterator[tupl
     out.append(svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1))
 
 
+def _or_note(draw: Callable[..., str]) -> Callable[..., str]:
+    """A plot that cannot be drawn (data no axis can hold, a library's failure) becomes a one-line note: a
+    report renders for any data the fit accepted."""
+
+    @functools.wraps(draw)
+    def safe(*args: Any, **kwargs: Any) -> str:
+        try:
+            return draw(*args, **kwargs)
+        except Exception as e:  # any failure of one plot must not cost the report
+            log.warning("The report's %s plot could not be drawn (%s: %s); it shows a note instead.",
+                        draw.__name__, type(e).__name__, e)
+            return (f'<p class="note">This plot could not be drawn ({html.escape(type(e).__name__)}: '
+                    f"{html.escape(str(e)[:200])}).</p>")
+
+    return safe
+
+
 def _svg(ctx: list[str]) -> str:
     return ctx[0]
 
 
+@_or_note
 def histograms(columns: Sequence[Mapping[str, Any]], name: str = "hist", per_row: int = 4) -> str:
     """Small multiples: one histogram per numeric column (from the profile's saved bins)."""
     n = len(columns)
@@ -58,6 +81,7 @@ def histograms(columns: Sequence[Mapping[str, Any]], name: str = "hist", per_row
     return _svg(out)
 
 
+@_or_note
 def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, name: str,
          errors: Sequence[float] | None = None, colors: Sequence[str] | None = None) -> str:
     """Horizontal bars, first label on top."""
@@ -72,6 +96,7 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str
     return _svg(out)
 
 
+@_or_note
 def fold_boxplots(names: Sequence[str], scores: Sequence[Sequence[float]], kinds: Sequence[str], metric: str,
                   name: str = "folds") -> str:
     """Distribution of fold scores per model, on the same folds."""
@@ -86,6 +111,7 @@ def fold_boxplots(names: Sequence[str], scores: Sequence[Sequence[float]], kinds
     return _svg(out)
 
 
+@_or_note
 def paired_folds(series: Mapping[str, Sequence[float]], metric: str, name: str = "paired") -> str:
     """Fold-by-fold scores of a few models: lines join each model's scores across the shared folds."""
     from matplotlib.ticker import MaxNLocator
@@ -101,6 +127,7 @@ def paired_folds(series: Mapping[str, Sequence[float]], metric: str, name: str =
     return _svg(out)
 
 
+@_or_note
 def optimisation_history(numbers: Sequence[int], values: Sequence[float], greater_is_better: bool, metric: str,
                          title: str, name: str) -> str:
     """Score of each complete trial and the best so far."""
@@ -120,6 +147,7 @@ def optimisation_history(numbers: Sequence[int], values: Sequence[float], greate
     return _svg(out)
 
 
+@_or_note
 def learning_curves(histories: Sequence[Mapping[str, Sequence[float]]], title: str, name: str) -> str:
     """Train and validation loss per epoch for each fold, with each fold's early-stopping epoch marked."""
     with _figure(name, 6.4, 3.2) as (fig, out):
@@ -138,6 +166,7 @@ def learning_curves(histories: Sequence[Mapping[str, Sequence[float]]], title: s
     return _svg(out)
 
 
+@_or_note
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str], name: str = "confusion") -> str:
     from sklearn.metrics import ConfusionMatrixDisplay
 
@@ -153,6 +182,7 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str], nam
     return _svg(out)
 
 
+@_or_note
 def roc_pr(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], positive: int | None,
            name: str = "rocpr") -> str:
     """ROC and precision-recall curves: of the positive class (binary) or one-vs-rest per class (up to 10)."""
@@ -173,6 +203,7 @@ def roc_pr(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], positiv
     return _svg(out)
 
 
+@_or_note
 def calibration(y_true: np.ndarray, proba: np.ndarray, positive: int | None, name: str = "calibration") -> str:
     """Reliability diagram: of P(positive) (binary), or of the top predicted class's probability (multiclass)."""
     from sklearn.calibration import CalibrationDisplay
@@ -191,6 +222,7 @@ def calibration(y_true: np.ndarray, proba: np.ndarray, positive: int | None, nam
     return _svg(out)
 
 
+@_or_note
 def regression_errors(y_true: np.ndarray, y_pred: np.ndarray, name: str = "regression") -> str:
     """Predicted vs actual and residuals vs predicted (subsampled)."""
     from sklearn.metrics import PredictionErrorDisplay

@@ -1,0 +1,232 @@
+"""Values as real files write them: numbers written as text, extreme finite values, whitespace around labels
+and categories; error messages that stay short however many values are wrong."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.config import FitConfig
+from automl.data.io import read_table
+from automl.data.leakage import leak_reason, numeric_leak_reasons
+from automl.data.numbers import NumberFormat, detect, parse
+from automl.data.schema import infer_schema
+from automl.errors import DataError
+from automl.report import figures
+from tests.test_cli import assert_error, fit, run
+
+# ---------------------------------------------------------------- numbers written as text
+
+
+@pytest.mark.parametrize(("written", "expected", "fmt"), [
+    (["1,234,500", "950", "1,250", None], [1234500, 950, 1250, np.nan], NumberFormat(",", ".")),
+    (["1.234.500,75", "3,5", "-12"], [1234500.75, 3.5, -12], NumberFormat(".", ",")),
+    (["1 234 500", "12", "7 000,5"], [1234500, 12, 7000.5], NumberFormat(" ", ",")),
+    (["1\u00a0234", "15"], [1234, 15], NumberFormat(" ", ".")),  # no-break space, as spreadsheets write it
+    (["1'234.5", "99"], [1234.5, 99], NumberFormat("'", ".")),
+    (["$1,200.50", "$30", "-$5", "$-6"], [1200.5, 30, -5, -6], NumberFormat(",", ".")),
+    (["€ 30", "€1.200,50", "7 €"], [30, 1200.5, 7], NumberFormat(".", ",")),
+    (["12.5%", "3%", "100 %"], [12.5, 3, 100], NumberFormat(",", ".")),
+    (["(200)", "300", "(1,500.25)", "\u22124"], [-200, 300, -1500.25, -4], NumberFormat(",", ".")),
+    (["1e5", "2,000", ".5"], [1e5, 2000, 0.5], NumberFormat(",", ".")),
+])
+def test_numbers_written_as_text_are_read(written, expected, fmt):
+    found = detect(pd.Series(written, dtype=object))
+    assert found is not None and found[0] == fmt
+    np.testing.assert_allclose(found[1].values.to_numpy(), expected)
+
+
+@pytest.mark.parametrize("written", [
+    ["1,2,3", "4"],  # lists, not numbers
+    ["12.05.2020", "1"],  # dates
+    ["$3", "€4", "€5"],  # two currencies: not one unit
+    ["12%", "0.3", "0.4"],  # a percent sign on some values only
+    ["abc", "1"],
+    ["1,23,456", "7"],  # groups of two are not thousands
+    ["(5", "6"],
+])
+def test_text_that_is_not_one_number_format_stays_text(written):
+    assert detect(pd.Series(written, dtype=object)) is None
+
+
+def test_decimal_comma_files_prefer_decimal_comma():
+    values = pd.Series(["1,250", "3,125"])
+    assert detect(values, ".")[1].values.tolist() == [1250, 3125]
+    assert detect(values, ",")[1].values.tolist() == [1.25, 3.125]
+
+
+def _schema(frame: pd.DataFrame, **options):
+    frame, info = read_table(frame)
+    return infer_schema(frame, FitConfig(target="y", **options), info)
+
+
+def _price_frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    area = rng.integers(500, 4000, n)
+    price = area * 120 + rng.integers(0, 20000, n)
+    return pd.DataFrame({"area": [f"{a:,}" for a in area], "tax": [f"${v:,.2f}" for v in rng.uniform(10, 5000, n)],
+                         "share": [f"{v:.1f}%" for v in rng.uniform(1, 9, n)],
+                         "code": rng.choice(["A-1", "B-2", "C-3"], n), "y": [f"{p:,}" for p in price]})
+
+
+def test_a_formatted_target_is_a_regression_and_features_are_numbers(caplog):
+    frame = _price_frame()
+    with caplog.at_level(logging.INFO):
+        schema, y = _schema(frame)
+    assert schema.task == "regression"
+    assert y.tolist() == [float(v.replace(",", "")) for v in frame["y"]]
+    kinds = {c.name: c.kind for c in schema.columns}
+    assert kinds == {"area": "numeric", "tax": "numeric", "share": "numeric", "code": "categorical"}
+    X = schema.transform(frame, strict=False)
+    internal = {c.name: c.internal for c in schema.columns}
+    assert X[internal["area"]].tolist() == [float(v.replace(",", "")) for v in frame["area"]]
+    assert X[internal["share"]].iloc[0] == float(frame["share"].iloc[0].rstrip("%"))
+    converted = [r.getMessage() for r in caplog.records if "numbers written as text" in r.getMessage()]
+    assert len(converted) == 4 and any("currency symbol '$'" in m for m in converted)  # one line per column
+    # predict time: the same format, also on values the training rows did not have
+    new = pd.DataFrame({"area": ["12,345", "7"], "tax": ["$1,000.00", "$0.50"], "share": ["50%", "0.5%"],
+                        "code": ["A-1", "B-2"]})
+    out = schema.transform(new)
+    assert out[internal["area"]].tolist() == [12345, 7] and out[internal["tax"]].tolist() == [1000, 0.5]
+    with pytest.raises(DataError, match="must hold numbers"):
+        schema.transform(new.assign(area=["12,345", "lots"]))
+
+
+def test_number_parsing_can_be_turned_off():
+    frame = _price_frame().drop(columns="y").assign(y=np.tile(["a", "b"], 30))
+    schema, _ = _schema(frame, parse_numbers=False)
+    assert {c.name: c.kind for c in schema.columns}["share"] == "categorical"
+    schema, _ = _schema(frame, categorical=("area",))
+    assert {c.name: c.kind for c in schema.columns}["area"] == "categorical"
+
+
+def test_a_mostly_formatted_column_names_the_odd_values():
+    frame = _price_frame(n=100)
+    frame.loc[[3, 40], "area"] = ["unknown", "n/a?"]
+    with pytest.raises(DataError) as err:
+        _schema(frame)
+    assert "'unknown'" in str(err.value) and "rows 4, 41" in str(err.value)
+
+
+def test_formatted_numbers_end_to_end(write_csv, tmp_path):
+    frame = _price_frame(n=80)
+    result = fit(write_csv(frame), tmp_path / "run", target="y")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["task"] == "regression"
+    preds = tmp_path / "preds.csv"
+    result = run("predict", tmp_path / "run", write_csv(frame.drop(columns="y").head(10), "new.csv"), "--output", preds)
+    assert result.exit_code == 0, result.output
+    values = pd.read_csv(preds)["prediction"]
+    assert len(values) == 10 and np.isfinite(values).all() and values.between(50_000, 600_000).all()
+
+
+def test_messages_never_list_hundreds_of_values(write_csv, tmp_path):
+    frame = _price_frame(n=300)
+    result = fit(write_csv(frame), tmp_path / "run", "--no-parse-numbers", target="y")
+    assert_error(result, 2, "occur only once", "more")
+    assert len(result.output) < 800, result.output
+
+
+# ---------------------------------------------------------------- extreme finite values
+
+
+def test_values_no_model_can_hold_are_treated_as_missing(caplog):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    x[:3], x[3:5], x[5:7], x[7:9] = 1.7e308, -1.7e308, 1e300, np.inf
+    kept = rng.normal(size=60)
+    kept[:2], kept[2:4] = 3e38, 1e-310  # within float32's range, and subnormal: kept as they are
+    frame = pd.DataFrame({"x": x, "kept": kept, "y": np.tile(["a", "b"], 30)})
+    with caplog.at_level(logging.WARNING):
+        schema, _ = _schema(frame)
+    X = schema.transform(frame, strict=False)
+    assert X["x"].isna().sum() == 9 and X["kept"].isna().sum() == 0 and X["kept"].iloc[0] == 3e38
+    warning = next(r.getMessage() for r in caplog.records if "'x'" in r.getMessage())
+    assert "9 value(s) that are infinite or beyond" in warning and "rows 1, 2, 3, 4, 5 and 4 more" in warning
+    assert schema.transform(frame.head(5))["x"].isna().all()  # at predict time too
+
+
+def test_a_target_beyond_float32_is_an_error():
+    frame = pd.DataFrame({"x": np.arange(30.0), "y": np.r_[np.arange(29.0), 1e300]})
+    with pytest.raises(DataError, match=r"beyond ±3\.4e38 at row 30"):
+        _schema(frame)
+
+
+def test_a_plot_that_cannot_be_drawn_becomes_a_note():
+    svg = figures.histograms([{"name": "x", "hist_edges": [0.0, np.inf], "hist_counts": [1, 2, 3]}])
+    assert svg.startswith('<p class="note">This plot could not be drawn')
+
+
+# ---------------------------------------------------------------- whitespace around labels and categories
+
+
+def _income_frame(n: int = 90) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    label = np.where(rng.random(n) < 0.4, ">50K", "<=50K")
+    pad = rng.integers(0, 3, n)
+    work = rng.choice(["Private", "Gov"], n)
+    return pd.DataFrame({"age": rng.integers(18, 80, n),
+                         "work": [[w, f" {w}", f"{w}  "][p] for w, p in zip(work, pad, strict=True)],
+                         "note": [" ", *rng.choice(["x", "y"], n - 1)],
+                         "y": [[v, f" {v}", f"{v} "][p] for v, p in zip(label, pad[::-1], strict=True)]})
+
+
+def test_whitespace_variants_are_one_label_and_one_level(caplog):
+    frame = _income_frame()
+    with caplog.at_level(logging.WARNING):
+        schema, y = _schema(frame)
+    assert schema.task == "binary" and schema.classes == ["<=50K", ">50K"]
+    assert set(y) == {"<=50K", ">50K"}
+    work = next(c for c in schema.columns if c.name == "work")
+    assert work.levels == ("Gov", "Private") and work.n_unique == 2
+    note = next(c for c in schema.columns if c.name == "note")
+    assert note.n_missing == 1  # a cell of spaces is an empty cell
+    merged = [r.getMessage() for r in caplog.records if "differ only by surrounding whitespace" in r.getMessage()]
+    assert len(merged) == 2 and any("'>50K' from" in m for m in merged)
+    out = schema.transform(pd.DataFrame({"age": [30], "work": ["  Gov "], "note": ["x"]}))
+    assert out[work.internal].tolist() == ["Gov"]
+
+
+def test_keep_whitespace_keeps_the_variants():
+    schema, _ = _schema(_income_frame(), keep_whitespace=True)
+    assert schema.task == "multiclass" and len(schema.classes) == 6
+
+
+def test_predictions_use_the_stripped_labels(write_csv, tmp_path):
+    frame = _income_frame(120)
+    result = fit(write_csv(frame), tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    preds = tmp_path / "preds.csv"
+    result = run("predict", tmp_path / "run", write_csv(frame.drop(columns="y"), "new.csv"), "--output", preds)
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(preds, keep_default_na=False)
+    assert set(out["prediction"]) <= {"<=50K", ">50K"} and {"<=50K", ">50K"} <= set(out.columns)
+
+
+# ---------------------------------------------------------------- the leakage check on many columns at once
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_vectorised_leak_check_agrees_with_the_column_by_column_one(task):
+    rng = np.random.default_rng(3)
+    n = 80
+    y = rng.integers(0, 3 if task == "multiclass" else 2, n) if task != "regression" else rng.normal(size=n)
+    columns = [rng.normal(size=n), rng.integers(0, 4, n).astype(float), np.round(rng.normal(size=n), 1),
+               np.zeros(n), y * 10.0 + rng.random(n), (y * 2.0 + 1) if task == "regression" else y * 1.0,
+               np.argsort(np.argsort(y)).astype(float)]
+    values = np.column_stack(columns)
+    fast = numeric_leak_reasons(values, y, task)
+    slow = [leak_reason(pd.Series(values[:, j]), y, task) for j in range(values.shape[1])]
+    assert fast == slow
+    assert any(r is not None for r in fast)
+
+
+def test_parse_marks_what_did_not_parse():
+    parsed = parse(pd.Series(["1,000", "x", None, "2"]), NumberFormat())
+    assert parsed.ok.tolist() == [True, False, False, True]
+    assert parsed.values.iloc[0] == 1000 and np.isnan(parsed.values.iloc[1])
+
