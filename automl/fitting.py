@@ -43,7 +43,7 @@ from automl.search.checkpoint import Checkpoints
 from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
 from automl.search.evaluate import Context, ModelResult, wants_log_target
 from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
-from automl.search.metrics import get_metric
+from automl.search.metrics import constant_cv_score, get_metric
 from automl.search.tuner import FamilyState, Search, TrialCallback
 
 log = logging.getLogger(__name__)
@@ -241,8 +241,9 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
     results = families + ensembles
     growth = len(p.y) / max(len(p.y_s), 1)  # large data: the search ran on a sample, the refit uses every row
     by_key = {f.key: f for f in families}
+    constant = constant_cv_score(p.y_s, p.folds, metric, schema.task, len(schema.classes or ()))
     chosen, bagged = _choose(results, by_key, metric, deadline if not config.trials else None, len(p.folds), config,
-                             growth)
+                             growth, constant)
     model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
     predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members)
@@ -256,12 +257,15 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
     folder.write_text(PROFILE_FILE, json.dumps(profile(p.frame, p.X, schema, p.y), default=float))
     folder.update(
         best_model=chosen.key, models_refitted=predictor.models, models_bagged=sorted(bagged),
+        constant_predictor={"cv_mean": constant, "beaten": metric.better(chosen.mean, constant),
+                            "worse": [r.key for r in results
+                                      if r.status == "ok" and not metric.better(r.mean, constant)]},
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=p.n_folds, cv_repeats=p.repeats,
         search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=runinfo.versions(),
         trials_total=len(trials), search_seconds=round(sum(s.seconds for s in search.families), 2),
         leaderboard=board.to_dict(orient="records"), preprocessing=runinfo.preprocessing(model, chosen, schema),
-        preprocessing_pipelines=runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s),
+        preprocessing_pipelines=runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s, None if config.trials else deadline),
         learning_curves={f.key: f.histories for f in families if f.histories},
         predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )
@@ -272,6 +276,22 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
     log.info("Chosen model: %s, CV %s %.4f. Saved to %s (%.1f s).", chosen.name, metric.name, chosen.mean,
              folder.path, time.monotonic() - started)
     return FitResult(predictor, board, folder.path)
+
+
+def _beating(ranked: list[ModelResult], metric: Any, constant: float) -> list[ModelResult]:
+    """The results that beat the constant predictor's CV score, or all of them (with a warning) if none does."""
+    better = [r for r in ranked if metric.better(r.mean, constant)]
+    worse = [r for r in ranked if r not in better]
+    what = f"the constant predictor (CV {metric.name} {constant:.4f}: class shares or the mean, on the same folds)"
+    if not better:
+        log.warning("No model beats %s: the delivered %s (CV %.4f) predicts no better than the target's distribution "
+                    "alone. More rows, more informative columns or a longer budget may help.", what, ranked[0].name,
+                    ranked[0].mean)
+        return ranked
+    if worse:
+        log.warning("%d model(s) scored no better than %s and cannot be chosen: %s.", len(worse), what,
+                    ", ".join(f"{r.name} ({r.mean:.4f})" for r in worse[:5]) + (" …" if len(worse) > 5 else ""))
+    return better
 
 
 def _storage(folder: RunFolder, url: str | None) -> Any:
@@ -299,13 +319,15 @@ def _family_row(state: FamilyState) -> ModelResult:
 
 
 def _choose(results: list[ModelResult], families: dict[str, ModelResult], metric: Any, deadline: float | None,
-            n_folds: int, config: FitConfig, growth: float = 1.0) -> tuple[ModelResult, set[str]]:
+            n_folds: int, config: FitConfig, growth: float = 1.0,
+            constant: float | None = None) -> tuple[ModelResult, set[str]]:
     """The best complete result whose delivery still fits in the budget (any, in trial-count mode), and the
     keys of the families in it delivered as their fold models (k-fold bagging) instead of a refit.
 
     A family whose spec delivers its fold models needs no refit; the others' refits are estimated by
     :func:`automl.refit.refit_seconds` (``growth``: all rows / search rows). When the refits of the best
-    result do not fit but every family in it kept its fold models, those are delivered instead.
+    result do not fit but every family in it kept its fold models, those are delivered instead. A result whose
+    CV score is not better than ``constant`` (the constant predictor's) is chosen only if no result beats it.
     """
     ranked = sorted((r for r in results if r.status == "ok"), key=lambda r: r.mean,
                     reverse=metric.greater_is_better)
@@ -315,6 +337,8 @@ def _choose(results: list[ModelResult], families: dict[str, ModelResult], metric
             f"No model finished within the {config.time_limit:.0f} s budget ({reasons}). "
             "Raise --time-limit, or lower --sample-rows."
         )
+    if constant is not None:
+        ranked = _beating(ranked, metric, constant)
 
     def bagged(r: ModelResult) -> set[str]:
         return {s.key for s in singles(r, families) if bagged_by_default(s, growth > 1)}

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 MAX_ROWS = 2000
 REPEATS = 5
+MAX_COLUMNS = 40  # without a time limit (--trials), the columns permuted at most: the most associated first
+MIN_COLUMNS = 10  # fewer repeats are tried before fewer columns than this
 
 
 def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,
@@ -24,8 +26,10 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     """How much the metric worsens when one input column is shuffled (mean and std over ``REPEATS`` shuffles).
 
     Computed on up to ``MAX_ROWS`` training rows: it shows what the model relies on, not how it generalises.
-    Columns are the users' input columns (a datetime column is shuffled with all its parts). Returns ``None``
-    when the estimated time exceeds ``seconds`` (``None``: no limit), with fewer repeats tried first.
+    Columns are the users' input columns (a datetime column is shuffled with all its parts). When not every
+    column can be permuted in ``seconds`` (``None``: no limit, but at most ``MAX_COLUMNS`` columns), fewer
+    repeats are tried first, then only the columns most associated with the target on their own (univariate
+    screening, :func:`screen`) are permuted. Returns ``None`` when not even one column fits.
     """
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(len(X), MAX_ROWS), replace=False))
@@ -40,13 +44,19 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     tick = time.monotonic()
     baseline = score(None, Xs, ys)
     one = time.monotonic() - tick
-    repeats = REPEATS
-    while seconds is not None and one * len(features) * repeats > seconds and repeats > 1:
-        repeats -= 2
-    if seconds is not None and one * len(features) * repeats > seconds:
-        log.info("Permutation importance skipped: it needs about %.0f s, %.0f s of the budget are left.",
-                 one * len(features) * repeats, seconds)
+    evaluations = MAX_COLUMNS * REPEATS if seconds is None else int(seconds / max(one, 1e-6))
+    for repeats in (REPEATS, 3, 1):
+        k = min(len(features), evaluations // repeats)
+        if k >= min(len(features), MIN_COLUMNS):
+            break
+    if k < 1:
+        log.info("Permutation importance skipped: one column needs about %.1f s, %.0f s of the budget are left.",
+                 one, seconds or 0)
         return None
+    if k < len(features):
+        features = screen(Xs, ys, features, schema.task, k)
+        log.info("Permutation importance: the %d of %d columns most associated with the target on their own "
+                 "(univariate screening) are permuted; the others are not ranked.", k, len(schema.features))
     groups = [col.outputs() for col in features]
     result = _grouped(score, baseline, Xs, ys, groups, repeats, seed)
     frame = pd.DataFrame({"feature": [c.name for c in features], "importance_mean": result.mean(axis=1),
@@ -54,6 +64,37 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     log.info("Permutation importance: %d columns, %d repeats on %d rows (%.1f s).", len(features), repeats,
              len(rows), time.monotonic() - tick)
     return frame.sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def screen(X: pd.DataFrame, y: np.ndarray, features: list[Any], task: str, k: int) -> list[Any]:
+    """The ``k`` feature columns most associated with the target on their own, by p-value: an F-test for
+    numbers (scikit-learn's ``f_classif`` / ``f_regression``, missing values at the median; a datetime column
+    by its best part), a chi-squared test (classification) or one-way ANOVA (regression) for categories."""
+    from scipy import stats
+    from sklearn.feature_selection import f_classif, f_regression
+
+    p_values = np.ones(len(features))
+    numeric = [(i, n) for i, c in enumerate(features) if c.kind != "categorical" for n in c.outputs()]
+    if numeric:
+        values = X[[n for _, n in numeric]].to_numpy(dtype=float)
+        values = np.where(np.isnan(values), np.nanmedian(values, axis=0), values)
+        with np.errstate(all="ignore"):
+            p = (f_regression if task == "regression" else f_classif)(np.nan_to_num(values), y)[1]
+        for (i, _), pv in zip(numeric, np.nan_to_num(p, nan=1.0), strict=True):
+            p_values[i] = min(p_values[i], pv)
+    for i, c in enumerate(features):
+        if c.kind != "categorical":
+            continue
+        levels = X[c.internal].astype(object).fillna("__missing__").to_numpy()
+        try:
+            if task == "regression":
+                p_values[i] = stats.f_oneway(*[y[levels == v] for v in np.unique(levels)]).pvalue
+            else:
+                p_values[i] = stats.chi2_contingency(pd.crosstab(levels, y).to_numpy()).pvalue
+        except ValueError:  # one level, or one class: no association to measure
+            continue
+    order = np.argsort(np.nan_to_num(p_values, nan=1.0), kind="stable")[:k]
+    return [features[i] for i in sorted(order)]
 
 
 def _grouped(score: Any, baseline: float, X: pd.DataFrame, y: np.ndarray, groups: list[list[str]],

@@ -50,15 +50,18 @@ def report(folder: RunFolder) -> None:
         log.debug("Report failure", exc_info=True)
 
 
-def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, Any]:
+def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any, deadline: float | None = None) -> dict[str, Any]:
     """Each preprocessing pipeline of the run: its families, its steps in words, and in numbers (fitted on the
-    search rows)."""
+    search rows, unless the budget's ``deadline`` has passed: the words then stand alone)."""
     out: dict[str, Any] = {}
     for spec in specs:
         entry = out.setdefault(spec.preprocessing,
                                {"families": [], "steps": describe(spec.preprocessing, ctx.preprocess)})
         entry["families"].append(spec.key)
     for kind, entry in out.items():
+        if deadline is not None and time.monotonic() > deadline:
+            log.debug("No time left to summarise the %s pipeline in numbers.", kind)
+            continue
         try:
             prep = build_preprocessor(kind, ctx.schema, ctx.preprocess).fit(X, y)
             entry["summary"] = summarize(prep, ctx.schema)
@@ -96,8 +99,9 @@ def preprocessing(model: Any, chosen: ModelResult, schema: Schema) -> dict[str, 
     out = {key: summarize(p.named_steps["prep"], schema) for key, p in zip(keys, pipelines, strict=True)}
     for key, summary in out.items():
         if summary.get("clipped_values"):
-            log.info("%s: outlier clipping changed %s.", key,
-                     ", ".join(f"{k}: {v}" for k, v in summary["clipped_values"].items()))
+            changed = list(summary["clipped_values"].items())
+            log.info("%s: outlier clipping changed %s%s.", key, ", ".join(f"{k}: {v}" for k, v in changed[:10]),
+                     f" and {len(changed) - 10} more columns" if len(changed) > 10 else "")
     return out
 
 

@@ -189,3 +189,16 @@ def test_balanced_wording_when_the_sides_had_even_budgets(fitted, tmp_path):
                         "seconds): 4 trials (40 s) and 12 trials (33 s), so the best-of-N selection favours neither "
                         "side much.")
     assert "Provisional" not in html and "nn-vs-ensembles" not in html
+
+
+def test_a_section_that_cannot_be_built_becomes_a_note(fitted, monkeypatch):
+    from automl.report import sections
+
+    def broken(run):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(sections, "data_section", broken)
+    html = render_html(fitted)
+    assert "This section could not be built (OverflowError: cannot convert float infinity to integer)." in html
+    assert all(f'<section id="{s}">' in html for s in SECTIONS)  # the other sections are still there
+    assert 'id="constant-predictor"' in html and "The constant predictor" in html

@@ -98,9 +98,11 @@ def numeric_leak_reasons(values: np.ndarray, y: np.ndarray, task: str) -> list[s
 def drop_leaks(schema: Schema, X: pd.DataFrame, y: np.ndarray, keep: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mark leaking feature columns of ``schema`` as dropped (with the reason) and return ``X`` without them."""
     candidates = [c for c in schema.features if c.name not in keep and c.kind != "datetime"]
-    complete = [c for c in candidates if pd.api.types.is_float_dtype(X[c.internal]) and not X[c.internal].isna().any()]
-    reasons = dict(zip([c.internal for c in complete], numeric_leak_reasons(
-        X[[c.internal for c in complete]].to_numpy(dtype=float), y, schema.task), strict=True)) if complete else {}
+    dtypes, has_missing = X.dtypes, X.isna().any()
+    complete = [c.internal for c in candidates
+                if pd.api.types.is_float_dtype(dtypes[c.internal]) and not has_missing[c.internal]]
+    found = numeric_leak_reasons(X[complete].to_numpy(dtype=float), y, schema.task) if complete else []
+    reasons = dict(zip(complete, found, strict=True))
     drop: list[str] = []
     for col in candidates:
         reason = reasons[col.internal] if col.internal in reasons else leak_reason(X[col.internal], y, schema.task)

@@ -35,12 +35,15 @@ def profile(frame: pd.DataFrame, X: pd.DataFrame, schema: Schema, y: np.ndarray)
         The encoded target (class codes or values).
     """
     columns = []
+    numeric = [c.internal for c in schema.columns if c.kind == "numeric" and c.internal in X]
+    summaries = numeric_summaries(X[numeric].to_numpy(dtype=float)) if numeric else []
+    by_column = dict(zip(numeric, summaries, strict=True))
     for col in schema.columns:
         entry: dict[str, Any] = {"name": col.name, "kind": col.kind, "dtype": col.dtype, "missing": col.n_missing,
                                  "missing_share": col.n_missing / max(len(frame), 1), "unique": col.n_unique,
                                  "reason": col.reason}
-        if col.kind == "numeric" and col.internal in X:
-            entry.update(numeric_summary(X[col.internal].to_numpy(dtype=float)))
+        if col.kind == "numeric" and col.internal in by_column:
+            entry.update(by_column[col.internal])
         elif col.kind in ("categorical", "boolean") and col.internal in X:
             counts = X[col.internal].astype(object).value_counts(dropna=True)
             entry["top_levels"] = [[str(k), int(v)] for k, v in counts.head(TOP_LEVELS).items()]
@@ -54,6 +57,37 @@ def profile(frame: pd.DataFrame, X: pd.DataFrame, schema: Schema, y: np.ndarray)
     }
 
 
+def numeric_summaries(values: np.ndarray) -> list[dict[str, Any]]:
+    """:func:`numeric_summary` of each column of ``values`` (rows × columns); the statistics of complete columns
+    are computed together (a table may have thousands of columns)."""
+    out: list[dict[str, Any]] = [{} for _ in range(values.shape[1])]
+    complete = np.isfinite(values).all(axis=0)
+    if len(values) > 2 and complete.any():
+        block = values[:, complete]
+        q1, median, q3 = np.quantile(block, [0.25, 0.5, 0.75], axis=0)
+        iqr = q3 - q1
+        outliers = ((block < q1 - IQR_FACTOR * iqr) | (block > q3 + IQR_FACTOR * iqr)).sum(axis=0)
+        with np.errstate(all="ignore"):
+            skew = np.nan_to_num(pd.DataFrame(block).skew().to_numpy(), nan=0.0)
+        mean, std, low, high = block.mean(axis=0), block.std(axis=0), block.min(axis=0), block.max(axis=0)
+        for j, i in enumerate(np.flatnonzero(complete)):
+            v = block[:, j]
+            out[i] = {"mean": float(mean[j]), "std": float(std[j]), "min": float(low[j]), "q1": float(q1[j]),
+                      "median": float(median[j]), "q3": float(q3[j]), "max": float(high[j]), "skew": float(skew[j]),
+                      "iqr_outliers": int(outliers[j]) if iqr[j] > 0 else 0, **_histogram(v)}
+    for i in np.flatnonzero(~complete if len(values) > 2 else np.ones(values.shape[1], dtype=bool)):
+        out[i] = numeric_summary(values[:, i])
+    return out
+
+
+def _histogram(v: np.ndarray) -> dict[str, Any]:
+    try:
+        counts, edges = np.histogram(v, bins=min(BINS, max(1, len(np.unique(v)))))
+    except (ValueError, OverflowError):  # a range no float can span: no histogram, the numbers still stand
+        return {"hist_counts": [], "hist_edges": []}
+    return {"hist_counts": counts.tolist(), "hist_edges": edges.tolist()}
+
+
 def numeric_summary(values: np.ndarray) -> dict[str, Any]:
     """Mean, spread, quartiles, skewness, IQR outliers and a histogram of the finite values."""
     v = values[np.isfinite(values)]
@@ -62,13 +96,9 @@ def numeric_summary(values: np.ndarray) -> dict[str, Any]:
     q1, median, q3 = (float(x) for x in np.quantile(v, [0.25, 0.5, 0.75]))
     iqr = q3 - q1
     outliers = int(((v < q1 - IQR_FACTOR * iqr) | (v > q3 + IQR_FACTOR * iqr)).sum()) if iqr > 0 else 0
-    try:
-        counts, edges = np.histogram(v, bins=min(BINS, max(1, len(np.unique(v)))))
-    except (ValueError, OverflowError):  # a range no float can span: no histogram, the numbers still stand
-        counts, edges = np.zeros(0), np.zeros(0)
     return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "q1": q1, "median": median,
-            "q3": q3, "max": float(v.max()), "skew": float(pd.Series(v).skew()) if len(v) > 2 else 0.0,
-            "iqr_outliers": outliers, "hist_counts": counts.tolist(), "hist_edges": edges.tolist()}
+            "q3": q3, "max": float(v.max()), "skew": float(np.nan_to_num(pd.Series(v).skew())) if len(v) > 2 else 0.0,
+            "iqr_outliers": outliers, **_histogram(v)}
 
 
 def _target(schema: Schema, y: np.ndarray) -> dict[str, Any]:

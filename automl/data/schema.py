@@ -96,11 +96,12 @@ class Schema:
 
     def original_name(self, internal: str) -> str:
         """Map an internal (prepared) column name back to what the user calls it."""
-        for c in self.features:
-            for out in c.outputs():
-                if out == internal:
-                    return c.name if out == c.internal else f"{c.name} ({out.rsplit('__', 1)[1]})"
-        return internal
+        return self.original_names().get(internal, internal)
+
+    def original_names(self) -> dict[str, str]:
+        """Every prepared column's internal name → what the user calls it (a datetime part: ``"when (month)"``)."""
+        return {out: c.name if out == c.internal else f"{c.name} ({out.rsplit('__', 1)[1]})"
+                for c in self.features for out in c.outputs()}
 
     def transform(self, frame: pd.DataFrame, where: str = "the data", strict: bool = True) -> pd.DataFrame:
         """Prepare ``frame`` for the preprocessing stage.
@@ -122,7 +123,8 @@ class Schema:
                             format_values(extra))
         features = self.features
         # numeric columns that already hold numbers are converted together (a table may have thousands)
-        block = [c for c in features if c.kind == "numeric" and _is_numeric(frame[c.name])]
+        dtypes = frame.dtypes
+        block = [c for c in features if c.kind == "numeric" and _is_numeric_dtype(dtypes[c.name])]
         numbers = _numbers_block(block, frame, where, strict)
         in_block = {c.name for c in block}
         parts: dict[str, Any] = {}
@@ -207,7 +209,11 @@ def _show(value: Any) -> str:
 
 
 def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    return _is_numeric_dtype(s.dtype)
+
+
+def _is_numeric_dtype(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _infer_task(y: pd.Series, forced: str | None, target: str, info: TableSource) -> tuple[str, str]:
@@ -377,7 +383,8 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
         if unknown:
             raise ConfigError(f"{option} names unknown column(s) {format_values(unknown)}; "
                               f"valid columns: {choices(frame.columns)}.")
-    numeric = [n for n in frame.columns if n not in config.categorical and _is_numeric(frame[n])]
+    dtypes = frame.dtypes
+    numeric = [n for n in frame.columns if n not in config.categorical and _is_numeric_dtype(dtypes[n])]
     typed = dict(zip(numeric, _type_numbers(frame[numeric], info), strict=True)) if numeric else {}
     columns = [typed[name] if name in typed else _type_column(name, frame[name], name in config.categorical, info,
                                                                config) for name in frame.columns]
@@ -428,8 +435,9 @@ def _type_numbers(frame: pd.DataFrame, info: TableSource) -> list[ColumnInfo]:
     ordered = np.sort(values, axis=0)  # missing values last
     n_unique = ((ordered[1:] != ordered[:-1]) & ~np.isnan(ordered[1:])).sum(axis=0) + (~missing).any(axis=0)
     columns = []
-    for j, name in enumerate(frame.columns):
-        col = ColumnInfo(name=name, kind="dropped", dtype=str(frame.dtypes.iloc[j]), n_missing=int(missing[:, j].sum()),
+    n_missing = missing.sum(axis=0)
+    for j, (name, dtype) in enumerate(frame.dtypes.items()):
+        col = ColumnInfo(name=name, kind="dropped", dtype=str(dtype), n_missing=int(n_missing[j]),
                          n_unique=int(n_unique[j]))
         finite = values[~missing[:, j] & ~bad[:, j], j]
         if col.n_missing == n:

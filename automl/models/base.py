@@ -37,6 +37,14 @@ class Rounds:
     staged: Callable[[Any, Any, Sequence[int], str], list[Any]]
 
 
+WIDE_MIN_COLUMNS = 100
+
+
+def is_wide(n_rows: int, n_columns: int) -> bool:
+    """Whether a table is wide: more feature columns than rows, and at least ``WIDE_MIN_COLUMNS`` of them."""
+    return n_columns >= WIDE_MIN_COLUMNS and n_columns > n_rows
+
+
 def pick_stages(stages: Iterable[Any], counts: Sequence[int]) -> list[Any]:
     """From an iterator of predictions after 1, 2, 3, ... rounds (scikit-learn's and CatBoost's
     ``staged_predict*``), the ones after each of ``counts`` rounds; a model that stopped boosting early gives
@@ -101,6 +109,10 @@ class ModelSpec:
         Further known-good configurations, tried after the defaults and before the sampler's own: each a pair
         ``(relative cost, changes to the defaults)``, the cost as a multiple of the defaults' fit time (the
         search skips a configuration that would take too much of the time left).
+    wide
+        Changes to the defaults and to each portfolio entry on wide data (:func:`is_wide`: more columns than
+        rows), where a fit's cost grows with the columns and few of them carry signal: feature subsampling,
+        an L1 penalty, a smaller network (measured in ``benchmarks/wide.md``).
     anytime
         Whether a fit can be stopped at a time limit and still give a model (a network keeps its best epoch's
         weights): the search then caps the time of its trials instead of waiting for them or failing them.
@@ -128,6 +140,7 @@ class ModelSpec:
     fit_params: Callable[[], dict[str, Any]] | None = None
     task_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     portfolio: tuple[tuple[float, Mapping[str, Any]], ...] = ()
+    wide: Mapping[str, Any] = field(default_factory=dict)
     anytime: bool = False
     rounds: Rounds | None = None
     fold_models: str = "fallback"
@@ -140,10 +153,12 @@ class ModelSpec:
         """The known-good hyperparameters for ``task``: ``defaults`` with that task's changes."""
         return {**self.defaults, **self.task_defaults.get(task, {})}
 
-    def portfolio_for(self, task: str) -> list[tuple[float, dict[str, Any]]]:
-        """The portfolio for ``task``: ``(relative cost, full hyperparameters)`` per configuration."""
+    def portfolio_for(self, task: str, wide: bool = False) -> list[tuple[float, dict[str, Any]]]:
+        """The portfolio for ``task``: ``(relative cost, full hyperparameters)`` per configuration (with the
+        ``wide`` changes on wide data)."""
         base = self.defaults_for(task)
-        return [(cost, {**base, **changes}) for cost, changes in self.portfolio]
+        extra = dict(self.wide) if wide else {}
+        return [(cost, {**base, **changes, **extra}) for cost, changes in self.portfolio]
 
     def pipeline_for(self, task: str, params: Mapping[str, Any] | None = None) -> str:
         """The preprocessing pipeline of a configuration: its ``preprocessing`` hyperparameter, if the family

@@ -61,6 +61,9 @@ SPEC = ModelSpec(
                (1.5, {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 30,
                       "subsample": 0.7, "colsample_bytree": 0.5, "reg_lambda": 5.0})),
     search_space=search_space,
+    # wide data: each tree sees 30 % of the columns (XGBoost's and LightGBM's usual remedy; measured in
+    # benchmarks/wide.md)
+    wide={"colsample_bytree": 0.3},
     fit_params=lambda: {"callbacks": [deadline.lightgbm_callback]},
     rounds=Rounds("n_estimators", staged),
 )

@@ -56,5 +56,6 @@ SPEC = ModelSpec(
                (1.5, {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 4, "min_child_weight": 3.0,
                       "subsample": 0.7, "colsample_bytree": 0.5, "reg_lambda": 5.0})),
     search_space=search_space,
+    wide={"colsample_bytree": 0.3},  # as LightGBM's
     rounds=Rounds("n_estimators", staged),
 )

@@ -17,6 +17,20 @@ from automl.results import REPORT_FILE, atomic_write
 log = logging.getLogger(__name__)
 
 
+SECTIONS = ("business", "data", "preparation", "modelling", "evaluation", "deployment")
+
+
+def _section(build: Any, run: Any) -> dict[str, Any]:
+    """One CRISP-DM section, or a one-line note if it cannot be built: a report renders for any data the fit
+    accepted, and one section's failure costs that section only."""
+    try:
+        return build(run)
+    except Exception as e:  # any failure of one section must not cost the report
+        log.warning("The report's %s could not be built (%s: %s); it shows a note instead.", build.__name__,
+                    type(e).__name__, e)
+        return {"failed": f"This section could not be built ({type(e).__name__}: {str(e)[:200]})."}
+
+
 def render_html(run_dir: str | Path) -> str:
     """The report of ``run_dir`` as an HTML string."""
     import jinja2
@@ -25,7 +39,9 @@ def render_html(run_dir: str | Path) -> str:
     from automl.report.rundata import load_run
 
     run = load_run(run_dir)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True)
+    # ChainableUndefined: a section replaced by its note (see _section) leaves the rest of its template empty
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
+                             undefined=jinja2.ChainableUndefined)
     board = run.leaderboard
     chosen = run.meta.get("best_model")
     row = board.loc[board["model"] == chosen]
@@ -36,9 +52,7 @@ def render_html(run_dir: str | Path) -> str:
             "chosen_name": row["name"].iloc[0] if len(row) else chosen,
             "chosen_score": f"{row[run.score_column].iloc[0]:.4g}" if len(row) else "",
             "finished": run.meta.get("finished", ""),
-            "business": sections.business_section(run), "data": sections.data_section(run),
-            "preparation": sections.preparation_section(run), "modelling": sections.modelling_section(run),
-            "evaluation": sections.evaluation_section(run), "deployment": sections.deployment_section(run),
+            **{name: _section(getattr(sections, f"{name}_section"), run) for name in SECTIONS},
             "fmt": _fmt,
         }
     return env.get_template("report.html.j2").render(**context)

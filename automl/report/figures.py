@@ -27,14 +27,16 @@ _RC = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "axes.s
 
 
 @contextmanager
-def _figure(name: str, width: float = 6.4, height: float = 3.6) -> Iterator[tuple[Any, list[str]]]:
-    """A matplotlib Figure (no pyplot state) whose SVG text lands in the yielded list."""
+def _figure(name: str, width: float = 6.4, height: float = 3.6,
+            layout: str | None = "constrained") -> Iterator[tuple[Any, list[str]]]:
+    """A matplotlib Figure (no pyplot state) whose SVG text lands in the yielded list (``layout=None``: the
+    caller places the axes; constrained layout took 2.4 of 3.8 s for 24 small histograms)."""
     import matplotlib
     from matplotlib.figure import Figure
 
     out: list[str] = []
     with matplotlib.rc_context({**_RC, "svg.hashsalt": name}):
-        fig = Figure(figsize=(width, height), layout="constrained")
+        fig = Figure(figsize=(width, height), layout=layout)
         yield fig, out
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})  # same folder, same bytes
@@ -69,8 +71,10 @@ def histograms(columns: Sequence[Mapping[str, Any]], name: str = "hist", per_row
     """Small multiples: one histogram per numeric column (from the profile's saved bins)."""
     n = len(columns)
     rows = max(1, -(-n // per_row))
-    with _figure(name, 8.0, 1.7 * rows) as (fig, out):
+    with _figure(name, 8.0, 1.7 * rows, layout=None) as (fig, out):
         axes = np.atleast_1d(fig.subplots(rows, per_row)).ravel()
+        fig.subplots_adjust(left=0.05, right=0.98, bottom=0.4 / (1.7 * rows), top=1 - 0.3 / (1.7 * rows),
+                            hspace=0.7, wspace=0.3)
         for ax, col in zip(axes, columns, strict=False):
             edges, counts = np.asarray(col["hist_edges"]), np.asarray(col["hist_counts"])
             ax.stairs(counts, edges, fill=True, color="#1f77b4", alpha=0.7)

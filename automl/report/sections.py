@@ -21,6 +21,8 @@ from automl.report.stats import SideBudget, budget_verdict, compare, is_provisio
 log = logging.getLogger(__name__)
 
 MAX_HISTOGRAMS = 24
+MAX_TABLE_ROWS = 100  # per-column tables of wide data: the first rows, then a note (profile.json keeps all)
+MAX_LISTED = 30  # names in one sentence or bar chart
 METRIC_WHY = {
     "roc_auc": "ROC AUC measures how well the model ranks positives above negatives, whatever the threshold; "
                "it is not fooled by class imbalance.",
@@ -78,13 +80,14 @@ def data_section(run: RunData) -> dict[str, Any]:
     out: dict[str, Any] = {
         "rows": prof.get("rows"), "input_columns": prof.get("input_columns"), "features": prof.get("features"),
         "duplicates": prof.get("duplicate_rows"), "rows_missing_target": prof.get("rows_missing_target"),
-        "columns": columns, "dropped": prof.get("dropped", []), "target": target,
+        "columns": columns[:MAX_TABLE_ROWS], "dropped": prof.get("dropped", [])[:MAX_TABLE_ROWS], "target": target,
+        "columns_note": _more(len(columns), MAX_TABLE_ROWS, "columns"),
+        "dropped_note": _more(len(prof.get("dropped", [])), MAX_TABLE_ROWS, "dropped columns"),
         "histograms": figures.histograms(numeric[:MAX_HISTOGRAMS]) if numeric else None,
         "histograms_note": (f"The first {MAX_HISTOGRAMS} of {len(numeric)} numeric columns."
                             if len(numeric) > MAX_HISTOGRAMS else ""),
-        "missing_plot": figures.bars([c["name"] for c in missing], [100 * c["missing_share"] for c in missing],
-                                     "Missing values per column", "% of rows", "missing") if missing else None,
-        "skewed": [c["name"] for c in numeric if abs(c.get("skew", 0)) > 1],
+        "missing_plot": _missing_plot(missing),
+        "skewed": _listed([c["name"] for c in numeric if abs(c.get("skew", 0)) > 1]),
     }
     if target.get("classes"):
         out["target_plot"] = figures.bars(target["classes"], target["class_counts"], "Class balance", "rows",
@@ -96,13 +99,45 @@ def data_section(run: RunData) -> dict[str, Any]:
     return out
 
 
+def _more(n: int, shown: int, what: str) -> str:
+    return f"The first {shown} of {n:,} {what}; profile.json in the run folder lists them all." if n > shown else ""
+
+
+def _listed(names: list[str], limit: int = MAX_LISTED) -> list[str]:
+    """At most ``limit`` names, the last entry saying how many more there are."""
+    return names if len(names) <= limit else [*names[:limit], f"and {len(names) - limit:,} more"]
+
+
+def _missing_plot(missing: list[dict[str, Any]]) -> str | None:
+    if not missing:
+        return None
+    top = sorted(missing, key=lambda c: -c["missing_share"])[:MAX_LISTED]
+    title = "Missing values per column" + (f" (the {MAX_LISTED} of {len(missing):,} with most)"
+                                           if len(missing) > MAX_LISTED else "")
+    return figures.bars([c["name"] for c in top], [100 * c["missing_share"] for c in top], title, "% of rows",
+                        "missing")
+
+
+def _short_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline's summary with long lists and mappings cut to ``MAX_LISTED`` entries (wide data)."""
+    out: dict[str, Any] = {}
+    for key, value in summary.items():
+        if isinstance(value, dict) and len(value) > MAX_LISTED:
+            out[key] = {**dict(list(value.items())[:MAX_LISTED]), "…": f"{len(value) - MAX_LISTED:,} more"}
+        elif isinstance(value, list):
+            out[key] = _listed([str(v) for v in value])
+        else:
+            out[key] = value
+    return out
+
+
 def preparation_section(run: RunData) -> dict[str, Any]:
     meta = run.meta
     config = meta.get("config", {})
     pipelines = []
     for name, info in meta.get("preprocessing_pipelines", {}).items():
         pipelines.append({"name": name, "families": info.get("families", []),
-                          "steps": info.get("steps", []), "summary": info.get("summary", {})})
+                          "steps": info.get("steps", []), "summary": _short_summary(info.get("summary", {}))})
     rows, search_rows = meta.get("data", {}).get("rows", 0), meta.get("search_rows", 0)
     repeats = meta.get("cv_repeats", 1)
     cv = f"{meta.get('folds')}-fold {'stratified ' if meta.get('task') != 'regression' else ''}cross-validation"
@@ -155,6 +190,7 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
         out["boxplot"] = figures.fold_boxplots(list(ok["model"]), [run.fold_scores(m) for m in ok["model"]],
                                                list(ok["kind"]), run.metric)
     out.update(_nn_vs_trees(run, ok, chosen))
+    out["constant"] = _constant_sentence(run.meta.get("constant_predictor"), run.metric)
     out.update(_oof_plots(run, chosen))
     if run.importance is not None and len(run.importance):
         top = run.importance.head(20)
@@ -163,6 +199,23 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
                                               f"drop in {run.metric} when the column is shuffled", "importance",
                                               errors=list(top["importance_std"]))
     return out
+
+
+def _constant_sentence(constant: dict[str, Any] | None, metric: str) -> dict[str, Any] | None:
+    """What the constant predictor (class shares or the mean, same folds) scored, and who did not beat it."""
+    if not constant:
+        return None
+    base = (f"The constant predictor (each fold's training class shares, or its mean) scores a CV {metric} of "
+            f"{constant['cv_mean']:.4g} on the same folds.")
+    worse = constant.get("worse") or []
+    if not constant.get("beaten"):
+        return {"text": f"{base} No model beat it: the delivered model predicts no better than the target's "
+                        "distribution alone. More rows, more informative columns or a longer budget may help.",
+                "warning": True}
+    if worse:
+        names = ", ".join(worse[:8]) + (f" and {len(worse) - 8} more" if len(worse) > 8 else "")
+        return {"text": f"{base} Scoring no better, {names} could not be chosen.", "warning": False}
+    return {"text": f"{base} Every model beat it.", "warning": False}
 
 
 def deployment_section(run: RunData) -> dict[str, Any]:

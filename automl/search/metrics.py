@@ -6,7 +6,7 @@ Multiclass precision / recall / F1 are macro-averaged; ROC AUC is one-vs-rest, m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,3 +91,22 @@ def all_scores(y_true: np.ndarray, pred: np.ndarray, task: str) -> dict[str, flo
         except ValueError:  # e.g. ROC AUC on a fold missing a class
             out[name] = float("nan")
     return out
+
+
+def constant_cv_score(y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]], metric: Metric, task: str,
+                      n_classes: int = 0) -> float:
+    """Mean CV score of the constant predictor on the same folds: each validation part is predicted by its
+    training part's class shares (classification) or mean (regression).
+
+    A model that does not beat it has learnt nothing the target's distribution alone does not give (ROC AUC
+    0.5; the log loss of the priors; an RMSE equal to the target's spread).
+    """
+    scores = []
+    for train, valid in folds:
+        if task == "regression":
+            pred = np.full(len(valid), float(np.mean(y[train])))
+        else:
+            prior = np.bincount(y[train], minlength=n_classes) / max(len(train), 1)
+            pred = np.tile(prior, (len(valid), 1))
+        scores.append(metric(y[valid], pred, task))
+    return float(np.mean(scores))

@@ -40,7 +40,7 @@ import optuna
 import pandas as pd
 from optuna.storages._heartbeat import get_heartbeat_thread
 
-from automl.models.base import ModelSpec
+from automl.models.base import ModelSpec, is_wide
 from automl.search import checkpoint
 from automl.search.checkpoint import Checkpoints
 from automl.search.cv import Fold
@@ -153,14 +153,21 @@ class Search:
                 self._restore(state)
             self.families.append(state)
 
+    @property
+    def wide(self) -> bool:
+        """Wide data (more columns than rows): the families' ``wide`` changes apply to defaults and portfolio."""
+        return is_wide(len(self.X), self.X.shape[1])
+
     def _defaults(self, spec: ModelSpec) -> dict[str, Any]:
-        """The family's defaults for this task; a skewed target is learnt as log1p first."""
-        return {**spec.defaults_for(self.ctx.schema.task), **({LOG_TARGET: True} if self.ctx.log_target else {})}
+        """The family's defaults for this task (with its wide-data changes on wide data); a skewed target is
+        learnt as log1p first."""
+        return {**spec.defaults_for(self.ctx.schema.task), **(spec.wide if self.wide else {}),
+                **({LOG_TARGET: True} if self.ctx.log_target else {})}
 
     def _portfolio(self, spec: ModelSpec) -> list[tuple[float, dict[str, Any]]]:
         """The family's portfolio for this task; with a skewed target, the raw target first (the defaults
         learnt its log), then alternately."""
-        entries = spec.portfolio_for(self.ctx.schema.task)
+        entries = spec.portfolio_for(self.ctx.schema.task, self.wide)
         if not self.ctx.log_target:
             return entries
         return [(cost, {**params, LOG_TARGET: i % 2 == 1}) for i, (cost, params) in enumerate(entries)]
@@ -365,6 +372,9 @@ class Search:
 
     def _log_plan(self, deadline: float | None, n_trials: int | None) -> None:
         order = ", ".join(s.spec.key for s in sorted(self.families, key=self._defaults_order))
+        if self.wide:
+            log.info("Wide table (%d columns, %d rows): the families start from their wide-data defaults (feature "
+                     "subsampling, an L1-penalised linear model, a smaller network).", self.X.shape[1], len(self.X))
         if n_trials is not None:
             log.info("Plan: %d trials per family, one family after another (%s); no time limit.", n_trials, order)
             return
