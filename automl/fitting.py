@@ -169,7 +169,11 @@ class Prepared:
 def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, on_trial: TrialCallback | None,
          expect_sha: str | None) -> FitResult:
     p = _prepare(config, data, expect_sha)
-    folder.update(data=p.data_meta)
+    # what the report says about the data and the pipelines depends on the data only: written before the search
+    # (its cost, which grows with the columns, comes out of the search's time, not the finishing phase's)
+    folder.write_text(PROFILE_FILE, json.dumps(profile(p.frame, p.X, p.ctx.schema, p.y), default=float))
+    folder.update(data=p.data_meta, preprocessing_pipelines=runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s))
+    import automl.report.sections  # noqa: F401  (matplotlib, Jinja, SciPy's stats: 1-3 s, paid before the search)
     shared = config.storage is not None
     search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=_storage(folder, config.storage),
                     study_prefix=folder.meta.get("study_prefix", "automl"), checkpoints=Checkpoints(folder.checkpoints),
@@ -254,7 +258,6 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
     folder.write_text(TRIALS_FILE, trials_frame(trials, metric).to_csv(index=False))
     folder.write_parquet(OOF_FILE, oof_frame(results, p.y_s, p.X_s.index, p.folds, schema))
     folder.save_model(predictor)
-    folder.write_text(PROFILE_FILE, json.dumps(profile(p.frame, p.X, schema, p.y), default=float))
     folder.update(
         best_model=chosen.key, models_refitted=predictor.models, models_bagged=sorted(bagged),
         constant_predictor={"cv_mean": constant, "beaten": metric.better(chosen.mean, constant),
@@ -265,11 +268,11 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
         search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=runinfo.versions(),
         trials_total=len(trials), search_seconds=round(sum(s.seconds for s in search.families), 2),
         leaderboard=board.to_dict(orient="records"), preprocessing=runinfo.preprocessing(model, chosen, schema),
-        preprocessing_pipelines=runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s, None if config.trials else deadline),
         learning_curves={f.key: f.histories for f in families if f.histories},
         predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )
-    runinfo.importance(folder, model, p.X, p.y, schema, metric, config, None if config.trials else deadline)
+    runinfo.importance(folder, model, p.X, p.y, schema, metric, config, None if config.trials else deadline,
+                       folder.meta.get("predict_seconds_per_1000_rows"))
     folder.drop_checkpoints()
     folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))
     runinfo.report(folder)

@@ -22,17 +22,22 @@ MIN_COLUMNS = 10  # fewer repeats are tried before fewer columns than this
 
 
 def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,
-                           seed: int, seconds: float | None) -> pd.DataFrame | None:
+                           seed: int, seconds: float | None, latency: float | None = None) -> pd.DataFrame | None:
     """How much the metric worsens when one input column is shuffled (mean and std over ``REPEATS`` shuffles).
 
     Computed on up to ``MAX_ROWS`` training rows: it shows what the model relies on, not how it generalises.
     Columns are the users' input columns (a datetime column is shuffled with all its parts). When not every
     column can be permuted in ``seconds`` (``None``: no limit, but at most ``MAX_COLUMNS`` columns), fewer
     repeats are tried first, then only the columns most associated with the target on their own (univariate
-    screening, :func:`screen`) are permuted. Returns ``None`` when not even one column fits.
+    screening, :func:`screen`) are permuted. Returns ``None`` when not even one column fits; with ``latency``
+    (the model's seconds per 1000 rows) that is known before the first scoring, which is then skipped too.
     """
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(len(X), MAX_ROWS), replace=False))
+    if seconds is not None and latency is not None and 2 * latency * len(rows) / 1000 > seconds:
+        log.info("Permutation importance skipped: one column needs about %.1f s, %.0f s of the budget are left.",
+                 latency * len(rows) / 1000, max(seconds, 0))
+        return None
     Xs, ys = X.iloc[rows].reset_index(drop=True), y[rows]
     features = schema.features
     n_classes = len(schema.classes or [])

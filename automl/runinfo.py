@@ -27,11 +27,12 @@ LATENCY_ROWS = 250  # rows the prediction latency is measured on
 
 
 def importance(folder: RunFolder, model: Any, X: pd.DataFrame, y: Any, schema: Schema, metric: Any,
-                config: FitConfig, deadline: float | None) -> None:
-    """Permutation importance of the final model in what is left of the budget (its report section)."""
+                config: FitConfig, deadline: float | None, latency: float | None = None) -> None:
+    """Permutation importance of the final model in what is left of the budget (its report section);
+    ``latency``: the model's seconds per 1000 rows, to skip it without a first, costly scoring."""
     seconds = None if deadline is None else deadline - time.monotonic() - REPORT_SECONDS
     with threads.limited():
-        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds)
+        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds, latency)
     if frame is not None:
         folder.write_text(IMPORTANCE_FILE, frame.to_csv(index=False))
 
@@ -50,18 +51,15 @@ def report(folder: RunFolder) -> None:
         log.debug("Report failure", exc_info=True)
 
 
-def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any, deadline: float | None = None) -> dict[str, Any]:
+def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, Any]:
     """Each preprocessing pipeline of the run: its families, its steps in words, and in numbers (fitted on the
-    search rows, unless the budget's ``deadline`` has passed: the words then stand alone)."""
+    search rows)."""
     out: dict[str, Any] = {}
     for spec in specs:
         entry = out.setdefault(spec.preprocessing,
                                {"families": [], "steps": describe(spec.preprocessing, ctx.preprocess)})
         entry["families"].append(spec.key)
     for kind, entry in out.items():
-        if deadline is not None and time.monotonic() > deadline:
-            log.debug("No time left to summarise the %s pipeline in numbers.", kind)
-            continue
         try:
             prep = build_preprocessor(kind, ctx.schema, ctx.preprocess).fit(X, y)
             entry["summary"] = summarize(prep, ctx.schema)

@@ -230,3 +230,11 @@ def test_parse_marks_what_did_not_parse():
     assert parsed.ok.tolist() == [True, False, False, True]
     assert parsed.values.iloc[0] == 1000 and np.isnan(parsed.values.iloc[1])
 
+
+
+def test_keep_whitespace_on_the_command_line(write_csv, tmp_path):
+    result = fit(write_csv(_income_frame(120)), tmp_path / "run", "--keep-whitespace")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert meta["task"] == "multiclass" and len(meta["data"]["classes"]) == 6
+    assert meta["config"]["keep_whitespace"] is True

@@ -136,3 +136,20 @@ def test_vectorised_profile_matches_the_column_by_column_one():
         assert fast[j].keys() == slow.keys()
         for key, value in slow.items():
             np.testing.assert_allclose(fast[j][key], value)
+
+
+def test_importance_is_skipped_without_scoring_when_the_latency_says_it_cannot_fit():
+    from automl.data.io import read_table
+    from automl.data.schema import infer_schema
+    from automl.importance import permutation_importance
+
+    frame, info = read_table(_wide("binary", p=20))
+    schema, y = infer_schema(frame, FitConfig(target="y"), info)
+
+    class Unscorable:
+        def predict_proba(self, X):
+            raise AssertionError("scored although the latency showed there is no time")
+
+    X = schema.transform(frame, strict=False)
+    assert permutation_importance(Unscorable(), X, schema.encode_target(y), schema, get_metric("roc_auc"), 0,
+                                  seconds=1.0, latency=1000.0) is None

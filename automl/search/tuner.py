@@ -59,7 +59,9 @@ NEURAL = "neural net"
 NEURAL_SHARE = 1 / 3
 NEURAL_TRIALS = (4, 10)
 NEURAL_SECONDS_PER_TRIAL = 25.0
-MIN_ANYTIME_SECONDS = 3.0  # a network trial is started only with at least this much search time left
+MIN_ANYTIME_SECONDS = 3.0  # a network trial is started only with at least this much search time left,
+ANYTIME_SECONDS_PER_1000_COLUMNS = 2.0  # plus this: its graph and each fold's preprocessing grow with the columns
+# (a 120 x 5 000 table: 3.4 s to build the first fold's graph, 0.6 s per fold to prepare the inputs; measured)
 PORTFOLIO_SHARE = 0.5  # of the search time left: the most a portfolio configuration is expected to take
 # "sides" schedule: the side with fewer trials goes next while its time is at most this many times the other
 # side's, else the side with less time. Below the report's 3x "provisional" limit (automl.report.stats), so that
@@ -244,8 +246,8 @@ class Search:
             state = fresh[0]  # defaults: the cheapest of each kind, then the others by cost
             need = None
             if state.spec.anytime:  # it stops training where it is told, but its set-up takes seconds
-                if remaining < MIN_ANYTIME_SECONDS:
-                    need = f"needs at least {MIN_ANYTIME_SECONDS:.0f} s"
+                if remaining < self._min_anytime_seconds():
+                    need = f"needs at least {self._min_anytime_seconds():.0f} s"
             elif (expected := self._expected_seconds(state)) is not None and expected > remaining:
                 need = f"needs about {expected:.0f} s"
             if need is not None:
@@ -320,10 +322,14 @@ class Search:
     def _fits(self, state: FamilyState, remaining: float) -> bool:
         """Whether another trial of the family fits in the ``remaining`` seconds: a whole CV run and a refit (or
         what its fold models need instead) at its last pace, or for a neural net (it stops training where it is
-        told) ``MIN_ANYTIME_SECONDS``."""
+        told) :meth:`_min_anytime_seconds`."""
         if state.spec.anytime and state.spec.kind == NEURAL:
-            return remaining > MIN_ANYTIME_SECONDS
+            return remaining > self._min_anytime_seconds()
         return state.fold_seconds * (len(self.folds) + after_folds(state.spec)) < remaining
+
+    def _min_anytime_seconds(self) -> float:
+        """The least search time left with which a network trial starts (its set-up grows with the columns)."""
+        return MIN_ANYTIME_SECONDS + ANYTIME_SECONDS_PER_1000_COLUMNS * self.X.shape[1] / 1000
 
     def _ranks(self) -> dict[str, int]:
         """Rank of each family by its best CV score so far (1 = best); families with no result rank last."""
