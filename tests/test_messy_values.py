@@ -238,3 +238,26 @@ def test_keep_whitespace_on_the_command_line(write_csv, tmp_path):
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["task"] == "multiclass" and len(meta["data"]["classes"]) == 6
     assert meta["config"]["keep_whitespace"] is True
+
+
+def test_extreme_values_fit_predict_and_report(write_csv, tmp_path):
+    rng = np.random.default_rng(2)
+    n = 90
+    x = rng.normal(size=n)
+    x[:3], x[3:6], x[6:9], x[9:12] = 1.7e308, -1.7e308, 3e38, 5e-324
+    z = rng.normal(size=n)
+    frame = pd.DataFrame({"x": x, "z": z, "huge": rng.normal(size=n) * 1e37,
+                          "y": np.where(z + rng.normal(scale=0.3, size=n) > 0, "up", "down")})
+    out = tmp_path / "run"
+    result = run("fit", write_csv(frame), "--target", "y", "--output", out, "--trials", "1", "--folds", "3",
+                 "--repeats", "1", "--models", "linear,lightgbm,xgboost,hist_gb,random_forest,adaboost")
+    assert result.exit_code == 0, result.output
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert (board.loc[board["kind"] != "ensemble", "status"] == "ok").all()  # every family trained
+    assert (out / "report.html").stat().st_size > 10_000
+    new = frame.drop(columns="y").iloc[:12]
+    preds = tmp_path / "preds.csv"
+    result = run("predict", out, write_csv(new, "new.csv"), "--output", preds)
+    assert result.exit_code == 0, result.output
+    probabilities = pd.read_csv(preds)[["down", "up"]].to_numpy()
+    assert np.isfinite(probabilities).all() and np.allclose(probabilities.sum(axis=1), 1)

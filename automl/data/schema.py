@@ -481,7 +481,10 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
                      "--categorical %s or --no-parse-numbers to keep them as text.", col.name, info.name,
                      ", ".join(found[1].stripped) or "nothing", col.name)
             return
-        if share < MIXED_TYPE_SHARE and _numeric_looking(present):
+        # mostly numbers written as text, with stray words? (tried on the first values first: dates and codes
+        # look numeric too, and eight formats over a long column take seconds)
+        if (share < MIXED_TYPE_SHARE and _numeric_looking(present)
+                and best_share(present.head(1000), info.decimal)[0] >= MIXED_TYPE_SHARE):
             written_share, written = best_share(s, info.decimal)
             if written_share > share:
                 share, bad = written_share, s.notna() & ~pd.Series(written.ok, index=s.index)
