@@ -48,13 +48,12 @@ CURRENCY_SYMBOLS = (
 )
 
 
-def _currency_class() -> str:
-    return "[" + re.escape(CURRENCY_SYMBOLS) + "]"
+CURRENCY = "[" + re.escape(CURRENCY_SYMBOLS) + "]"  # a regular-expression class of them
 
 
 @cache
 def _pattern(fmt: NumberFormat) -> re.Pattern[str]:
-    t, d, cur = re.escape(fmt.thousands), re.escape(fmt.decimal), _currency_class()
+    t, d, cur = re.escape(fmt.thousands), re.escape(fmt.decimal), CURRENCY
     core = (rf"(?:\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d+)?"  # grouped
             rf"|\d+(?:{d}\d*)?(?:[eE][+-]?\d+)?|{d}\d+(?:[eE][+-]?\d+)?)")  # plain
     sign = r"(?P<sign>[-+])?"

@@ -30,7 +30,7 @@ _RC = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "axes.s
 def _figure(name: str, width: float = 6.4, height: float = 3.6,
             layout: str | None = "constrained") -> Iterator[tuple[Any, list[str]]]:
     """A matplotlib Figure (no pyplot state) whose SVG text lands in the yielded list (``layout=None``: the
-    caller places the axes; constrained layout took 2.4 of 3.8 s for 24 small histograms)."""
+    caller places the axes: 24 small histograms took 3.8 s with constrained layout, 2.3 s without)."""
     import matplotlib
     from matplotlib.figure import Figure
 

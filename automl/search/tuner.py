@@ -484,7 +484,7 @@ class Search:
         remaining = deadline - now
         if state.spec.anytime and state.spec.kind == NEURAL:  # it ends its training where it is told
             # within the search's time (the rest is the ensembles' and the refit's); its defaults start only with
-            # MIN_ANYTIME_SECONDS left (_next_family)
+            # _min_anytime_seconds() left (_next_family)
             return min(deadline, now + self._neural_cap(remaining))
         if state.best is None:  # its defaults: screened by the expected cost, may use what is left
             return self._hard_deadline or deadline
