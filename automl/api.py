@@ -87,25 +87,38 @@ class AutoML:
         shutil.copytree(self.run_dir_, target, ignore=shutil.ignore_patterns(LOCK_FILE, LOCK_INFO, CHECKPOINT_DIR))
         return target
 
-    def predict_frame(self, data: Any, model: str | None = None) -> pd.DataFrame:
+    def predict_frame(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.DataFrame:
         """Class probabilities (one column per class) and ``prediction``; regression: ``prediction``.
 
-        ``model``: a key from :attr:`models` instead of the chosen model.
+        The probability columns are named by the class labels, or ``proba_<label>`` for every class when a
+        label is ``prediction`` (see :meth:`automl.predictor.Predictor.probability_columns`). ``model``: a key
+        from :attr:`models` instead of the chosen model. ``sep``: the CSV delimiter of ``data`` (default: the
+        one given at fit, else chosen from the file).
         """
         predictor = self._fitted()
         predictor.pipeline_for(model)  # an unknown model is refused before the data is read
-        frame, info = read_table(data, predictor.na_values)
+        frame, info = self._read(data, sep)
         return predictor.predict_frame(frame, where=info.name, model=model)
 
-    def predict(self, data: Any, model: str | None = None) -> pd.Series:
+    def predict(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.Series:
         """Predicted labels (classification) or values (regression), in input row order."""
-        return self.predict_frame(data, model)["prediction"]
+        return self.predict_frame(data, model, sep)["prediction"]
 
-    def predict_proba(self, data: Any, model: str | None = None) -> pd.DataFrame:
-        """Class probabilities, one column per class label."""
-        if self._fitted().classes is None:
+    def predict_proba(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.DataFrame:
+        """Class probabilities, one column per class, named by its label (each row sums to 1)."""
+        predictor = self._fitted()
+        if predictor.classes is None:
             raise ConfigError("predict_proba applies to classification; this model is a regression model.")
-        return self.predict_frame(data, model).drop(columns="prediction")
+        predictor.pipeline_for(model)
+        frame, info = self._read(data, sep)
+        return predictor.predict_proba(frame, where=info.name, model=model)
+
+    def _read(self, data: Any, sep: str | None) -> tuple[pd.DataFrame, Any]:
+        from automl.config import separator
+
+        predictor = self._fitted()
+        chosen = separator(sep) if sep is not None else getattr(predictor, "sep", None)
+        return read_table(data, predictor.na_values, chosen)
 
     @property
     def models(self) -> list[str]:

@@ -185,11 +185,13 @@ def _prune(root: Path, keep_runs: int, keep: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None = None) -> tuple[int, list[str]]:
+def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None = None,
+                sep: str | None = None) -> tuple[int, list[str]]:
     """Score every file matching ``pattern`` with the run's model into ``output_dir/<name>.csv``.
 
-    A file that cannot be scored is reported and skipped; the others are scored. Returns how many were
-    written and the problems.
+    A file that cannot be scored is reported and skipped; the others are scored. ``sep``: the files' CSV
+    delimiter (default: the one given at fit, else chosen from each file). Returns how many were written and
+    the problems.
     """
     from automl.api import AutoML
     from automl.results import write_csv
@@ -207,7 +209,7 @@ def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None
     for path in files:
         target = output_dir / f"{path.name.split('.')[0]}.csv"
         try:
-            preds = automl.predict_frame(path, model)
+            preds = automl.predict_frame(path, model, sep)
         except AutoMLError as e:
             problems.append(f"{path}: {e}")
             log.error("Skipped %s: %s", path, e)

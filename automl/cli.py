@@ -33,6 +33,8 @@ EXIT_CODES_HELP = (
     "3 the budget ran out before any model finished; 4 the run folder is locked by another run; "
     "5 a batch run's score dropped past its recipe's threshold; 130 interrupted (resume with `automl resume`)."
 )
+SEP_HELP = ("Delimiter of the CSV file: one character, or comma, semicolon, tab, pipe, space (default: the one "
+            "under which every row has the header's number of fields).")
 EXIT_FOR = {BudgetError: EXIT_BUDGET, RunLockedError: EXIT_LOCKED, ScoreDropError: EXIT_SCORE_DROP}
 
 log = logging.getLogger("automl")
@@ -170,6 +172,7 @@ def _explicit(families: str | None, models: str | None, exclude_models: str | No
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty run folder, replacing automl's own files.")
 @click.option("--positive-class", help="Positive class of a binary target (default: the minority class).")
 @click.option("--na-values", multiple=True, help="Extra text to read as missing (repeatable), e.g. --na-values '?'.")
+@click.option("--sep", help=SEP_HELP)
 @click.option("--categorical", multiple=True, help="Treat this column as categorical (repeatable).")
 @click.option("--keep-whitespace", flag_value=True, default=None,
               help="Keep spaces around text values and labels (default: ' a' and 'a ' are the category 'a').")
@@ -387,14 +390,16 @@ def leaderboard(run_dir: Path, fmt: str, all_columns: bool, debug: bool) -> None
               help="Score every file DATA matches (a quoted glob) into this folder, one CSV per input.")
 @click.option("--model", "model_key", help="Use this model of the run instead of the chosen one (an ensemble's "
               "members are kept; an unknown name lists the choices).")
+@click.option("--sep", help=SEP_HELP + " Default: the one given at fit.")
 @_verbosity_options
 def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, verbosity: int | None,
-            model_key: str | None, debug: bool) -> None:
+            model_key: str | None, sep: str | None, debug: bool) -> None:
     """Predict DATA (a file, or with --output-dir a quoted glob) with the model saved in RUN_DIR.
 
-    Classification: one probability column per class (named by its label) and `prediction`;
-    regression: `prediction`. Rows keep the input order. With --output-dir, a file that cannot be scored is
-    reported and skipped, the others are scored, and the exit code is 2 if any was skipped.
+    Classification: one probability column per class (named by its label; `proba_<label>` for every class
+    when a label is `prediction`) and `prediction`; regression: `prediction`. Rows keep the input order.
+    With --output-dir, a file that cannot be scored is reported and skipped, the others are scored, and the
+    exit code is 2 if any was skipped.
 
     \b
     Example:
@@ -411,7 +416,7 @@ def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, ver
             from automl.errors import DataError
 
             with log_to_file(run_dir / LOG_FILE):
-                written, problems = score_files(run_dir, data, output_dir, model_key)
+                written, problems = score_files(run_dir, data, output_dir, model_key, sep)
             click.echo(f"Scored {written} file(s) into {output_dir}.", err=True)
             if problems:
                 raise DataError(f"{len(problems)} file(s) skipped:\n  " + "\n  ".join(problems))
@@ -420,7 +425,7 @@ def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, ver
 
         model = AutoML.load(run_dir)
         with log_to_file(run_dir / LOG_FILE):
-            preds = model.predict_frame(Path(data), model_key)
+            preds = model.predict_frame(Path(data), model_key, sep)
             if str(output) == "-":
                 preds.to_csv(sys.stdout, index=False)
             else:

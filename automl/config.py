@@ -107,6 +107,10 @@ class FitConfig:
     keep_whitespace
         Keep leading and trailing whitespace in text values and class labels; by default ``" >50K"`` and
         ``">50K"`` are one label (a warning names the merged variants).
+    sep
+        Delimiter of a CSV data file: one character, or ``"comma"``, ``"semicolon"``, ``"tab"``, ``"pipe"``,
+        ``"space"``; ``None`` chooses it from the file (see :func:`automl.data.io.read_table`). Also used to read
+        the files to score, unless ``automl predict --sep`` says otherwise.
     parse_numbers
         Read numbers written as text (thousands separators, currency symbols, percent signs, ``(200)`` for
         -200; see :mod:`automl.data.numbers`) as numbers.
@@ -142,6 +146,7 @@ class FitConfig:
     keep_columns: tuple[str, ...] = ()
     keep_whitespace: bool = False
     parse_numbers: bool = True
+    sep: str | None = None
     storage: str | None = None
     schedule: str = "rank"
     recipe: str | None = None
@@ -171,6 +176,8 @@ class FitConfig:
             raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}.")
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"Unknown schedule {self.schedule!r}; choose one of {choices(SCHEDULES)}.")
+        if self.sep is not None:
+            object.__setattr__(self, "sep", separator(self.sep))
         if self.output is not None and not isinstance(self.output, Path):
             object.__setattr__(self, "output", Path(self.output))
         for name in ("models", "exclude_models", "na_values", "categorical", "keep_columns"):
@@ -193,6 +200,19 @@ class FitConfig:
         prep = known.pop("preprocess", None) or {}
         prep = {k: v for k, v in prep.items() if k in PreprocessConfig.__dataclass_fields__}
         return cls(**known, preprocess=PreprocessConfig(**prep))
+
+
+SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|", "space": " "}
+
+
+def separator(value: str) -> str:
+    """The delimiter meant by ``value`` (``","`` or ``"comma"``, ``"tab"`` or ``"\\t"``, ...); :class:`ConfigError`
+    for anything else than one character or a name."""
+    sep = SEPARATOR_NAMES.get(str(value).lower(), str(value))
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise ConfigError(f"Unknown separator {value!r}; give one character (not a quote or a newline) or one of "
+                          f"{choices(SEPARATOR_NAMES)}.")
+    return sep
 
 
 def check_metric(metric: str, task: str) -> None:

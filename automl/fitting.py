@@ -197,7 +197,7 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, on_tri
 
 def _prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
     """Read and check the data, infer the schema, plan the folds (same seed and data: same folds)."""
-    frame, info = read_table(data, config.na_values)
+    frame, info = read_table(data, config.na_values, config.sep)
     if expect_sha and info.sha256 and info.sha256 != expect_sha:
         raise DataError(f"{info.name} has changed since the run started (SHA-256 {info.sha256[:12]}..., "
                         f"was {expect_sha[:12]}...); a resumed run must see the same data. Start a new run with "
@@ -250,7 +250,7 @@ def _finish(config: FitConfig, folder: RunFolder, started: float, deadline: floa
                              growth, constant)
     model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
-    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members)
+    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members, config.sep)
 
     board = leaderboard_frame(results, metric)
     folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))

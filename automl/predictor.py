@@ -13,6 +13,9 @@ from automl.data.schema import Schema, label_sort_key
 from automl.errors import ConfigError
 from automl.search.evaluate import predict_scores
 
+LABEL_COLUMN = "prediction"
+PROBA_PREFIX = "proba_"
+
 
 @dataclass
 class Predictor:
@@ -33,6 +36,9 @@ class Predictor:
     members
         When the chosen model is an ensemble: its members' refitted pipelines by model key, each usable on
         its own (``predict_frame(..., model=KEY)``).
+    sep
+        The CSV delimiter given at fit (``--sep``), used for files to score unless another is given;
+        ``None``: chosen from each file.
     """
 
     schema: Schema
@@ -41,6 +47,7 @@ class Predictor:
     automl_version: str
     na_values: tuple[str, ...] = ()
     members: dict[str, Any] = field(default_factory=dict)
+    sep: str | None = None
 
     @property
     def classes(self) -> list[str] | None:
@@ -62,22 +69,50 @@ class Predictor:
             f"To use another model, fit again with --models {model}."
         )
 
+    def probability_columns(self) -> list[str]:
+        """Names of the probability columns of :meth:`predict_frame`, in its column order.
+
+        Each class's label as written in the training data (numeric labels by value, others alphabetically),
+        or ``proba_<label>`` for every class when a label is ``prediction`` (the label column's name), so that
+        no output column name is used twice.
+        """
+        labels = [str(c) for c in self.ordered_classes()]
+        if LABEL_COLUMN in labels:
+            return [f"{PROBA_PREFIX}{c}" for c in labels]
+        return labels
+
+    def ordered_classes(self) -> list[str]:
+        """The class labels in the order of the probability columns (numeric labels by value, others
+        alphabetically)."""
+        return sorted(self.classes or [], key=label_sort_key)
+
+    def predict_proba(self, frame: pd.DataFrame, where: str = "the data", model: str | None = None) -> pd.DataFrame:
+        """Class probabilities, one column per class named by its label (see :meth:`ordered_classes`); each
+        row sums to 1. :class:`ConfigError` for a regression model."""
+        if self.schema.task == "regression":
+            raise ConfigError("predict_proba applies to classification; this model is a regression model.")
+        return self._proba_frame(self._scores(frame, where, model), self.ordered_classes())
+
     def predict_frame(self, frame: pd.DataFrame, where: str = "the data", model: str | None = None) -> pd.DataFrame:
         """Predictions in input row order, by the chosen model or by ``model`` (see :attr:`models`).
 
-        Classification: one probability column per class, named by the class label as written in the
-        training data (numeric labels by value, others alphabetically), then ``prediction`` (the most
-        probable label). Regression: ``prediction``.
+        Classification: one probability column per class (see :meth:`probability_columns`), then
+        ``prediction`` (the most probable label). Regression: ``prediction``.
         """
+        scores = self._scores(frame, where, model)
+        if self.schema.task == "regression":
+            return pd.DataFrame({LABEL_COLUMN: scores})
+        out = self._proba_frame(scores, self.probability_columns())
+        out[LABEL_COLUMN] = np.asarray(self.classes, dtype=object)[scores.argmax(axis=1)]
+        return out
+
+    def _proba_frame(self, scores: np.ndarray, names: list[str]) -> pd.DataFrame:
+        classes = list(self.classes or [])
+        order = [classes.index(c) for c in self.ordered_classes()]
+        return pd.DataFrame(scores[:, order], columns=pd.Index(names, dtype=object))
+
+    def _scores(self, frame: pd.DataFrame, where: str, model: str | None) -> np.ndarray:
         pipeline = self.pipeline_for(model)
         X = self.schema.transform(frame, where=where)
-        task = self.schema.task
         with threads.limited():
-            scores = predict_scores(pipeline, X, task, len(self.classes or []))
-        if task == "regression":
-            return pd.DataFrame({"prediction": scores})
-        classes = list(self.classes or [])
-        order = sorted(range(len(classes)), key=lambda i: label_sort_key(classes[i]))
-        out = pd.DataFrame(scores[:, order], columns=[classes[i] for i in order])
-        out["prediction"] = np.asarray(classes, dtype=object)[scores.argmax(axis=1)]
-        return out
+            return predict_scores(pipeline, X, self.schema.task, len(self.classes or []))

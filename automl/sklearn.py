@@ -102,7 +102,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
-        frame = self._predict_frame(X).drop(columns="prediction")
+        check_is_fitted(self, "automl_")
+        frame = self.automl_.predict_proba(self._frame(X))
         by_label = {str(c): c for c in frame.columns}
         return frame[[by_label[str(c)] for c in self.classes_]].to_numpy(dtype=float)
 

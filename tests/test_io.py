@@ -60,7 +60,7 @@ def test_na_values_are_read_as_missing(write_csv):
 
 
 def test_ragged_rows_name_the_problem(write_csv):
-    with pytest.raises(DataError, match="Expected 2 fields in line 3"):
+    with pytest.raises(DataError, match=r"row 2 \(from line 3 of the file\) has 3 fields, the header 2"):
         read_table(write_csv("a,b\n1,2\n3,4,5\n"))
 
 

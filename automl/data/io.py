@@ -1,5 +1,8 @@
 """Reading tables: CSV (delimiter, decimal mark and encoding sniffed), ``.csv.gz``, Parquet, DataFrames.
 
+The delimiter is the one under which whole records (RFC 4180: a quoted cell may hold newlines, quotes and
+delimiters) parse into the header's number of fields, not the most frequent character of the first lines.
+
 Every failure becomes a :class:`~automl.errors.DataError` that names the file and says how to fix it.
 """
 
@@ -9,9 +12,13 @@ import csv
 import difflib
 import gzip
 import hashlib
+import io
 import logging
 import re
+import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +33,9 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 DELIMITERS = ",;\t|"
 ENCODINGS = ("utf-8-sig", "latin-1")
 SNIFF_BYTES = 64 * 1024
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+MAX_SNIFF_BYTES = 8 * 1024 * 1024
+SNIFF_RECORDS = 200
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "space"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,8 @@ class TableSource:
         return f"{self.name} ({self.format}, {sep}-separated{dec}, {self.encoding})"
 
 
-def read_table(source: Any, na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, TableSource]:
+def read_table(source: Any, na_values: tuple[str, ...] = (),
+               sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
     """Read ``source`` (a path to CSV / CSV.GZ / Parquet, or a DataFrame) into a DataFrame.
 
     Parameters
@@ -61,6 +71,10 @@ def read_table(source: Any, na_values: tuple[str, ...] = ()) -> tuple[pd.DataFra
         A file path (``str`` or ``Path``) or a ``pandas.DataFrame``.
     na_values
         Extra strings to read as missing values.
+    sep
+        The delimiter of a CSV file (one character); ``None`` chooses, among comma, semicolon, tab and pipe,
+        the one under which every record of the file's first records (quoted cells may hold newlines and
+        delimiters, as RFC 4180 allows) has the header's number of fields.
 
     Returns
     -------
@@ -87,7 +101,7 @@ def read_table(source: Any, na_values: tuple[str, ...] = ()) -> tuple[pd.DataFra
         if path.name.lower().endswith(PARQUET_SUFFIXES):
             frame, info = _read_parquet(path, na_values)
         else:
-            frame, info = _read_csv(path, na_values)
+            frame, info = _read_csv(path, na_values, sep)
     if frame.shape[1] == 0:
         raise DataError(f"{info.name} has no columns. Check that it is a table with a header row.")
     if len(frame) == 0:
@@ -162,11 +176,11 @@ def _read_parquet(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame,
     return frame, info
 
 
-def _read_sample(path: Path) -> bytes:
+def _read_sample(path: Path, size: int = SNIFF_BYTES) -> bytes:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
-            return fh.read(SNIFF_BYTES)
+            return fh.read(size)
     except (OSError, EOFError) as e:
         raise DataError(f"Cannot read {path}: {e}. If it is compressed, check that it is a complete gzip file.") from e
 
@@ -180,26 +194,92 @@ def _sniff_encoding(sample: bytes) -> str:
     return "utf-8-sig"
 
 
-def _sniff_delimiter(lines: list[str]) -> str:
-    text = "\n".join(lines)
+@contextmanager
+def _large_fields() -> Iterator[None]:
+    """Let Python's csv module read cells of any length (its default limit is 131 072 characters)."""
+    old = csv.field_size_limit(sys.maxsize)
     try:
-        return csv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _field_counts(text: str, delimiter: str, complete: bool) -> list[int]:
+    """Fields per record (blank lines skipped, quoted newlines respected, as RFC 4180 and pandas read them) of
+    the first ``SNIFF_RECORDS`` records of ``text``; without the last one when ``text`` is a cut sample."""
+    counts = []
+    with _large_fields():
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if record and any(record):
+                counts.append(len(record))
+            if len(counts) > SNIFF_RECORDS:
+                return counts[:SNIFF_RECORDS]
+    return counts if complete else counts[:-1]
+
+
+def _choose_delimiter(text: str, complete: bool) -> tuple[str, int]:
+    """The delimiter under which the sample parses into the header's number of fields on every record.
+
+    Each of ``DELIMITERS`` is tried on whole records (a quoted cell may hold newlines and other delimiters),
+    ranked by: no record longer than the header (pandas cannot read those), the share of records exactly as
+    long as the header, then more fields; ties go to Python's ``csv.Sniffer``. Returns the delimiter and how
+    many complete records the sample held.
+    """
+    try:
+        sniffed = csv.Sniffer().sniff("\n".join(text.splitlines()[:50]), delimiters=DELIMITERS).delimiter
     except csv.Error:
-        counts = Counter({d: lines[0].count(d) for d in DELIMITERS})
-        best, n = counts.most_common(1)[0]
-        return best if n else ","
+        sniffed = ","
+    ranked = []
+    for d in DELIMITERS:
+        counts = _field_counts(text, d, complete)
+        if not counts or counts[0] < 2:
+            continue
+        rows = counts[1:] or [counts[0]]
+        fits = sum(c == counts[0] for c in rows) / len(rows)
+        ranked.append(((max(rows) <= counts[0], fits, counts[0], d == sniffed), d, len(counts)))
+    if not ranked:
+        return ",", len(_field_counts(text, ",", complete))
+    best = max(ranked, key=lambda r: r[0])
+    return best[1], best[2]
 
 
-def _read_csv(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame, TableSource]:
-    sample = _read_sample(path)
-    if not sample.strip():
-        raise DataError(f"{path} is empty. Give a CSV file with a header row and data rows.")
-    encoding = _sniff_encoding(sample)
-    lines = [ln for ln in sample.decode(encoding, errors="replace").splitlines() if ln.strip()][:50]
-    delimiter = _sniff_delimiter(lines)
-    decimal = "," if delimiter == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", "\n".join(lines[1:]), re.M) else "."
-    header = next(csv.reader([lines[0]], delimiter=delimiter))
-    _check_columns(header, str(path))
+def _sniff(path: Path) -> tuple[str, str, str]:
+    """Encoding, delimiter and the decoded sample of a CSV, read in growing samples until it holds
+    ``SNIFF_RECORDS`` records (cells of long pasted text can fill the first 64 KiB)."""
+    size = SNIFF_BYTES
+    while True:
+        sample = _read_sample(path, size)
+        if not sample.strip():
+            raise DataError(f"{path} is empty. Give a CSV file with a header row and data rows.")
+        complete = len(sample) < size
+        encoding = _sniff_encoding(sample)
+        text = sample.decode(encoding, errors="replace")
+        delimiter, records = _choose_delimiter(text, complete)
+        if complete or records >= SNIFF_RECORDS or size >= MAX_SNIFF_BYTES:
+            return encoding, delimiter, text
+        size *= 8
+
+
+def _header(text: str, delimiter: str) -> list[str]:
+    with _large_fields():
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if record and any(record):
+                return record
+    return []
+
+
+def _decimal_mark(text: str, delimiter: str) -> str:
+    """``","`` for a semicolon-separated file whose numbers use decimal commas (``1,5;2,25``), else ``"."``."""
+    lines = text.splitlines()[1:50]
+    return "," if delimiter == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", "\n".join(lines), re.M) else "."
+
+
+def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
+    encoding, delimiter, text = _sniff(path)
+    if sep is not None:
+        delimiter = sep
+    decimal = _decimal_mark(text, delimiter)
+    _check_columns(_header(text, delimiter), str(path))
     fmt = "csv.gz" if path.name.lower().endswith(".gz") else "csv"
     for enc in dict.fromkeys((encoding, *ENCODINGS)):
         try:
@@ -211,9 +291,13 @@ def _read_csv(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame, Tab
         except pd.errors.EmptyDataError as e:
             raise DataError(f"{path} is empty. Give a CSV file with a header row and data rows.") from e
         except pd.errors.ParserError as e:
+            name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
+            how = "given by --sep" if sep is not None else "chosen from its first rows"
             raise DataError(
-                f"Cannot parse {path} as a {DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated file: {e}. "
-                "Check that every row has as many fields as the header and that quotes are closed."
+                f"Cannot parse {path} as a {name}-separated file ({how}): "
+                f"{_locate_problem(path, enc, delimiter) or e}. Check that every row has as many fields as the "
+                "header and that quotes are closed, or give the delimiter with --sep (comma, semicolon, tab, "
+                "pipe or any single character)."
             ) from e
         if enc != "utf-8-sig":
             log.warning("%s is not valid UTF-8; read it as %s. Save it as UTF-8 to avoid this guess.", path, enc)
@@ -224,6 +308,33 @@ def _read_csv(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame, Tab
         log.info("Read %s: %d rows x %d columns.", info.describe(), len(frame), frame.shape[1])
         return frame, info
     raise DataError(f"Cannot decode {path} as UTF-8 or Latin-1. Save it as UTF-8 and try again.")  # pragma: no cover
+
+
+def _locate_problem(path: Path, encoding: str, delimiter: str) -> str | None:
+    """The first record that does not parse, as a data-row number (the header is not counted; a row can span
+    several lines of the file when a quoted cell holds newlines) and its first line in the file."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding=encoding, errors="replace", newline="") as fh, _large_fields():
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            header: list[str] | None = None
+            row, start = 0, 1
+            try:
+                for record in reader:
+                    if record and any(record):
+                        if header is None:
+                            header = record
+                        else:
+                            row += 1
+                            if len(record) > len(header):
+                                return (f"row {row} (from line {start} of the file) has {len(record)} fields, "
+                                        f"the header {len(header)}")
+                    start = reader.line_num + 1
+            except csv.Error:
+                return f"a quote opened in row {row + 1} (line {start} of the file) is never closed"
+    except (OSError, EOFError):
+        return None
+    return None
 
 
 def _check_columns(names: list[str], where: str) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from automl.config import DEFAULT_METRIC, FitConfig, check_metric
+from automl.data import datetimes
 from automl.data.io import TableSource, read_text_column
 from automl.data.numbers import NumberFormat, best_share, detect, parse
 from automl.errors import ConfigError, DataError, choices, format_rows, format_values
@@ -51,6 +52,7 @@ class ColumnInfo:
     datetime_parts: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     number_format: tuple[str, str] | None = None  # (thousands separator, decimal mark) of numbers written as text
+    time_zone: str | None = None  # of a datetime column written with UTC offsets (see automl.data.datetimes)
 
     @property
     def dropped(self) -> bool:
@@ -497,8 +499,11 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
             "otherwise fix the values."
         )
     if _looks_like_datetime(present):
-        col.kind = "datetime"
-        col.datetime_parts = _datetime_parts(pd.to_datetime(present, errors="coerce", format="mixed"))
+        col.kind, col.time_zone = "datetime", datetimes.infer_zone(s.dropna())
+        col.datetime_parts = _datetime_parts(datetimes.local_times(present, col.time_zone))
+        if col.time_zone is not None:
+            col.reason = datetimes.describe_zone(present, col.time_zone)
+            log.info("Column %r in %s holds %s.", col.name, info.name, col.reason)
         return
     non_null = len(present)
     words = float(present.str.split().str.len().mean())
@@ -540,8 +545,7 @@ def _looks_like_datetime(present: pd.Series) -> bool:
     sample = present.head(500)
     if sample.str.match(DATE_PATTERN).mean() < DATETIME_SHARE:
         return False
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() >= DATETIME_SHARE)
+    return bool(datetimes.split(sample)[0].notna().mean() >= DATETIME_SHARE)
 
 
 def _datetime_parts(parsed: pd.Series) -> tuple[str, ...]:
@@ -582,7 +586,7 @@ def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
                             "they are treated as unknown.", col.name, where, int(unseen.sum()),
                             format_values(pd.unique(text[unseen]), 3))
         return {col.internal: text}
-    parsed = pd.to_datetime(s, errors="coerce", format="mixed")
+    parsed = datetimes.local_times(s.rename(col.name), col.time_zone, where if strict else None)
     return {f"{col.internal}__{p}": getattr(parsed.dt, p).astype(float) for p in col.datetime_parts}
 
 

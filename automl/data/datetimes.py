@@ -1,0 +1,191 @@
+"""Datetimes written with UTC offsets: one column may hold several (daylight saving time, ``Z`` for UTC).
+
+A value with an offset (``2023-07-15 08:00:00+02:00``, ``...Z``, ``... UTC``, ``...+0530``) names an instant.
+At fit, the offsets of a column give its time zone: one offset is a fixed zone (``"UTC"``, ``"+05:30"``);
+several (``+01:00`` in winter, ``+02:00`` in summer) are matched against the IANA time zone database (the
+``tzdata`` that pandas ships) and the first zone whose rules give every value its offset is kept, e.g.
+``"Europe/Berlin"``. Every value is then turned into local time in that zone, so a datetime's calendar parts
+(hour, day of week, ...) are the local ones that the offsets say, and the same instant written in UTC (``Z``)
+or with any other offset gives the same parts at predict time. Values without an offset are taken as local
+time as written; a column without offsets at fit is used as written (offsets met at predict time are then
+dropped, with a warning).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zoneinfo
+from datetime import timedelta, timezone
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+OFFSET = re.compile(
+    r"^(?P<body>.*\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)\s*"
+    r"(?P<offset>Z|UTC|GMT|(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?)$",
+    re.IGNORECASE,
+)
+OFFSET_PARTS = re.compile(r"(?P<sign>[+-])\s*(?P<hours>\d{1,2}):?(?P<minutes>\d{2})?$")
+ZONE_SAMPLE = 500
+SAFE_RANGE = (pd.Timestamp.min + pd.Timedelta(days=2), pd.Timestamp.max - pd.Timedelta(days=2))  # room for offsets
+# Tried first, in this order, when several zones share a column's offsets (then every other zone, by name).
+PREFERRED_ZONES = (
+    "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam",
+    "Europe/Helsinki", "Europe/Athens", "Europe/Istanbul", "Europe/Moscow", "Europe/Lisbon", "Europe/Dublin",
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+    "America/Anchorage", "America/Halifax", "America/St_Johns", "America/Mexico_City", "America/Sao_Paulo",
+    "America/Santiago", "America/Havana", "Pacific/Honolulu", "Australia/Sydney", "Australia/Adelaide",
+    "Australia/Brisbane", "Australia/Perth", "Pacific/Auckland", "Asia/Jerusalem", "Asia/Tehran", "Africa/Cairo",
+)
+
+
+def split(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Each value's local time as written and its UTC offset.
+
+    Parameters
+    ----------
+    values
+        Datetimes as text, as ``datetime64`` (time-zone aware or not) or as Python datetimes, shape (n,).
+
+    Returns
+    -------
+    (wall, offset)
+        Naive ``datetime64`` local times (``NaT`` where a value is missing or not a datetime) and offsets in
+        minutes east of UTC (``NaN`` where a value has none), both aligned with ``values``.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        wall = values.dt.tz_localize(None)
+        utc = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return wall, ((wall - utc) / pd.Timedelta(minutes=1)).astype(float)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[ns]"), pd.Series(np.nan, index=values.index)
+    text = values.astype(object).where(values.notna())
+    text = text.map(str, na_action="ignore").astype(object)
+    parts = text.str.extract(OFFSET)
+    body = parts["body"].where(parts["body"].notna(), text)
+    return _naive(body).rename(values.name), _minutes(parts["offset"])
+
+
+def _minutes(offsets: pd.Series) -> pd.Series:
+    """``"+01:00"`` → 60.0, ``"Z"`` / ``"UTC"`` → 0.0, missing → NaN."""
+    parts = offsets.str.extract(OFFSET_PARTS)
+    sign = np.where(parts["sign"] == "-", -1.0, 1.0)
+    minutes = sign * (parts["hours"].astype(float) * 60 + parts["minutes"].astype(float).fillna(0))
+    return pd.Series(np.where(offsets.notna() & parts["sign"].isna(), 0.0, minutes), index=offsets.index)
+
+
+def _naive(text: pd.Series) -> pd.Series:
+    """Naive datetimes from text without offsets: ISO 8601 first (fast), then any format pandas reads."""
+    out = _to_datetime(text, "ISO8601")
+    retry = text.notna() & out.isna()
+    if retry.any():
+        out[retry] = _to_datetime(text[retry], "mixed")
+    return out
+
+
+def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
+    try:
+        out = pd.to_datetime(text, errors="coerce", format=fmt)
+    except (ValueError, TypeError, OverflowError):  # offsets the pattern missed, in several zones
+        try:
+            out = pd.to_datetime(text, errors="coerce", format=fmt, utc=True)
+        except (ValueError, TypeError, OverflowError):
+            return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if isinstance(out.dtype, pd.DatetimeTZDtype):
+        out = out.dt.tz_localize(None)
+    return out.astype("datetime64[ns]")
+
+
+def infer_zone(values: pd.Series) -> str | None:
+    """The time zone of a column's offsets (see the module docstring), or ``None`` when no value has one.
+
+    Returns ``"UTC"`` or ``"+HH:MM"`` for a single offset, an IANA name for several, and ``"UTC"`` (with a
+    warning in the log) when no zone of the database gives every value its offset.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype) and str(values.dt.tz) in _zones():
+        return str(values.dt.tz)
+    wall, offset = split(values)
+    has = wall.notna() & offset.notna() & wall.between(*SAFE_RANGE)
+    if not has.any():
+        return None
+    distinct = np.unique(offset[has].to_numpy())
+    if len(distinct) == 1:
+        return fixed_zone(float(distinct[0]))
+    instants = wall[has] - pd.to_timedelta(offset[has], unit="min")
+    pairs = pd.DataFrame({"utc": instants.to_numpy(), "offset": offset[has].to_numpy()}).drop_duplicates()
+    pairs = pairs.sort_values("utc", kind="stable")
+    sample = pairs.iloc[np.unique(np.linspace(0, len(pairs) - 1, min(len(pairs), ZONE_SAMPLE)).astype(int))]
+    for zone in (*PREFERRED_ZONES, *_zones()):
+        if zone in _zones() and _matches(zone, sample) and _matches(zone, pairs):
+            return zone
+    return "UTC"
+
+
+def _matches(zone: str, pairs: pd.DataFrame) -> bool:
+    utc = pd.DatetimeIndex(pairs["utc"]).tz_localize("UTC")
+    local = utc.tz_convert(zone).tz_localize(None)
+    minutes = (local - utc.tz_localize(None)) / pd.Timedelta(minutes=1)
+    return bool(np.array_equal(np.asarray(minutes, dtype=float), pairs["offset"].to_numpy(dtype=float)))
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    """Region zones of the IANA database, by name (``Etc/GMT+1`` and legacy aliases left out)."""
+    return tuple(sorted(z for z in zoneinfo.available_timezones()
+                        if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix", "right/", "US/"))))
+
+
+def fixed_zone(minutes: float) -> str:
+    """``0`` → ``"UTC"``, ``330`` → ``"+05:30"``, ``-300`` → ``"-05:00"``."""
+    if minutes == 0:
+        return "UTC"
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(int(abs(minutes)), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
+
+
+def _tz(zone: str) -> str | timezone:
+    match = OFFSET_PARTS.match(zone)
+    if match is None:
+        return zone
+    minutes = _minutes(pd.Series([zone], dtype=object)).iloc[0]
+    return timezone(timedelta(minutes=float(minutes)))
+
+
+def local_times(values: pd.Series, zone: str | None, where: str | None = None) -> pd.Series:
+    """The values as naive local times in ``zone`` (see :func:`infer_zone`), aligned with ``values``.
+
+    A value with an offset is converted to ``zone`` (the same instant gives the same local time however it
+    is written); a value without one is local time as written. ``zone=None`` (no offsets at fit) uses every
+    value as written, and warns, naming ``where``, when some carry offsets.
+    """
+    wall, offset = split(values)
+    has = wall.notna() & offset.notna() & wall.between(*SAFE_RANGE)
+    if zone is None or not has.any():
+        if zone is None and has.any() and where is not None:
+            log.warning("Column %r in %s has times with UTC offsets, but the training column had none; its "
+                        "times are used as written (offsets ignored).", values.name, where)
+        return wall
+    utc = (wall[has] - pd.to_timedelta(offset[has], unit="min")).dt.tz_localize("UTC")
+    out = wall.copy()
+    out[has] = utc.dt.tz_convert(_tz(zone)).dt.tz_localize(None).astype("datetime64[ns]")
+    return out
+
+
+def describe_zone(values: pd.Series, zone: str) -> str:
+    """One phrase for the log and the report: the offsets found and the zone of the calendar parts."""
+    _, offset = split(values)
+    distinct = np.unique(offset.dropna().to_numpy())
+    found = ", ".join("+00:00" if m == 0 else fixed_zone(m) for m in distinct[:6])
+    found += f" and {len(distinct) - 6} more" if len(distinct) > 6 else ""
+    if len(distinct) == 1:
+        return f"times with UTC offset {found}: calendar parts in that local time"
+    if zone == "UTC":
+        return (f"times with UTC offsets {found}, which no single time zone's rules give: converted to UTC, "
+                "calendar parts in UTC")
+    return (f"times with UTC offsets {found}: calendar parts in local time by the rules of {zone}, which give "
+            "every value its offset (the same instant written in UTC gets the same parts)")

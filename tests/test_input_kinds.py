@@ -1,0 +1,203 @@
+"""Input kinds that other tools fail on: quoted multi-line text in a CSV, datetimes with several UTC offsets, class
+labels named like an output column."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.api import AutoML
+from automl.config import FitConfig, separator
+from automl.data import datetimes
+from automl.data.io import read_table
+from automl.data.schema import infer_schema
+from automl.errors import ConfigError, DataError
+from tests.test_cli import EXIT_BAD_INPUT, assert_error, fit, run
+
+# ---------------------------------------------------------------- CSV files whose quoted cells hold newlines
+
+
+def _tickets(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A support-ticket export: its notes hold newlines, semicolons, commas, tabs, pipes and quotes."""
+    rng = np.random.default_rng(seed)
+    notes = [f'customer says: line one; item {i}\nsecond line; with "quotes", a\ttab | and more' for i in range(n)]
+    notes[0] = "\n".join(";".join(f"f{j}={rng.integers(100)}" for j in range(6)) for _ in range(60))  # a pasted log
+    notes[7] = ("paste; " * 1000 + "\n") * 17  # 119 017 characters
+    return pd.DataFrame({"ticket": np.arange(n), "priority": rng.choice(["low", "mid", "high"], n),
+                         "hours": rng.gamma(2, 3, n).round(2), "notes": notes,
+                         "channel": rng.choice(["mail", "phone"], n), "escalated": rng.choice(["yes", "no"], n)})
+
+
+@pytest.mark.parametrize(("sep", "decimal", "lineterminator"), [
+    (",", ".", "\n"), (";", ",", "\n"), ("\t", ".", "\n"), ("|", ".", "\n"), (",", ".", "\r\n"),
+])
+def test_delimiter_is_the_one_under_which_whole_records_parse(sep, decimal, lineterminator, write_csv):
+    frame = _tickets()
+    path = write_csv(frame, sep=sep, decimal=decimal, lineterminator=lineterminator)
+    out, info = read_table(path)
+    assert out.shape == (300, 6) and info.delimiter == sep and info.decimal == decimal
+    assert out["notes"].str.replace("\r\n", "\n").tolist() == frame["notes"].tolist()
+    np.testing.assert_allclose(out["hours"], frame["hours"])
+
+
+def test_a_gzipped_file_and_a_header_with_quoted_delimiters(write_csv, tmp_path):
+    frame = _tickets(n=40).rename(columns={"hours": "hours; spent, total"})
+    path = tmp_path / "tickets.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as fh:
+        frame.to_csv(fh, index=False)
+    out, info = read_table(path)
+    assert out.shape == (40, 6) and info.delimiter == "," and out.columns[2] == "hours; spent, total"
+
+
+def test_long_cells_past_the_first_sample_do_not_decide_the_delimiter(write_csv):
+    frame = _tickets(n=30)
+    frame["notes"] = [("a;b;c;d\n" * 20000) if i < 3 else "x;y" for i in range(30)]  # 480 kB in the first rows
+    out, info = read_table(write_csv(frame))
+    assert out.shape == (30, 6) and info.delimiter == ","
+
+
+def test_row_numbers_count_data_rows_not_lines(write_csv):
+    frame = _tickets(n=40)
+    text = frame.to_csv(index=False).splitlines(keepends=True)
+    broken = "".join(text) + '40,low,1.5,"a\nb",mail,yes,EXTRA\n'
+    with pytest.raises(DataError, match=r"row 41 \(from line \d+ of the file\) has 7 fields, the header 6"):
+        read_table(write_csv(broken))
+    unclosed = "".join(text) + '40,low,1.5,"never closed\n'
+    with pytest.raises(DataError, match=r"a quote opened in row 41 \(line \d+ of the file\) is never closed"):
+        read_table(write_csv(unclosed))
+    frame["hours"] = frame["hours"].astype(object)
+    frame.loc[29, "hours"] = "oops"  # data row 30, which starts far below line 31 of the file
+    frame["y"] = np.tile([1.0, 2.0], 20)
+    data, info = read_table(write_csv(frame))
+    with pytest.raises(DataError, match=r"'oops'.* at row 30\b"):
+        infer_schema(data, FitConfig(target="y"), info)
+
+
+def test_an_explicit_separator_reads_what_no_rule_can(write_csv, tmp_path):
+    path = write_csv("a:b:y\n1:2:x\n3:4:z\n5:6:x\n")
+    assert read_table(path)[0].shape == (3, 1)
+    out, info = read_table(path, sep=":")
+    assert out.shape == (3, 3) and info.delimiter == ":"
+    assert separator("tab") == "\t" and separator("\\t") == "\t" and separator("Semicolon") == ";"
+    for bad in ("ab", '"', ""):
+        with pytest.raises(ConfigError, match="Unknown separator"):
+            separator(bad)
+    result = fit(path, tmp_path / "run", "--sep", "::")
+    assert_error(result, EXIT_BAD_INPUT, "Unknown separator '::'", "'semicolon'")
+
+
+# ---------------------------------------------------------------- datetimes with several UTC offsets
+
+
+def _readings(zone: str, n: int = 240, seed: int = 0) -> tuple[pd.Series, pd.DatetimeIndex]:
+    rng = np.random.default_rng(seed)
+    instants = pd.Timestamp("2022-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 2 * 365 * 24, n), unit="h")
+    local = instants.tz_convert(zone)
+    return pd.Series(local.strftime("%Y-%m-%d %H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)), \
+        instants
+
+
+@pytest.mark.parametrize(("zone", "expected"), [
+    ("Europe/Berlin", "Europe/Berlin"),  # +01:00 in winter, +02:00 in summer
+    ("America/New_York", "America/New_York"),  # -05:00 / -04:00
+    ("Australia/Sydney", "Australia/Sydney"),  # +11:00 in January: the southern summer
+    ("Asia/Kolkata", "+05:30"),  # one offset: a fixed zone
+    ("UTC", "UTC"),
+])
+def test_offsets_give_a_time_zone_and_the_same_instants_the_same_features(zone, expected):
+    written, instants = _readings(zone)
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"at": written, "x": rng.normal(size=len(written)), "y": rng.normal(size=len(written))})
+    schema, _ = infer_schema(frame, FitConfig(target="y"), read_table(frame)[1])
+    col = next(c for c in schema.columns if c.name == "at")
+    assert col.kind == "datetime" and col.time_zone == expected
+    X = schema.transform(frame, strict=False)
+    local = instants.tz_convert(zone)
+    assert X[f"{col.internal}__hour"].tolist() == list(local.hour)  # the local hour the offsets say
+    assert X[f"{col.internal}__day_of_week"].tolist() == list(local.day_of_week)
+    in_utc = frame.assign(at=instants.strftime("%Y-%m-%dT%H:%M:%SZ"))  # the same instants written in UTC
+    pd.testing.assert_frame_equal(schema.transform(in_utc), X)
+    aware = frame.assign(at=pd.Series(instants.tz_convert("Asia/Tokyo")))  # as tz-aware pandas values
+    pd.testing.assert_frame_equal(schema.transform(aware), X)
+
+
+def test_offsets_of_several_places_fall_back_to_utc_and_odd_values_never_fail(caplog):
+    berlin, _ = _readings("Europe/Berlin", n=60)
+    chicago, _ = _readings("America/Chicago", n=60, seed=1)
+    mixed = pd.Series([*berlin[:30], *chicago[:30]])
+    assert datetimes.infer_zone(mixed) == "UTC"
+    odd = pd.Series(["2023-01-15 08:00", "2023-07-15T08:00:00Z", "2023-07-15 08:00:00 GMT+2",
+                     "2023-07-15 8:00 PM +02:00", "2262-04-11 23:00:00-05:00", "not a date +01:00", None,
+                     "2023-03-26 03:30:00.5+0200"])
+    wall, offset = datetimes.split(odd)
+    assert offset.tolist()[1:4] == [0, 120, 120] and np.isnan(offset.iloc[0]) and wall.iloc[3].hour == 20
+    local = datetimes.local_times(odd, "Europe/Berlin")
+    assert local.iloc[0] == pd.Timestamp("2023-01-15 08:00") and local.iloc[1] == pd.Timestamp("2023-07-15 10:00")
+    with caplog.at_level(logging.WARNING):
+        assert datetimes.local_times(odd, None, "new.csv").iloc[1] == pd.Timestamp("2023-07-15 08:00")
+    assert "offsets ignored" in caplog.text
+
+
+def test_mixed_offsets_fit_and_predict_from_the_command_line(write_csv, tmp_path):
+    written, instants = _readings("Europe/Berlin", n=200)
+    hour = instants.tz_convert("Europe/Berlin").hour
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"reading_at": written, "meter": rng.choice(["a", "b"], 200),
+                          "y": 2 + 3 * ((hour >= 8) & (hour <= 18)) + rng.normal(0, 0.3, 200)})
+    result = fit(write_csv(frame), tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    new = frame.drop(columns="y").head(20)
+    utc = new.assign(reading_at=instants[:20].strftime("%Y-%m-%dT%H:%M:%SZ"))
+    outputs = []
+    for name, table in (("local.csv", new), ("utc.csv", utc)):
+        result = run("predict", tmp_path / "run", write_csv(table, name), "--output", tmp_path / f"p_{name}")
+        assert result.exit_code == 0, result.output
+        outputs.append(pd.read_csv(tmp_path / f"p_{name}"))
+    pd.testing.assert_frame_equal(*outputs)
+    assert "Europe/Berlin" in (tmp_path / "run" / "report.html").read_text()
+
+
+# ---------------------------------------------------------------- class labels named like an output column
+
+
+@pytest.fixture(scope="module")
+def colliding_runs(tmp_path_factory):
+    """Two fitted runs whose class labels collide with output column names."""
+    tmp = tmp_path_factory.mktemp("labels")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    runs = {}
+    for name, labels in (("binary", ["actual", "prediction"]),
+                         ("multiclass", ["prediction", "proba_prediction", "x"])):
+        codes = np.digitize(x[:, 0], [0.0] if len(labels) == 2 else [-0.4, 0.4])
+        frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": np.asarray(labels)[codes]})
+        frame.to_csv(tmp / f"{name}.csv", index=False)
+        result = fit(tmp / f"{name}.csv", tmp / name)
+        assert result.exit_code == 0, result.output
+        frame.drop(columns="y").head(30).to_csv(tmp / f"{name}_new.csv", index=False)
+        runs[name] = (tmp / name, tmp / f"{name}_new.csv", labels)
+    return runs
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_output_columns_never_collide_with_class_labels(task, colliding_runs, tmp_path):
+    run_dir, new, labels = colliding_runs[task]
+    proba = [f"proba_{c}" for c in labels]
+    result = run("predict", run_dir, new, "--output", tmp_path / "preds.csv")
+    assert result.exit_code == 0, result.output
+    batch = run("predict", run_dir, str(new), "--output-dir", tmp_path / "scored")
+    assert batch.exit_code == 0, batch.output
+    for preds in (pd.read_csv(tmp_path / "preds.csv"), pd.read_csv(tmp_path / "scored" / new.name)):
+        assert list(preds.columns) == [*proba, "prediction"] and len(preds) == 30
+        np.testing.assert_allclose(preds[proba].sum(axis=1), 1.0, atol=1e-6)
+        assert (preds["prediction"] == preds[proba].idxmax(axis=1).str.removeprefix("proba_")).all()
+    model = AutoML.load(run_dir)
+    probabilities = model.predict_proba(new)
+    assert list(probabilities.columns) == labels
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert set(model.predict(new)) <= set(labels)
+    assert list(model.predict_frame(new).columns) == [*proba, "prediction"]
