@@ -41,6 +41,9 @@ class ModelFormatError(AutoMLError):
     """A saved run folder cannot be loaded (missing, damaged or written by an incompatible version)."""
 
 
+MAX_VALUE_CHARS = 60
+
+
 def format_rows(positions: Sequence[int] | Iterable[int], limit: int = 5) -> str:
     """Describe 0-based data-row positions as 1-based row numbers, e.g. ``"rows 3, 8 and 12 more"``.
 
@@ -54,11 +57,23 @@ def format_rows(positions: Sequence[int] | Iterable[int], limit: int = 5) -> str
     return f"{'row' if len(rows) == 1 else 'rows'} {shown}{more}"
 
 
+def show_value(value: object, limit: int = MAX_VALUE_CHARS) -> str:
+    """``repr(value)`` (without numpy's type wrapper), cut to about ``limit`` characters with the full length
+    said: a pasted 120 000-character cell is shown as ``'paste; paste; …' (120001 characters)``."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value)} characters" if isinstance(value, str) else f"{len(text)} characters written"
+    return f"{text[: limit - 1]}…{text[0]} ({size})" if isinstance(value, str) else f"{text[:limit]}… ({size})"
+
+
 def format_values(values: Iterable[object], limit: int = 5) -> str:
     """Quote the first ``limit`` values and count the rest, e.g. ``"'a', 'b', 'c' and 296 more"``: a message
-    never lists hundreds of values."""
+    never lists hundreds of values, nor the whole of a long one (see :func:`show_value`)."""
     items = list(values)
-    shown = ", ".join(repr(v) for v in items[:limit])
+    shown = ", ".join(show_value(v) for v in items[:limit])
     return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 
@@ -66,5 +81,5 @@ def choices(valid: Iterable[str], limit: int = 30) -> str:
     """Format a list of valid choices for an error message (the first ``limit``, then how many in all)."""
     items = sorted(valid)
     if len(items) <= limit:
-        return ", ".join(repr(v) for v in items)
-    return f"{', '.join(repr(v) for v in items[:limit])}, … ({len(items)} in all)"
+        return ", ".join(show_value(v) for v in items)
+    return f"{', '.join(show_value(v) for v in items[:limit])}, … ({len(items)} in all)"

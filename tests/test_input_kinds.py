@@ -77,6 +77,16 @@ def test_row_numbers_count_data_rows_not_lines(write_csv):
         infer_schema(data, FitConfig(target="y"), info)
 
 
+def test_long_cells_are_cut_short_in_messages(caplog, write_csv):
+    frame = _tickets(n=40)
+    frame.loc[3, "notes"] = "  " + frame.loc[3, "notes"]  # stripped, and logged as an example
+    data, info = read_table(write_csv(frame))
+    with caplog.at_level(logging.INFO):
+        infer_schema(data, FitConfig(target="escalated"), info)
+    assert "removed surrounding whitespace" in caplog.text and "(119017 characters)" in caplog.text
+    assert max(len(r.getMessage()) for r in caplog.records) < 600
+
+
 def test_an_explicit_separator_reads_what_no_rule_can(write_csv, tmp_path):
     path = write_csv("a:b:y\n1:2:x\n3:4:z\n5:6:x\n")
     assert read_table(path)[0].shape == (3, 1)

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 import zoneinfo
 from datetime import timedelta, timezone
 from functools import cache
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +81,20 @@ def _minutes(offsets: pd.Series) -> pd.Series:
 
 
 def _naive(text: pd.Series) -> pd.Series:
-    """Naive datetimes from text without offsets: ISO 8601 first (fast), then any format pandas reads."""
+    """Naive datetimes from text without offsets: ISO 8601 first, then the format pandas guesses from the first
+    value left, month or day first, whichever reads more values (all vectorised: under 1 s per 100 000 values),
+    then any format pandas reads for the rest (value by value: about 12 s per 100 000)."""
     out = _to_datetime(text, "ISO8601")
     retry = text.notna() & out.isna()
+    if retry.any():
+        first = str(text[retry].iloc[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Parsing dates in %d.%m.%Y format when dayfirst=False ..."
+            guesses = {guess_datetime_format(first, dayfirst=d) for d in (False, True)} - {None}
+        tried = [_to_datetime(text[retry], fmt) for fmt in sorted(guesses, key=str)]
+        if tried:  # month first or day first: whichever reads more of the column
+            out[retry] = max(tried, key=lambda parsed: int(parsed.notna().sum()))
+            retry = text.notna() & out.isna()
     if retry.any():
         out[retry] = _to_datetime(text[retry], "mixed")
     return out
@@ -100,15 +113,15 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
     return out.astype("datetime64[ns]")
 
 
-def infer_zone(values: pd.Series) -> str | None:
+def infer_zone(values: pd.Series, parsed: tuple[pd.Series, pd.Series] | None = None) -> str | None:
     """The time zone of a column's offsets (see the module docstring), or ``None`` when no value has one.
 
-    Returns ``"UTC"`` or ``"+HH:MM"`` for a single offset, an IANA name for several, and ``"UTC"`` (with a
-    warning in the log) when no zone of the database gives every value its offset.
+    Returns ``"UTC"`` or ``"+HH:MM"`` for a single offset, an IANA name for several, and ``"UTC"`` when no
+    zone of the database gives every value its offset. ``parsed``: :func:`split` of ``values``, if done.
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype) and str(values.dt.tz) in _zones():
         return str(values.dt.tz)
-    wall, offset = split(values)
+    wall, offset = parsed if parsed is not None else split(values)
     has = wall.notna() & offset.notna() & wall.between(*SAFE_RANGE)
     if not has.any():
         return None
@@ -156,14 +169,16 @@ def _tz(zone: str) -> str | timezone:
     return timezone(timedelta(minutes=float(minutes)))
 
 
-def local_times(values: pd.Series, zone: str | None, where: str | None = None) -> pd.Series:
+def local_times(values: pd.Series, zone: str | None, where: str | None = None,
+                parsed: tuple[pd.Series, pd.Series] | None = None) -> pd.Series:
     """The values as naive local times in ``zone`` (see :func:`infer_zone`), aligned with ``values``.
 
     A value with an offset is converted to ``zone`` (the same instant gives the same local time however it
     is written); a value without one is local time as written. ``zone=None`` (no offsets at fit) uses every
-    value as written, and warns, naming ``where``, when some carry offsets.
+    value as written, and warns, naming ``where``, when some carry offsets. ``parsed``: :func:`split` of
+    ``values``, if done.
     """
-    wall, offset = split(values)
+    wall, offset = parsed if parsed is not None else split(values)
     has = wall.notna() & offset.notna() & wall.between(*SAFE_RANGE)
     if zone is None or not has.any():
         if zone is None and has.any() and where is not None:
@@ -176,9 +191,9 @@ def local_times(values: pd.Series, zone: str | None, where: str | None = None) -
     return out
 
 
-def describe_zone(values: pd.Series, zone: str) -> str:
-    """One phrase for the log and the report: the offsets found and the zone of the calendar parts."""
-    _, offset = split(values)
+def describe_zone(offset: pd.Series, zone: str) -> str:
+    """One phrase for the log and the report: the offsets found (minutes, as :func:`split` gives them) and the
+    zone of the calendar parts."""
     distinct = np.unique(offset.dropna().to_numpy())
     found = ", ".join("+00:00" if m == 0 else fixed_zone(m) for m in distinct[:6])
     found += f" and {len(distinct) - 6} more" if len(distinct) > 6 else ""

@@ -21,7 +21,7 @@ from automl.config import DEFAULT_METRIC, FitConfig, check_metric
 from automl.data import datetimes
 from automl.data.io import TableSource, read_text_column
 from automl.data.numbers import NumberFormat, best_share, detect, parse
-from automl.errors import ConfigError, DataError, choices, format_rows, format_values
+from automl.errors import ConfigError, DataError, choices, format_rows, format_values, show_value
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +206,8 @@ def _find_target(frame: pd.DataFrame, target: str, info: TableSource) -> str:
 
 
 def _show(value: Any) -> str:
-    """repr() of a cell value without numpy's type wrapper."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
+    """repr() of a cell value without numpy's type wrapper, cut short when long."""
+    return show_value(value)
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -301,7 +301,7 @@ def _strip_text(s: pd.Series, what: str, info: TableSource) -> pd.Series:
         variants = merged.groupby("clean", sort=True)["raw"].agg(list)
         variants = variants[variants.map(len) > 1]
         if len(variants):
-            shown = "; ".join(f"{k!r} from {format_values(v, 4)}" for k, v in variants.head(3).items())
+            shown = "; ".join(f"{show_value(k)} from {format_values(v, 4)}" for k, v in variants.head(3).items())
             more = f" and {len(variants) - 3} more" if len(variants) > 3 else ""
             log.warning("The %s in %s has values that differ only by surrounding whitespace; merged them: %s%s. "
                         "Pass --keep-whitespace if the spaces matter.", what, info.name, shown, more)
@@ -499,10 +499,11 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
             "otherwise fix the values."
         )
     if _looks_like_datetime(present):
-        col.kind, col.time_zone = "datetime", datetimes.infer_zone(s.dropna())
-        col.datetime_parts = _datetime_parts(datetimes.local_times(present, col.time_zone))
+        parsed = datetimes.split(s.dropna())
+        col.kind, col.time_zone = "datetime", datetimes.infer_zone(s.dropna(), parsed)
+        col.datetime_parts = _datetime_parts(datetimes.local_times(present, col.time_zone, parsed=parsed))
         if col.time_zone is not None:
-            col.reason = datetimes.describe_zone(present, col.time_zone)
+            col.reason = datetimes.describe_zone(parsed[1], col.time_zone)
             log.info("Column %r in %s holds %s.", col.name, info.name, col.reason)
         return
     non_null = len(present)
