@@ -15,7 +15,6 @@ import pandas as pd
 from automl.config import FitConfig, make_config
 from automl.data.io import read_table
 from automl.errors import ConfigError
-from automl.fitting import run_fit
 from automl.predictor import Predictor
 from automl.results import LEADERBOARD_FILE, load_model
 
@@ -56,6 +55,8 @@ class AutoML:
 
     def fit(self, data: Any) -> AutoML:
         """Fit on a CSV / CSV.GZ / Parquet path or a DataFrame; the run folder is saved as it goes."""
+        from automl.fitting import run_fit  # the search: not imported where a saved model only predicts
+
         result = run_fit(self.config, data)
         self.predictor_, self.leaderboard_, self.run_dir_ = result.predictor, result.leaderboard, result.run_dir
         return self

@@ -11,7 +11,7 @@ import pandas as pd
 from automl import threads
 from automl.data.schema import Schema, label_sort_key
 from automl.errors import ConfigError
-from automl.search.evaluate import predict_scores
+from automl.models.outputs import predict_scores
 
 LABEL_COLUMN = "prediction"
 PROBA_PREFIX = "proba_"

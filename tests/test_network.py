@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import pickle
+import subprocess
+import sys
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
 
 from automl.config import FitConfig, PreprocessConfig
 from automl.data.io import read_table
-from automl.data.network_inputs import RobustSmoothScaler, SplitCategoricalEncoder, smooth_clip
+from automl.data.network_inputs import CODE_PREFIX, RobustSmoothScaler, SplitCategoricalEncoder, smooth_clip
 from automl.data.schema import infer_schema
 from automl.models import keras_mlp, registry
 from automl.models.keras_mlp import KerasMLPClassifier, KerasMLPRegressor, auto_batch_size, column_roles
@@ -135,7 +138,7 @@ def test_the_network_embeds_categories_learns_round_trips_and_repeats(task, tmp_
     net = pipeline.steps[-1][1]
     numeric, binary, codes = column_roles(net.feature_names_in_, net.n_features_in_)
     assert len(numeric) == 2 and len(codes) == 1 and len(binary) == 2  # x, noise | kind=u, kind=v | city
-    assert "_keras_bytes" in pickle.loads(pickle.dumps(net)).__getstate__()
+    assert "net_" in pickle.loads(pickle.dumps(net)).__getstate__() and "model_" not in net.__getstate__()
     restored = pickle.loads(pickle.dumps(pipeline))
     predict = (lambda p: p.predict(X)) if task == "regression" else (lambda p: p.predict_proba(X))
     np.testing.assert_allclose(predict(restored), predict(pipeline), rtol=1e-6)
@@ -146,6 +149,54 @@ def test_the_network_embeds_categories_learns_round_trips_and_repeats(task, tmp_
     assert not np.allclose(predict(other), predict(pipeline))
     if task == "regression":
         assert predict(pipeline).min() >= y.min() and predict(pipeline).max() <= y.max()
+
+
+NETWORKS = {  # every layer and activation the family builds
+    "defaults": {},
+    "classic": {"numeric_embedding": "none", "members": 1, "batch_norm": True, "l2": 1e-4, "activation": "relu"},
+    "gelu": {"activation": "gelu", "members": 2, "batch_norm": True, "hidden_layers": 1},
+    "silu": {"activation": "silu", "dropout": 0.0, "hidden_layers": 2, "units": 16},
+}
+
+
+@pytest.mark.parametrize(("config", "task"), [  # every layer and every task, each at least twice
+    ("defaults", "binary"), ("defaults", "regression"), ("classic", "multiclass"), ("classic", "regression"),
+    ("gelu", "multiclass"), ("silu", "binary"),
+])
+def test_numpy_forward_pass_matches_keras(config, task):
+    """A trained network predicts from its exported arrays (numbers, periodic embeddings, 0/1 and categorical
+    code columns) as Keras does, to 1e-5."""
+    rng = np.random.default_rng(3)
+    n = 240
+    X = pd.DataFrame({"num__a": rng.normal(size=n), "num__b": rng.normal(size=n) * 3,
+                      "cat__kind_u": rng.integers(0, 2, n), f"cat__{CODE_PREFIX}city": rng.integers(0, 12, n)})
+    X = X.astype(np.float32)  # as the `neural` pipeline names its columns
+    signal = X["num__a"] + (X[f"cat__{CODE_PREFIX}city"] % 3 == 0)
+    y = {"binary": signal > 0.3, "multiclass": np.digitize(signal, [-0.2, 0.6]), "regression": signal * 5}[task]
+    cls = KerasMLPRegressor if task == "regression" else KerasMLPClassifier
+    net = cls(epochs=4, patience=4, **NETWORKS[config]).fit(X, np.asarray(y))
+    kinds = [layer["kind"] for layer in net.net_]
+    assert kinds[0] == "embedding" and net.net_[0]["codes"] == [3] and net.net_[0]["binary"] == [2]
+    assert "head" in kinds
+    X_new = X.copy()
+    X_new.iloc[:5, 3] = [-1, 99, 12, 0.0, 11]  # unseen codes → the unseen level, as in Keras
+    keras_out = np.asarray(net.model_(X_new.to_numpy(), training=False), dtype=np.float64)
+    np.testing.assert_allclose(net._raw_predict(X_new), keras_out, atol=1e-5, rtol=1e-5)
+
+
+def test_a_saved_network_predicts_without_tensorflow(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    net = KerasMLPClassifier(epochs=3, batch_norm=True).fit(X, (X[:, 0] > 0).astype(int))
+    joblib.dump(net, tmp_path / "net.joblib")
+    np.save(tmp_path / "X.npy", X)
+    code = ("import sys, joblib, numpy as np; net = joblib.load(sys.argv[1]); "
+            "p = net.predict_proba(np.load(sys.argv[2])); np.save(sys.argv[3], p); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'")
+    done = subprocess.run([sys.executable, "-c", code, tmp_path / "net.joblib", tmp_path / "X.npy",
+                           tmp_path / "p.npy"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), net.predict_proba(X), rtol=1e-6)
 
 
 def test_a_reused_training_loop_never_changes_an_earlier_estimator():

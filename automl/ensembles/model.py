@@ -10,8 +10,8 @@ import pandas as pd
 
 from automl.ensembles.greedy import blend, greedy_weights
 from automl.ensembles.stacking import make_meta_model, meta_features, meta_predict
+from automl.models.outputs import predict_scores
 from automl.search.cv import Fold, repetitions
-from automl.search.evaluate import predict_scores
 from automl.search.metrics import Metric
 
 METHODS = ("greedy", "stacking")

@@ -19,8 +19,9 @@ clipping, periodic embeddings (σ 0.1, 16 frequencies), AdamW with warm-up + cos
 classification, and the clipping of regression predictions follow RealMLP (Holzmüller, Grinsztajn & Steinwart
 2024, "Better by Default"); the ensemble of members sharing weights follows TabM (Gorishniy et al. 2024).
 
-TensorFlow is imported inside ``fit`` / ``predict`` only. Pickling stores the network in Keras' native
-``.keras`` format.
+TensorFlow is imported inside ``fit`` only: a trained network predicts with NumPy from its weights
+(:mod:`automl.models.network_arrays`), and pickling stores those arrays, so a saved network loads and predicts
+without TensorFlow.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl.data.network_inputs import CODE_PREFIX
-from automl.models import deadline
+from automl.models import deadline, network_arrays
 from automl.models.base import PREPROCESSING, ModelSpec
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
@@ -223,38 +224,29 @@ class _KerasMLP(BaseEstimator):
             trained.set_weights(best_weights)
         self.model_ = self._build(keras, X)[0]  # the estimator's own copy: the loop goes on to the next fit
         self.model_.set_weights(trained.get_weights())
+        self.net_ = network_arrays.export(self.model_)  # predictions use these arrays, here and once saved
         self.history_ = history
         self.best_epoch_ = int(np.nanargmin(history["val_loss"])) + 1 if X_valid is not None else len(history["loss"])
         self.n_epochs_ = len(history["loss"])
         self.timed_out_ = clock.timed_out  # ended by the search's time limit, not by early stopping
 
     def _raw_predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "model_")
+        """The network's output, computed with NumPy from its exported weights (see
+        :mod:`automl.models.network_arrays`): the same in the search and once saved, without TensorFlow."""
+        check_is_fitted(self, "net_")
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        _keras(self.n_jobs)
-        # direct calls: Keras' predict() traces a graph first (0.2-0.4 s a model, measured), too slow for CV
-        chunks = [np.asarray(self.model_(X[i:i + 8192], training=False)) for i in range(0, len(X), 8192)]
-        return np.concatenate(chunks).astype(np.float64) if chunks else np.zeros((0, self._outputs()[0]))
+        return network_arrays.forward(self.net_, X).astype(np.float64)
 
-    # ------------------------------------------------------------------ pickling in the native format
+    # ------------------------------------------------------------------ pickling: the arrays, not the Keras model
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        model = state.pop("model_", None)
-        if model is not None:
-            fd, path = tempfile.mkstemp(suffix=".keras")
-            os.close(fd)
-            try:
-                model.save(path)
-                with open(path, "rb") as fh:
-                    state["_keras_bytes"] = fh.read()
-            finally:
-                os.unlink(path)
+        state.pop("model_", None)  # the Keras model lives only in the training process
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        data = state.pop("_keras_bytes", None)
+        data = state.pop("_keras_bytes", None)  # saved by earlier versions: Keras' native format
         self.__dict__.update(state)
-        if data is not None:
+        if data is not None and "net_" not in state:
             keras = _keras(state.get("n_jobs"))
             import automl.models.keras_layers  # noqa: F401  (registers the custom layers)
 
@@ -262,7 +254,7 @@ class _KerasMLP(BaseEstimator):
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
-                self.model_ = keras.models.load_model(path, compile=False)
+                self.net_ = network_arrays.export(keras.models.load_model(path, compile=False))
             finally:
                 os.unlink(path)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.models.outputs import predict_scores
 from automl.search.rounds import staged_scores
 
 
@@ -52,8 +53,6 @@ class FoldBag:
 
     def _scores(self, pipeline: Any, X: pd.DataFrame) -> np.ndarray:
         if self.rounds is None:
-            from automl.search.evaluate import predict_scores  # evaluate imports this module
-
             return predict_scores(pipeline, X, self.task, self.n_classes)
         from automl.models import registry  # the registry imports every family's module
 

@@ -23,6 +23,7 @@ from automl.data.preprocess import build_preprocessor
 from automl.data.schema import Schema
 from automl.models.base import ModelSpec
 from automl.models.deadline import FitTimeout, fit_deadline
+from automl.models.outputs import predict_scores
 from automl.search.bagged import FoldBag
 from automl.search.cv import Fold, repetitions
 from automl.search.metrics import Metric, all_scores
@@ -124,16 +125,6 @@ def wants_log_target(y: np.ndarray, task: str, threshold: float = 1.0) -> bool:
     if task != "regression" or len(y) < 3 or float(np.min(y)) < 0:
         return False
     return bool(pd.Series(y).skew() > threshold)
-
-
-def predict_scores(pipeline: Pipeline, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
-    """Class probabilities with one column per class code (classification) or predicted values."""
-    if task == "regression":
-        return np.asarray(pipeline.predict(X), dtype=float)
-    proba = np.asarray(pipeline.predict_proba(X), dtype=float)
-    full = np.zeros((len(X), n_classes))
-    full[:, np.asarray(pipeline.classes_, dtype=int)] = proba
-    return full
 
 
 def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray, folds: Sequence[Fold],
