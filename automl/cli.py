@@ -45,6 +45,8 @@ def _setup_logging(verbosity: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"))
     handler.setLevel(level)
+    if verbosity < 1:  # one line per trial only at --verbose (automl.log in the run folder keeps them all)
+        handler.addFilter(_no_trial_lines)
     logger = logging.getLogger("automl")
     logger.handlers = [h for h in logger.handlers if not getattr(h, "_automl_cli", False)]
     handler._automl_cli = True  # type: ignore[attr-defined]
@@ -55,6 +57,10 @@ def _setup_logging(verbosity: int) -> None:
     # valid) overflow that sum and numpy warns once per fit, hundreds of times per run; the check itself passes
     warnings.filterwarnings("ignore", message="(overflow|invalid value) encountered in reduce",
                             category=RuntimeWarning)
+
+
+def _no_trial_lines(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith("automl.trials")
 
 
 def _guarded(debug: bool, action: Callable[[], Any], log_file: Callable[[], Path | None] = lambda: None) -> Any:

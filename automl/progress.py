@@ -61,6 +61,8 @@ class SearchProgress:
         saved = [h for h in logger.handlers if getattr(h, "_automl_cli", False)]
         for h in saved:
             handler.setLevel(h.level)
+            for f in h.filters:  # e.g. no per-trial lines unless --verbose
+                handler.addFilter(f)
             logger.removeHandler(h)
         logger.addHandler(handler)
         ticker = threading.Thread(target=self._tick, daemon=True)

@@ -119,3 +119,10 @@ def test_the_report_names_the_notes_classic_mlp_when_it_ran(tmp_path):
     assert "classic MLP" in sentence and "trial 1" in sentence and "0.87" in sentence and "0.91" in sentence
     run.trials = trials.iloc[[0, 2]]
     assert classic_network(run) is None
+
+
+def test_file_sizes_read_in_kb_below_one_mib():
+    from automl.report import file_size
+
+    assert file_size(5_000) == "4.9 kB" and file_size(300_000) == "293 kB" and file_size(5 * 2**20) == "5.0 MiB"
+    assert file_size(20) == "0.1 kB"

@@ -277,10 +277,12 @@ def test_leaderboard_command_and_help_examples(write_csv, tmp_path):
 
 
 def test_plain_log_lines_off_a_terminal(write_csv, tmp_path):
+    """Off a terminal: plain lines, one per family's defaults; later trials only in automl.log (and at --verbose)."""
     result = run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", tmp_path / "run",
-                 "--trials", "1", *FAST)
+                 *FAST, "--trials", "3")
     assert result.exit_code == 0 and "\x1b" not in result.output and "\r" not in result.output
-    assert "trial 0:" in result.output
+    assert "defaults: roc_auc" in result.output and "trial 1" not in result.output
+    assert "trial 1" in (tmp_path / "run" / "automl.log").read_text()
 
 
 def test_progress_display_on_a_terminal():

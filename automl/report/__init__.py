@@ -53,9 +53,16 @@ def render_html(run_dir: str | Path) -> str:
             "chosen_score": f"{row[run.score_column].iloc[0]:.4g}" if len(row) else "",
             "finished": run.meta.get("finished", ""),
             **{name: _section(getattr(sections, f"{name}_section"), run) for name in SECTIONS},
-            "fmt": _fmt,
+            "fmt": _fmt, "size": file_size,
         }
     return env.get_template("report.html.j2").render(**context)
+
+
+def file_size(n_bytes: float) -> str:
+    """``"840 kB"`` below 1 MiB (a small model read "0.0 MiB"), else ``"3.4 MiB"``; kB = 1024 bytes."""
+    if n_bytes < 1024 * 1024:
+        return f"{max(n_bytes / 1024, 0.1):.{0 if n_bytes >= 10 * 1024 else 1}f} kB"
+    return f"{n_bytes / 1048576:.1f} MiB"
 
 
 def render(run_dir: str | Path, output: str | Path | None = None) -> Path:

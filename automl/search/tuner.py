@@ -47,11 +47,13 @@ from automl.search.cv import Fold
 from automl.search.evaluate import LOG_TARGET, Context, ModelResult, after_folds, cross_validate
 
 log = logging.getLogger(__name__)
+trial_log = logging.getLogger("automl.trials")  # one line per trial: the CLI shows them at --verbose only
 
 SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
 PrunerFactory = Callable[[], optuna.pruners.BasePruner]
 TrialCallback = Callable[["FamilyState", ModelResult], None]
 SCHEDULES = ("rank", "sides")
+SUMMARY_SECONDS = 10.0  # the search logs a one-line progress summary at most this often
 NEURAL = "neural net"
 # Default schedule: the neural nets' share of the search time when tree ensembles run too (all of it when they
 # run alone, half under the "sides" schedule), split into at least one trial per 25 s of search, 4 to 10: without
@@ -138,6 +140,7 @@ class Search:
     _portfolio_turn: bool = False  # after the first defaults, portfolio trials alternate with the other defaults
     _started: float = 0.0
     _search_seconds: float = 0.0
+    _last_summary: float = 0.0
 
     def __post_init__(self) -> None:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -215,7 +218,7 @@ class Search:
         if (deadline is None) == (n_trials is None):
             raise ValueError("Give exactly one of deadline and n_trials.")
         self._hard_deadline = hard_deadline or deadline
-        self._started = time.monotonic()
+        self._started = self._last_summary = time.monotonic()
         self._search_seconds = (deadline - self._started) if deadline is not None else 0.0
         self._log_plan(deadline, n_trials)
         while True:
@@ -353,8 +356,8 @@ class Search:
             expected = self._portfolio_seconds(state, state.portfolio_done)
             if expected <= PORTFOLIO_SHARE * remaining:
                 return True
-            log.info("Skipping %s configuration %d of its portfolio: needs about %.0f s, %.0f s left.",
-                     state.spec.name, state.portfolio_done + 1, expected, max(remaining, 0))
+            trial_log.info("Skipping %s configuration %d of its portfolio: needs about %.0f s, %.0f s left.",
+                           state.spec.name, state.portfolio_done + 1, expected, max(remaining, 0))
             state.portfolio_done += 1
         return False
 
@@ -498,16 +501,39 @@ class Search:
         return min(deadline, now + share)
 
     def _log(self, state: FamilyState, result: ModelResult) -> None:
+        """The family's first trial (its defaults) on the search's logger; every later trial on ``automl.trials``
+        (the CLI shows those at ``--verbose``, the run's log always); a progress summary every
+        ``SUMMARY_SECONDS``."""
         metric = self.ctx.metric.name
         best = state.best
         best_text = f"; best {best.mean:.4f}" if best else ""
+        first = len(state.trials) == 1
+        logger, label = (log, f"{state.spec.name} defaults") if first else (trial_log, f"{state.spec.name} trial")
+        number = "" if first else f" {result.trial}"
         if result.status == "ok":
-            log.info("%s trial %d: %s %.4f%s (%.1f s)%s.", state.spec.name, result.trial, metric, result.mean,
-                     _rounds_text(state.spec, result), result.fit_time, best_text)
+            logger.info("%s%s: %s %.4f%s (%.1f s)%s.", label, number, metric, result.mean,
+                        _rounds_text(state.spec, result), result.fit_time, "" if first else best_text)
         else:
             level = logging.WARNING if result.status == "failed" else logging.INFO
-            log.log(level, "%s trial %d %s (%s)%s.", state.spec.name, result.trial, result.status, result.reason,
-                    best_text)
+            logger.log(level, "%s%s %s (%s)%s.", label, number, result.status, result.reason, best_text)
+        now = time.monotonic()
+        if now - self._last_summary >= SUMMARY_SECONDS:
+            self._last_summary = now
+            log.info("%s", self.summary())
+
+    def summary(self) -> str:
+        """One line on the search so far: trials run (how many pruned or failed), each family's best, leader
+        first, e.g. ``"Search: 41 trials in 23 s (12 pruned); best roc_auc: LightGBM 0.9312, XGBoost 0.9301"``."""
+        results = [t for s in self.families for t in s.trials]
+        counts = {status: sum(t.status == status for t in results) for status in ("pruned", "failed")}
+        extra = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        sign = 1 if self.ctx.metric.greater_is_better else -1
+        scored = sorted((s for s in self.families if s.best is not None), key=lambda s: -sign * s.best.mean)
+        shown = ", ".join(f"{s.spec.name} {s.best.mean:.4f}" for s in scored[:4])
+        more = f" and {len(scored) - 4} more" if len(scored) > 4 else ""
+        seconds = time.monotonic() - self._started if self._started else sum(s.seconds for s in self.families)
+        return (f"Search: {len(results)} trials in {seconds:.0f} s{f' ({extra})' if extra else ''}"
+                f"{f'; best {self.ctx.metric.name}: {shown}{more}' if shown else ''}.")
 
 
 def _rounds_text(spec: ModelSpec, result: ModelResult) -> str:
