@@ -14,7 +14,7 @@ import pandas as pd
 
 from automl.config import FitConfig, make_config
 from automl.data.io import read_table
-from automl.errors import ConfigError
+from automl.errors import ConfigError, DataError, format_values
 from automl.predictor import Predictor
 from automl.results import LEADERBOARD_FILE, load_model
 
@@ -119,7 +119,15 @@ class AutoML:
 
         predictor = self._fitted()
         chosen = separator(sep) if sep is not None else getattr(predictor, "sep", None)
-        return read_table(data, predictor.na_values, chosen)
+        frame, info = read_table(data, predictor.na_values, chosen)
+        expected = [c.name for c in predictor.schema.features]
+        if frame.shape[1] == 1 and len(expected) > 1 and frame.columns[0] not in expected:
+            raise DataError(
+                f"{info.name} was read as one column ({info.describe()}), but the model needs {len(expected)}: "
+                f"{format_values(expected)}. If the file uses another delimiter, give it with --sep (comma, "
+                "semicolon, tab, pipe or any single character)."
+            )
+        return frame, info
 
     @property
     def models(self) -> list[str]:

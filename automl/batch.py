@@ -185,6 +185,23 @@ def _prune(root: Path, keep_runs: int, keep: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+DATA_SUFFIXES = (".csv.gz", ".csv", ".parquet", ".pq", ".gz")
+
+
+def output_names(files: list[Path]) -> dict[Path, str]:
+    """The CSV name each input is scored into: its name with the data suffix replaced by ``.csv`` (``a.csv.gz``
+    → ``a.csv``), or, where two inputs would share one, the whole input name plus ``.csv`` (``a.parquet.csv``)."""
+    def short(path: Path) -> str:
+        lower = path.name.lower()
+        suffix = next((s for s in DATA_SUFFIXES if lower.endswith(s)), "")
+        return f"{path.name[:len(path.name) - len(suffix)] or path.name}.csv"
+
+    taken: dict[str, int] = {}
+    for path in files:
+        taken[short(path)] = taken.get(short(path), 0) + 1
+    return {path: short(path) if taken[short(path)] == 1 else f"{path.name}.csv" for path in files}
+
+
 def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None = None,
                 sep: str | None = None) -> tuple[int, list[str]]:
     """Score every file matching ``pattern`` with the run's model into ``output_dir/<name>.csv``.
@@ -206,8 +223,9 @@ def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None
         raise ConfigError(f"Cannot create the output folder {output_dir}: {e.strerror or e}. "
                           "Choose another --output-dir.") from e
     written, problems = 0, []
+    names = output_names(files)
     for path in files:
-        target = output_dir / f"{path.name.split('.')[0]}.csv"
+        target = output_dir / names[path]
         try:
             preds = automl.predict_frame(path, model, sep)
         except AutoMLError as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,56 @@ def test_long_cells_are_cut_short_in_messages(caplog, write_csv):
         infer_schema(data, FitConfig(target="escalated"), info)
     assert "removed surrounding whitespace" in caplog.text and "(119017 characters)" in caplog.text
     assert max(len(r.getMessage()) for r in caplog.records) < 600
+    long = "Q" * 100_000
+    numbers = pd.DataFrame({"x": [*map(str, range(59)), long], "y": np.tile([1.0, 2.0], 30)})
+    with pytest.raises(DataError) as err:
+        infer_schema(numbers, FitConfig(target="y"), read_table(numbers)[1])
+    assert "--na-values VALUE" in str(err.value) and len(str(err.value)) < 600
+    with pytest.raises(DataError, match="repeats column names") as err:
+        read_table(write_csv(f"{long},{long},y\n1,2,3\n", "dupes.csv"))
+    assert len(str(err.value)) < 600
+
+
+def test_batch_outputs_never_share_a_name():
+    from automl.batch import output_names
+
+    names = output_names([Path("in/same.csv"), Path("in/same.csv.gz"), Path("in/same.parquet"),
+                          Path("in/other.CSV"), Path("in/b.2024.csv")])
+    assert list(names.values()) == ["same.csv.csv", "same.csv.gz.csv", "same.parquet.csv", "other.csv",
+                                    "b.2024.csv"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("x1,x2,y\n0.5,-1,a,\n1.5,2,b,\n", {"x1": [0.5, 1.5], "x2": [-1, 2], "y": ["a", "b"]}),  # every row
+    ("x1,x2,y\n0.5,-1,a\n1.5,2,b,\n", {"x1": [0.5, 1.5], "x2": [-1, 2], "y": ["a", "b"]}),  # a later row
+    ('x1, x2, y\n0.5, "a, b", u\n1.5, "c", v\n', {"x1": [0.5, 1.5], "x2": ["a, b", "c"], "y": ["u", "v"]}),
+])
+def test_rows_ending_in_a_delimiter_and_spaces_after_delimiters(text, expected, write_csv):
+    out, _ = read_table(write_csv(text))
+    assert out.to_dict("list") == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a,b,y\n1,2,x,EXTRA\n3,4,z\n", r"row 1 \(from line 2 of the file\) has 4 fields"),  # not an index column
+    ('a,b,y\n1,"2\nq",x,EXTRA\n3,4,z\n', r"row 1 \(from line 2 of the file\) has 4 fields"),
+    ("a,b,y\n1,2,x\n,,\n,,\n3,4,z,EXTRA\n", r"row 4 \(from line 5"),  # rows of empty cells are rows
+    ('a,b,y\n1,2,x\n3,"4"5,z\n6,7,x,EXTRA\n', r"row 3 \(from line 4"),  # a stray quote is not the problem
+])
+def test_rows_with_more_fields_are_named(text, message, write_csv):
+    with pytest.raises(DataError, match=message):
+        read_table(write_csv(text))
+
+
+def test_decimal_commas_after_a_long_first_cell_and_a_multibyte_separator(write_csv):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 9, 100).round(3)
+    notes = ["ok"] * 100
+    notes[0] = "log line\n" * 80  # the first record spans 81 lines
+    frame = pd.DataFrame({"note": notes, "x": x, "y": (3 * x).round(3)})
+    out, info = read_table(write_csv(frame, sep=";", decimal=",", float_format="%.3f"))
+    assert info.decimal == "," and out["y"].tolist() == frame["y"].tolist()
+    out, _ = read_table(write_csv("a§b\n1§x\n2§y\n", "section.csv"), sep="§")
+    assert out.to_dict("list") == {"a": [1, 2], "b": ["x", "y"]}
 
 
 def test_an_explicit_separator_reads_what_no_rule_can(write_csv, tmp_path):
@@ -152,6 +203,30 @@ def test_offsets_of_several_places_fall_back_to_utc_and_odd_values_never_fail(ca
     assert "offsets ignored" in caplog.text
 
 
+def test_dates_far_out_offsets_out_of_range_and_times_without_dates():
+    values = pd.Series(["9999-12-31", "2300-01-15 08:00:00", "1500-03-01", "9999-12-31 00:00:00+01:00",
+                        "2023-01-10 08:00:00+25:00", "2023-01-10 08:00:00-99:99", "08:00-17:00", "09:00-12:00",
+                        "08:30", "20230115T080000+0200"])
+    wall, offset = datetimes.split(values)
+    assert wall.iloc[0] == pd.Timestamp("9999-12-31") and wall.iloc[2] == pd.Timestamp("1500-03-01")
+    assert offset.iloc[3] == 60 and offset.iloc[4:8].isna().all() and offset.iloc[9] == 120
+    assert wall.iloc[4:8].isna().all()  # not a date with an offset; not today's date either
+    assert wall.iloc[8] == pd.Timestamp("2000-01-01 08:30")  # the same whichever day the fit runs
+    assert datetimes.local_times(values, "Europe/Berlin").iloc[3] == pd.Timestamp("9999-12-31")
+    opening = pd.DataFrame({"hours": [f"{8 + i % 3:02d}:00-{17 + i % 2}:00" for i in range(60)],
+                            "y": np.tile([0.0, 1.0], 30)})
+    schema, _ = infer_schema(opening, FitConfig(target="y"), read_table(opening)[1])
+    assert schema.columns[0].kind == "categorical"
+
+
+def test_day_first_times_with_am_pm_and_offsets():
+    instants = pd.Timestamp("2022-01-01", tz="UTC") + pd.to_timedelta(np.arange(0, 2000) * 523, unit="min")
+    local = instants.tz_convert("Europe/Berlin")
+    written = pd.Series(local.strftime("%d/%m/%Y %I:%M %p %z"))
+    wall, _ = datetimes.split(written)
+    assert (wall == local.tz_localize(None).floor("min")).all() and datetimes.infer_zone(written) == "Europe/Berlin"
+
+
 def test_mixed_offsets_fit_and_predict_from_the_command_line(write_csv, tmp_path):
     written, instants = _readings("Europe/Berlin", n=200)
     hour = instants.tz_convert("Europe/Berlin").hour
@@ -169,6 +244,8 @@ def test_mixed_offsets_fit_and_predict_from_the_command_line(write_csv, tmp_path
         outputs.append(pd.read_csv(tmp_path / f"p_{name}"))
     pd.testing.assert_frame_equal(*outputs)
     assert "Europe/Berlin" in (tmp_path / "run" / "report.html").read_text()
+    result = run("predict", tmp_path / "run", write_csv(new, "hashes.csv", sep="#"))  # no rule reads "#"
+    assert_error(result, EXIT_BAD_INPUT, "was read as one column", "--sep")
 
 
 # ---------------------------------------------------------------- class labels named like an output column

@@ -26,14 +26,21 @@ from pandas.tseries.api import guess_datetime_format
 
 log = logging.getLogger(__name__)
 
+# A date, a time, then an offset of at most 14 hours (UTC-12:00 to UTC+14:00 are the offsets in use): so that
+# "08:00-17:00" (opening hours) or "09:00-12:00" (no date) are not read as times with offsets.
 OFFSET = re.compile(
-    r"^(?P<body>.*\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)\s*"
-    r"(?P<offset>Z|UTC|GMT|(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?)$",
+    r"^(?P<body>.*(?:\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?|\dT\d{4}(?:\d\d(?:[.,]\d+)?)?))\s*"
+    r"(?P<offset>Z|UTC|GMT|(?:UTC|GMT)?\s*[+-](?:0?\d|1[0-4])(?::?[0-5]\d)?)$",
     re.IGNORECASE,
 )
+HAS_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\b\d{4}\b|\d{8}T")
+TIME_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?\s*$")
+TIME_ONLY_DATE = "2000-01-01 "  # a time without a date gets this date, not the day the fit runs
 OFFSET_PARTS = re.compile(r"(?P<sign>[+-])\s*(?P<hours>\d{1,2}):?(?P<minutes>\d{2})?$")
 ZONE_SAMPLE = 500
-SAFE_RANGE = (pd.Timestamp.min + pd.Timedelta(days=2), pd.Timestamp.max - pd.Timedelta(days=2))  # room for offsets
+UNIT = "datetime64[us]"  # microseconds: years 1 to 9999 (nanoseconds end in 2262, and 9999-12-31 is a placeholder)
+SAFE_RANGE = (pd.Timestamp("0001-01-03"), pd.Timestamp("9999-12-29"))  # room for an offset either way
+GUESS_VALUES = 20  # distinct values whose formats pandas guesses (an ambiguous first value gives no guess)
 # Tried first, in this order, when several zones share a column's offsets (then every other zone, by name).
 PREFERRED_ZONES = (
     "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam",
@@ -64,12 +71,13 @@ def split(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         utc = values.dt.tz_convert("UTC").dt.tz_localize(None)
         return wall, ((wall - utc) / pd.Timedelta(minutes=1)).astype(float)
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.astype("datetime64[ns]"), pd.Series(np.nan, index=values.index)
+        return values.astype(UNIT), pd.Series(np.nan, index=values.index)
     text = values.astype(object).where(values.notna())
     text = text.map(str, na_action="ignore").astype(object)
     parts = text.str.extract(OFFSET)
-    body = parts["body"].where(parts["body"].notna(), text)
-    return _naive(body).rename(values.name), _minutes(parts["offset"])
+    dated = parts["body"].notna() & parts["body"].str.contains(HAS_DATE, na=False)
+    body = parts["body"].where(dated, text)
+    return _naive(body).rename(values.name), _minutes(parts["offset"].where(dated))
 
 
 def _minutes(offsets: pd.Series) -> pd.Series:
@@ -81,20 +89,25 @@ def _minutes(offsets: pd.Series) -> pd.Series:
 
 
 def _naive(text: pd.Series) -> pd.Series:
-    """Naive datetimes from text without offsets: ISO 8601 first, then the format pandas guesses from the first
-    value left, month or day first, whichever reads more values (all vectorised: under 1 s per 100 000 values),
-    then any format pandas reads for the rest (value by value: about 12 s per 100 000)."""
+    """Naive datetimes from text without offsets: ISO 8601 first, then the formats pandas guesses from the first
+    distinct values left, month or day first, whichever reads more values (all vectorised: under 1 s per 100 000
+    values), then any format pandas reads for the rest (value by value: about 12 s per 100 000). A time without
+    a date (``08:30``) is on 2000-01-01, so its features never depend on the day of the run."""
+    times = text.str.match(TIME_ONLY, na=False)
+    if times.any():
+        text = text.where(~times, TIME_ONLY_DATE + text.astype(str))
     out = _to_datetime(text, "ISO8601")
     retry = text.notna() & out.isna()
     if retry.any():
-        first = str(text[retry].iloc[0])
+        firsts = pd.unique(text[retry])[:GUESS_VALUES]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Parsing dates in %d.%m.%Y format when dayfirst=False ..."
-            guesses = {guess_datetime_format(first, dayfirst=d) for d in (False, True)} - {None}
-        tried = [_to_datetime(text[retry], fmt) for fmt in sorted(guesses, key=str)]
+            guesses = {guess_datetime_format(str(v), dayfirst=d) for v in firsts for d in (False, True)} - {None}
+        tried = [_to_datetime(text[retry], fmt) for fmt in sorted(guesses, key=str)[:6]]
         if tried:  # month first or day first: whichever reads more of the column
             out[retry] = max(tried, key=lambda parsed: int(parsed.notna().sum()))
             retry = text.notna() & out.isna()
+    retry &= text.astype(str).str.contains(HAS_DATE)  # without a date dateutil reads "08:00-17:00" as today
     if retry.any():
         out[retry] = _to_datetime(text[retry], "mixed")
     return out
@@ -107,10 +120,10 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
         try:
             out = pd.to_datetime(text, errors="coerce", format=fmt, utc=True)
         except (ValueError, TypeError, OverflowError):
-            return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+            return pd.Series(pd.NaT, index=text.index, dtype=UNIT)
     if isinstance(out.dtype, pd.DatetimeTZDtype):
         out = out.dt.tz_localize(None)
-    return out.astype("datetime64[ns]")
+    return out.astype(UNIT)
 
 
 def infer_zone(values: pd.Series, parsed: tuple[pd.Series, pd.Series] | None = None) -> str | None:
@@ -147,8 +160,18 @@ def _matches(zone: str, pairs: pd.DataFrame) -> bool:
 
 @cache
 def _zones() -> tuple[str, ...]:
-    """Region zones of the IANA database, by name (``Etc/GMT+1`` and legacy aliases left out)."""
-    return tuple(sorted(z for z in zoneinfo.available_timezones()
+    """Region zones of the IANA database, by name: the canonical ones that ``tzdata`` lists (its ``Z`` lines;
+    links such as ``Australia/LHI`` left out) where it can be read, and never ``Etc/GMT+1`` and the like."""
+    names = set(zoneinfo.available_timezones())
+    try:
+        import importlib.resources
+
+        listed = importlib.resources.files("tzdata").joinpath("zoneinfo/tzdata.zi").read_text(encoding="utf-8")
+        canonical = {line.split()[1] for line in listed.splitlines() if line.startswith("Z ")}
+        names = (names & canonical) or names
+    except (ImportError, OSError, IndexError):
+        pass
+    return tuple(sorted(z for z in names
                         if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix", "right/", "US/"))))
 
 
@@ -187,7 +210,7 @@ def local_times(values: pd.Series, zone: str | None, where: str | None = None,
         return wall
     utc = (wall[has] - pd.to_timedelta(offset[has], unit="min")).dt.tz_localize("UTC")
     out = wall.copy()
-    out[has] = utc.dt.tz_convert(_tz(zone)).dt.tz_localize(None).astype("datetime64[ns]")
+    out[has] = utc.dt.tz_convert(_tz(zone)).dt.tz_localize(None).astype(UNIT)
     return out
 
 

@@ -16,6 +16,7 @@ import io
 import logging
 import re
 import sys
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.errors import DataError
+from automl.errors import DataError, show_value
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ ENCODINGS = ("utf-8-sig", "latin-1")
 SNIFF_BYTES = 64 * 1024
 MAX_SNIFF_BYTES = 8 * 1024 * 1024
 SNIFF_RECORDS = 200
+DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "space"}
 
 
@@ -50,6 +52,7 @@ class TableSource:
     encoding: str | None = None
     sha256: str | None = None
     na_values: tuple[str, ...] = ()
+    skip_initial_space: bool = False  # "a, b" files: a space after each delimiter
 
     def describe(self) -> str:
         if self.format == "dataframe":
@@ -118,15 +121,10 @@ def read_text_column(info: TableSource, column: str) -> pd.Series | None:
     """
     if info.path is None or info.format == "parquet":
         return None
-    return pd.read_csv(
-        info.path,
-        sep=info.delimiter,
-        encoding=info.encoding,
-        usecols=[column],
-        dtype=str,
-        na_values=list(info.na_values),
-        keep_default_na=True,
-    )[column]
+    encoding = info.encoding or "utf-8-sig"
+    return pd.read_csv(info.path, encoding=encoding, usecols=[column], dtype=str, na_values=list(info.na_values),
+                       keep_default_na=True,
+                       **csv_options(info.delimiter or ",", encoding, info.skip_initial_space))[column]
 
 
 def _existing_file(source: Any) -> Path:
@@ -210,8 +208,8 @@ def _field_counts(text: str, delimiter: str, complete: bool) -> list[int]:
     counts = []
     with _large_fields():
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            if record and any(record):
-                counts.append(len(record))
+            if record:  # a blank line is skipped, as pandas does; ",," is a row of missing values
+                counts.append(len(_trimmed(record)))
             if len(counts) > SNIFF_RECORDS:
                 return counts[:SNIFF_RECORDS]
     return counts if complete else counts[:-1]
@@ -260,18 +258,37 @@ def _sniff(path: Path) -> tuple[str, str, str]:
         size *= 8
 
 
-def _header(text: str, delimiter: str) -> list[str]:
+def _records(text: str, delimiter: str, skip: bool = False) -> Iterator[list[str]]:
     with _large_fields():
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            if record and any(record):
-                return record
-    return []
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=skip):
+            if record:
+                yield record
+
+
+def _trimmed(record: list[str]) -> list[str]:
+    """A record without the empty fields after its last value (rows ending in a delimiter, as spreadsheets
+    export them), but never shorter than one field."""
+    end = len(record)
+    while end > 1 and record[end - 1] == "":
+        end -= 1
+    return record[:end]
+
+
+def _header(text: str, delimiter: str, skip: bool = False) -> list[str]:
+    return next(_records(text, delimiter, skip), [])
 
 
 def _decimal_mark(text: str, delimiter: str) -> str:
-    """``","`` for a semicolon-separated file whose numbers use decimal commas (``1,5;2,25``), else ``"."``."""
-    lines = text.splitlines()[1:50]
-    return "," if delimiter == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", "\n".join(lines), re.M) else "."
+    """``","`` for a semicolon-separated file whose numbers use decimal commas (``1,5;2,25``), else ``"."``;
+    looks at whole fields of the first records (a quoted cell may span many lines)."""
+    if delimiter != ";":
+        return "."
+    for i, record in enumerate(_records(text, delimiter)):
+        if i > SNIFF_RECORDS:
+            break
+        if i and any(DECIMAL_COMMA.match(field) for field in record):
+            return ","
+    return "."
 
 
 def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
@@ -279,62 +296,98 @@ def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None) ->
     if sep is not None:
         delimiter = sep
     decimal = _decimal_mark(text, delimiter)
-    _check_columns(_header(text, delimiter), str(path))
+    header = _header(text, delimiter)
+    # "a, b, c" with '1, "x, y", 2' rows: the quotes open after the space (Python's csv Sniffer's rule)
+    skip = len(header) > 1 and all(h.startswith(" ") for h in header[1:])
+    header = _header(text, delimiter, skip)
+    _check_columns(header, str(path))
     fmt = "csv.gz" if path.name.lower().endswith(".gz") else "csv"
     for enc in dict.fromkeys((encoding, *ENCODINGS)):
+        options = {"decimal": decimal, "encoding": enc, "na_values": list(na_values),
+                   **csv_options(delimiter, enc, skip)}
         try:
-            frame = pd.read_csv(  # pandas' C parser: on a 150 MB CSV its peak memory was 16 % below Arrow's
-                path, sep=delimiter, decimal=decimal, encoding=enc, na_values=list(na_values), low_memory=False
-            )
+            frame = _parse(path, options)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError as e:
             raise DataError(f"{path} is empty. Give a CSV file with a header row and data rows.") from e
-        except pd.errors.ParserError as e:
-            name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
-            how = "given by --sep" if sep is not None else "chosen from its first rows"
-            raise DataError(
-                f"Cannot parse {path} as a {name}-separated file ({how}): "
-                f"{_locate_problem(path, enc, delimiter) or e}. Check that every row has as many fields as the "
-                "header and that quotes are closed, or give the delimiter with --sep (comma, semicolon, tab, "
-                "pipe or any single character)."
-            ) from e
+        except (pd.errors.ParserError, pd.errors.ParserWarning) as e:
+            problem = _locate_problem(path, enc, delimiter, skip)
+            if problem is not None or not header:
+                raise _parse_error(path, delimiter, sep, problem or str(e)) from e
+            try:  # only rows that end in empty fields: they hold nothing past the header's columns
+                frame = _parse(path, {**options, "usecols": list(range(len(_trimmed(header))))})
+            except (pd.errors.ParserError, pd.errors.ParserWarning) as again:
+                raise _parse_error(path, delimiter, sep, str(again)) from again
         if enc != "utf-8-sig":
             log.warning("%s is not valid UTF-8; read it as %s. Save it as UTF-8 to avoid this guess.", path, enc)
         info = TableSource(
             name=str(path), path=str(Path(path).resolve()), format=fmt, delimiter=delimiter, decimal=decimal,
-            encoding=enc, sha256=file_sha256(path), na_values=na_values,
+            encoding=enc, sha256=file_sha256(path), na_values=na_values, skip_initial_space=skip,
         )
         log.info("Read %s: %d rows x %d columns.", info.describe(), len(frame), frame.shape[1])
         return frame, info
     raise DataError(f"Cannot decode {path} as UTF-8 or Latin-1. Save it as UTF-8 and try again.")  # pragma: no cover
 
 
-def _locate_problem(path: Path, encoding: str, delimiter: str) -> str | None:
+def _parse(path: Path, options: dict[str, Any]) -> pd.DataFrame:
+    with warnings.catch_warnings():  # rows with more fields than the header: an error naming the row
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(path, **options)
+
+
+def _parse_error(path: Path, delimiter: str, sep: str | None, problem: str) -> DataError:
+    name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    how = "given by --sep" if sep is not None else "chosen from its first rows"
+    return DataError(
+        f"Cannot parse {path} as a {name}-separated file ({how}): {problem}. Check that every row has as many "
+        "fields as the header and that quotes are closed, or give the delimiter with --sep (comma, semicolon, "
+        "tab, pipe or any single character)."
+    )
+
+
+def _locate_problem(path: Path, encoding: str, delimiter: str, skip: bool = False) -> str | None:
     """The first record that does not parse, as a data-row number (the header is not counted; a row can span
     several lines of the file when a quoted cell holds newlines) and its first line in the file."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    quotes = [0]
+
+    def lines(fh: Any) -> Iterator[str]:
+        for line in fh:
+            quotes[0] += line.count('"')
+            yield line
+
     try:
         with opener(path, "rt", encoding=encoding, errors="replace", newline="") as fh, _large_fields():
-            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            reader = csv.reader(lines(fh), delimiter=delimiter, skipinitialspace=skip)
             header: list[str] | None = None
-            row, start = 0, 1
-            try:
-                for record in reader:
-                    if record and any(record):
-                        if header is None:
-                            header = record
-                        else:
-                            row += 1
-                            if len(record) > len(header):
-                                return (f"row {row} (from line {start} of the file) has {len(record)} fields, "
-                                        f"the header {len(header)}")
-                    start = reader.line_num + 1
-            except csv.Error:
-                return f"a quote opened in row {row + 1} (line {start} of the file) is never closed"
-    except (OSError, EOFError):
+            row, start, last_start = 0, 1, 1
+            for record in reader:
+                if record:
+                    if header is None:
+                        header = _trimmed(record)
+                    else:
+                        row += 1
+                        if len(_trimmed(record)) > len(header):
+                            return (f"row {row} (from line {start} of the file) has {len(_trimmed(record))} "
+                                    f"fields, the header {len(header)}")
+                last_start, start = start, reader.line_num + 1
+    except (OSError, EOFError, csv.Error):
         return None
+    if quotes[0] % 2:  # the last record ran to the end of the file inside a quoted cell
+        return f"a quote opened in row {row} (line {last_start} of the file) is never closed"
     return None
+
+
+def csv_options(delimiter: str, encoding: str, skip_initial_space: bool = False) -> dict[str, Any]:
+    """``pandas.read_csv`` options for a delimiter: pandas' C parser (on a 150 MB CSV its peak memory was 16 %
+    below Arrow's) unless the delimiter is more than one byte in ``encoding`` (``§`` in UTF-8), which only the
+    Python parser reads; never the first column as the index (rows ending in a delimiter would shift every
+    column: those trailing empty fields are dropped); spaces after a delimiter skipped if asked."""
+    options = {"sep": delimiter, "index_col": False, "skipinitialspace": skip_initial_space}
+    if len(delimiter.encode(encoding.replace("-sig", ""), errors="replace")) > 1:  # utf-8-sig encodes a BOM
+        return {**options, "engine": "python"}
+    return {**options, "engine": "c", "low_memory": False}
 
 
 def _check_columns(names: list[str], where: str) -> None:
@@ -342,6 +395,7 @@ def _check_columns(names: list[str], where: str) -> None:
     dupes = [n for n, c in counts.items() if c > 1]
     if dupes:
         detail = "; ".join(
-            f"{n!r} at columns {', '.join(str(i + 1) for i, m in enumerate(names) if m == n)}" for n in dupes
-        )
+            f"{show_value(n)} at columns {', '.join(str(i + 1) for i, m in enumerate(names) if m == n)}"
+            for n in dupes[:5]
+        ) + (f"; and {len(dupes) - 5} more" if len(dupes) > 5 else "")
         raise DataError(f"{where} repeats column names: {detail}. Rename the columns so each name is unique.")

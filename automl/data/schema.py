@@ -210,6 +210,12 @@ def _show(value: Any) -> str:
     return show_value(value)
 
 
+def _na_hint(value: Any) -> str:
+    """The value to give ``--na-values`` in a hint: quoted, or ``VALUE`` when it is too long to repeat."""
+    text = repr(value)
+    return text if len(text) <= 40 else "VALUE"
+
+
 def _is_numeric(s: pd.Series) -> bool:
     return _is_numeric_dtype(s.dtype)
 
@@ -495,7 +501,7 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
         raise DataError(
             f"Column {col.name!r} in {info.name} holds numbers but also text ({examples}) at "
             f"{format_rows(np.flatnonzero(bad.to_numpy()))}. If those mark missing values, pass "
-            f"--na-values {s[bad].iloc[0]!r}; if the column is categorical, pass --categorical {col.name!r}; "
+            f"--na-values {_na_hint(s[bad].iloc[0])}; if the column is categorical, pass --categorical {col.name!r}; "
             "otherwise fix the values."
         )
     if _looks_like_datetime(present):
@@ -588,6 +594,11 @@ def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
                             format_values(pd.unique(text[unseen]), 3))
         return {col.internal: text}
     parsed = datetimes.local_times(s.rename(col.name), col.time_zone, where if strict else None)
+    unread = s.notna().to_numpy() & parsed.isna().to_numpy()
+    if strict and unread.any():
+        log.warning("Column %r in %s has %d value(s) that are not dates (e.g. %s) at %s; they are treated as "
+                    "missing.", col.name, where, int(unread.sum()), format_values(pd.unique(s[unread]), 3),
+                    format_rows(np.flatnonzero(unread)))
     return {f"{col.internal}__{p}": getattr(parsed.dt, p).astype(float) for p in col.datetime_parts}
 
 
