@@ -12,7 +12,8 @@ from automl import _env
 
 _env.apply()
 
-__version__ = "0.1.0"
+from automl.version import __version__  # noqa: E402
+
 __all__ = ["AutoML", "AutoMLClassifier", "AutoMLRegressor", "FitConfig", "__version__", "load"]
 
 if TYPE_CHECKING:  # pragma: no cover

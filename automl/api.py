@@ -7,16 +7,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from automl.config import FitConfig, make_config
-from automl.data.io import read_table
-from automl.errors import ConfigError, DataError, format_values
+from automl.errors import ConfigError
 from automl.predictor import Predictor
-from automl.results import LEADERBOARD_FILE, load_model
+from automl.results import LEADERBOARD_FILE, load_model, read_config
 
 
 class AutoML:
@@ -41,32 +40,35 @@ class AutoML:
     """
 
     def __init__(self, target: str | None = None, recipe: str | Path | None = None, **options: Any) -> None:
-        if recipe is not None:
-            from automl import recipes
+        from automl.recipes import resolve
 
-            self.config = recipes.load(recipe).config(target=target, **options)
-        elif target is None:
-            raise ConfigError("AutoML needs a target column: AutoML(target='name'), or a recipe that sets it.")
-        else:
-            self.config = make_config(target, **options)
+        self.config = resolve(target, recipe, **options)
         self.predictor_: Predictor | None = None
         self.leaderboard_: pd.DataFrame | None = None
         self.run_dir_: Path | None = None
 
-    def fit(self, data: Any) -> AutoML:
-        """Fit on a CSV / CSV.GZ / Parquet path or a DataFrame; the run folder is saved as it goes."""
-        from automl.fitting import run_fit  # the search: not imported where a saved model only predicts
+    def fit(self, data: Any, progress: Callable[[Any, Any], None] | None = None,
+            command: str | None = None) -> AutoML:
+        """Fit on a CSV / CSV.GZ / Parquet path or a DataFrame; the run folder is saved as it goes.
 
-        result = run_fit(self.config, data)
+        ``progress(family_state, trial_result)`` is called after every trial (the CLI's progress display);
+        ``command`` is recorded in ``run.json`` as what started the run.
+        """
+        from automl.fit import run_fit  # the search: not imported where a saved model only predicts
+
+        result = run_fit(self.config, data, command=command, on_trial=progress)
         self.predictor_, self.leaderboard_, self.run_dir_ = result.predictor, result.leaderboard, result.run_dir
         return self
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data: Any = None) -> AutoML:
-        """Continue a stopped run (see ``automl resume``); ``data`` only for a run fitted from a DataFrame."""
-        from automl.fitting import resume_fit
+    def resume(cls, run_dir: str | Path, data: Any = None, progress: Callable[[Any, Any], None] | None = None,
+               command: str | None = None, storage: str | None = None) -> AutoML:
+        """Continue a stopped run (see ``automl resume``); ``data`` only for a run fitted from a DataFrame;
+        ``progress`` and ``command`` as in :meth:`fit`; ``storage``: a distributed run's database URL (its
+        password is not recorded)."""
+        from automl.fit import resume_fit
 
-        result = resume_fit(run_dir, data)
+        result = resume_fit(run_dir, data, command=command, on_trial=progress, storage=storage)
         obj = cls.load(result.run_dir)
         obj.predictor_, obj.leaderboard_ = result.predictor, result.leaderboard
         return obj
@@ -115,19 +117,7 @@ class AutoML:
         return predictor.predict_proba(frame, where=info.name, model=model)
 
     def _read(self, data: Any, sep: str | None) -> tuple[pd.DataFrame, Any]:
-        from automl.config import separator
-
-        predictor = self._fitted()
-        chosen = separator(sep) if sep is not None else getattr(predictor, "sep", None)
-        frame, info = read_table(data, predictor.na_values, chosen)
-        expected = [c.name for c in predictor.schema.features]
-        if frame.shape[1] == 1 and len(expected) > 1 and frame.columns[0] not in expected:
-            raise DataError(
-                f"{info.name} was read as one column ({info.describe()}), but the model needs {len(expected)}: "
-                f"{format_values(expected)}. If the file uses another delimiter, give it with --sep (comma, "
-                "semicolon, tab, pipe or any single character)."
-            )
-        return frame, info
+        return self._fitted().read(data, sep)
 
     @property
     def models(self) -> list[str]:
@@ -166,9 +156,7 @@ class AutoML:
         """Load a fitted run folder. It holds pickles: load only folders from a trusted source."""
         predictor = load_model(run_dir)
         obj = cls.__new__(cls)
-        from automl.results import read_run
-
-        obj.config = FitConfig.from_dict(read_run(run_dir).get("config") or {"target": predictor.schema.target})
+        obj.config = read_config(run_dir, predictor.schema.target)
         obj.predictor_, obj.run_dir_ = predictor, Path(run_dir)
         obj.leaderboard_ = pd.read_csv(Path(run_dir) / LEADERBOARD_FILE)
         return obj

@@ -22,7 +22,7 @@ from typing import Any
 
 from automl.errors import AutoMLError, ConfigError, ScoreDropError
 from automl.recipes import BatchSpec, Recipe
-from automl.results import RUN_FILE, RunFolder, read_json, update_run
+from automl.results import RUN_FILE, RunFolder, read_json
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +50,35 @@ def run_recipe(recipe: Recipe, command: str | None = None, on_trial: Any = None,
 def _run_locked(recipe: Recipe, spec: BatchSpec, data: Path, root: Path, command: str | None, on_trial: Any,
                 explicit: dict[str, Any]) -> BatchResult:
     from automl.data.io import file_sha256
-    from automl.fitting import resume_fit, run_fit
+    from automl.fit import resume_fit, run_fit
 
     sha = file_sha256(data)
     previous = _latest(root)
     unfinished = _unfinished(root, sha)
+    compared: list[dict[str, Any]] = []
+
+    def before_report(run_dir: Path) -> dict[str, Any] | None:  # the comparison is in the report, rendered once
+        if previous is None or previous.resolve() == run_dir.resolve():
+            return None
+        try:
+            comparison = _compare(previous, run_dir)
+        except Exception as e:  # the run itself stands; its report just lacks the comparison
+            log.error("Could not compare with the previous run %s (%s: %s).", previous, type(e).__name__, e)
+            return None
+        if comparison is None:
+            return None
+        compared.append(comparison)
+        return {"comparison": comparison}
+
     if unfinished is not None:
         log.info("Resuming the unfinished run %s of the same data (%s).", unfinished, data)
-        run_dir = resume_fit(unfinished, command=command, on_trial=on_trial).run_dir
+        run_dir = resume_fit(unfinished, command=command, on_trial=on_trial, before_report=before_report).run_dir
     else:
         output = _new_run_folder(root)
         config = recipe.config(output=output, **explicit)
         log.info("Batch run of recipe %s on %s into %s.", recipe.name, data, output)
-        run_dir = run_fit(config, data, command=command, on_trial=on_trial).run_dir
-    comparison = None
-    if previous is not None and previous.resolve() != run_dir.resolve():
-        comparison = _compare(previous, run_dir)
+        run_dir = run_fit(config, data, command=command, on_trial=on_trial, before_report=before_report).run_dir
+    comparison = compared[0] if compared else None
     _point_latest(root, run_dir)
     _prune(root, spec.keep_runs, keep=run_dir)
     drop = (comparison or {}).get("score", {}).get("drop")
@@ -141,24 +154,17 @@ def _unfinished(root: Path, sha: str | None) -> Path | None:
 def _compare(previous: Path, run_dir: Path) -> dict[str, Any] | None:
     """Compare with the previous run; a comparison that fails is logged, the run itself stands."""
     from automl.compare import compare
-    from automl.report import render
 
     try:
         comparison = compare(previous, run_dir)
     except AutoMLError as e:
         log.warning("Could not compare with the previous run %s: %s", previous, e)
         return None
-    update_run(run_dir, comparison=comparison)
     score = comparison["score"]
     if score["drop"] is not None:
         log.info("Against the previous run: CV %s %s -> %s (drop %+.4g); %d column(s) drifted.", score["metric"],
                  _fmt(score["previous"]), _fmt(score["current"]), score["drop"],
                  sum(d["level"] != "stable" for d in comparison["drift"]))
-    try:
-        render(run_dir)
-    except Exception as e:  # the report is re-rendered with the comparison; the old one stays if this fails
-        log.error("The report could not be re-rendered with the comparison (%s); `automl report %s` retries.",
-                  e, run_dir)
     return comparison
 
 
@@ -210,13 +216,13 @@ def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None
     delimiter (default: the one given at fit, else chosen from each file). Returns how many were written and
     the problems.
     """
-    from automl.api import AutoML
-    from automl.results import write_csv
+    from automl.results import load_model, write_csv
 
     files = sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
     if not files:
         raise ConfigError(f"No input file matches {pattern!r}.")
-    automl = AutoML.load(run_dir)
+    predictor = load_model(run_dir)
+    predictor.pipeline_for(model)  # an unknown model is refused before any file is read
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -227,7 +233,8 @@ def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None
     for path in files:
         target = output_dir / names[path]
         try:
-            preds = automl.predict_frame(path, model, sep)
+            frame, info = predictor.read(path, sep)
+            preds = predictor.predict_frame(frame, where=info.name, model=model)
         except AutoMLError as e:
             problems.append(f"{path}: {e}")
             log.error("Skipped %s: %s", path, e)

@@ -22,9 +22,9 @@ from typing import Any
 
 import click
 
-from automl import __version__
 from automl.config import METRICS, SCALERS, TASKS
 from automl.errors import AutoMLError, BudgetError, RunLockedError, ScoreDropError
+from automl.version import __version__
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_BUDGET, EXIT_LOCKED, EXIT_SCORE_DROP = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
@@ -205,25 +205,16 @@ def fit(data: Path, target: str | None, recipe: str | None, verbosity: int | Non
     run_log: list[Path] = []
 
     def action() -> None:
-        from automl.config import make_config
-        from automl.fitting import default_output, run_fit
+        from automl.api import AutoML
+        from automl.fit import default_output
 
         explicit = _explicit(families, models, exclude_models, options)
         explicit["output"] = explicit.get("output") or default_output(data)
-        if recipe:
-            from automl import recipes
-
-            config = recipes.load(recipe).config(target=target, **explicit)
-        elif target is None:
-            from automl.errors import ConfigError
-
-            raise ConfigError("A target column is required: --target NAME (or a --recipe that sets it).")
-        else:
-            config = make_config(target, **explicit)
-        run_log.append(config.output / "automl.log")
-        with _progress(config, verbosity) as on_trial:
-            result = run_fit(config, data, command=_command(), on_trial=on_trial)
-        click.echo(f"Chosen model: {result.predictor.model_key}. Run folder: {result.run_dir}")
+        model = AutoML(target=target, recipe=recipe, **explicit)
+        run_log.append(model.config.output / "automl.log")
+        with _progress(model.config, verbosity) as on_trial:
+            model.fit(data, progress=on_trial, command=_command())
+        click.echo(f"Chosen model: {model.predictor_.model_key}. Run folder: {model.run_dir_}")
 
     _guarded(debug, action, log_file=lambda: run_log[0] if run_log else None)
 
@@ -262,14 +253,12 @@ def resume(run_dir: Path, storage: str | None, verbosity: int | None, debug: boo
     _setup_logging(verbosity or 0)
 
     def action() -> None:
-        from automl.config import FitConfig
-        from automl.fitting import resume_fit
-        from automl.results import read_run
+        from automl.api import AutoML
+        from automl.results import read_config
 
-        config = FitConfig.from_dict(read_run(run_dir).get("config") or {"target": "?"})
-        with _progress(config, verbosity) as on_trial:
-            result = resume_fit(run_dir, command=_command(), on_trial=on_trial, storage=storage)
-        click.echo(f"Chosen model: {result.predictor.model_key}. Run folder: {result.run_dir}")
+        with _progress(read_config(run_dir), verbosity) as on_trial:
+            model = AutoML.resume(run_dir, progress=on_trial, command=_command(), storage=storage)
+        click.echo(f"Chosen model: {model.predictor_.model_key}. Run folder: {model.run_dir_}")
 
     _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
 
@@ -293,7 +282,7 @@ def worker(storage: str, run_dir: Path, verbosity: int | None, debug: bool) -> N
     _setup_logging(verbosity or 0)
 
     def action() -> None:
-        from automl.distributed import run_worker
+        from automl.fit.worker import run_worker
 
         ran = run_worker(run_dir, storage)
         click.echo(f"Ran {ran} trial(s) for {run_dir}.")

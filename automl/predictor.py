@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from automl import threads
+from automl.config import separator
+from automl.data.io import TableSource, read_table
 from automl.data.schema import Schema, label_sort_key
-from automl.errors import ConfigError
+from automl.errors import ConfigError, DataError, format_values
 from automl.models.outputs import predict_scores
 
 LABEL_COLUMN = "prediction"
@@ -69,6 +71,21 @@ class Predictor:
             f"Model {model!r} was not refitted on all rows in this run; available: {', '.join(self.models)}. "
             f"To use another model, fit again with --models {model}."
         )
+
+    def read(self, data: Any, sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
+        """Read a table to score (a path or a DataFrame) with the training data's missing-value markers and
+        ``sep`` (default: the fit's, else chosen from the file); :class:`DataError` when a file was read as one
+        column though the model needs several (a delimiter no rule reads: give ``sep``)."""
+        chosen = separator(sep) if sep is not None else getattr(self, "sep", None)
+        frame, info = read_table(data, self.na_values, chosen)
+        expected = [c.name for c in self.schema.features]
+        if frame.shape[1] == 1 and len(expected) > 1 and frame.columns[0] not in expected:
+            raise DataError(
+                f"{info.name} was read as one column ({info.describe()}), but the model needs {len(expected)}: "
+                f"{format_values(expected)}. If the file uses another delimiter, give it with --sep (comma, "
+                "semicolon, tab, pipe or any single character)."
+            )
+        return frame, info
 
     def probability_columns(self) -> list[str]:
         """Names of the probability columns of :meth:`predict_frame`, in its column order.

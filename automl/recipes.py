@@ -85,6 +85,25 @@ class Recipe:
         return make_config(target, recipe=self.name, **merged)
 
 
+def resolve(target: str | None = None, recipe: str | Path | None = None, **options: Any) -> FitConfig:
+    """The one way a fit's options become a :class:`FitConfig` (CLI, API and batch runs alike): explicit
+    ``options`` (``None`` values ignored) win over the ``recipe`` (a name or file), which wins over the defaults.
+
+    Raises
+    ------
+    ConfigError
+        Without a target (neither ``target`` nor the recipe's), or for an unknown option or recipe.
+    """
+    from automl.config import make_config
+
+    if recipe is not None:
+        return load(recipe).config(target=target, **options)
+    if target is None:
+        raise ConfigError("A target column is required: --target NAME, AutoML(target='name'), or a recipe that "
+                          "sets it.")
+    return make_config(target, **{k: v for k, v in options.items() if v is not None})
+
+
 def shipped() -> dict[str, Path]:
     """The recipes that come with automl, by name."""
     if not SHIPPED_DIR.is_dir():

@@ -303,6 +303,14 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     return data
 
 
+def read_config(run_dir: str | Path, target: str = "?") -> Any:
+    """The :class:`~automl.config.FitConfig` a run folder's ``run.json`` recorded (``target`` when it has
+    none, as in a run that failed before its config was written)."""
+    from automl.config import FitConfig
+
+    return FitConfig.from_dict(read_run(run_dir).get("config") or {"target": target})
+
+
 def load_model(run_dir: str | Path) -> Any:
     """Load the fitted predictor of a run folder, checking its format version.
 

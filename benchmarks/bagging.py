@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-import automl.fitting as fitting
+import automl.fit.finishing as fitting
 from automl import AutoML
 from automl.search.evaluate import predict_scores
 from automl.search.metrics import get_metric

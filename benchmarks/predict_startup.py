@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RUNS = [*([k] for k in ("linear", "hist_gb", "lightgbm", "xgboost", "catboost", "adaboost", "extra_trees",
                         "random_forest", "bagging", "keras_mlp")), ["lightgbm", "keras_mlp"]]
-HEAVY = ("tensorflow", "keras", "optuna", "automl.fitting", "automl.search.tuner", "automl.report", "jinja2",
+HEAVY = ("tensorflow", "keras", "optuna", "automl.fit", "automl.search.tuner", "automl.report", "jinja2",
          "matplotlib", "lightgbm", "xgboost", "catboost")
 PROBE = """
 import sys, json

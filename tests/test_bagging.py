@@ -12,7 +12,7 @@ import pytest
 
 from automl import AutoML
 from automl.config import FitConfig
-from automl.fitting import _choose
+from automl.fit.finishing import choose
 from automl.models import registry
 from automl.models.base import FOLD_MODELS, ModelSpec
 from automl.search.bagged import FoldBag
@@ -81,7 +81,7 @@ def test_the_choice_delivers_fold_models_when_a_refit_does_not_fit(seconds_left,
     lightgbm, forest = _result("lightgbm", 0.90, fit_time=60.0), _result("random_forest", 0.80, 3.0, bag=False)
     config = FitConfig(target="y", time_limit=100.0)
     deadline = time.monotonic() + seconds_left - 10.0  # less the 10 % tolerance (the refit needs 60 / 3 x 1.5 s)
-    chosen, bagged = _choose([forest, lightgbm], {"lightgbm": lightgbm, "random_forest": forest},
+    chosen, bagged = choose([forest, lightgbm], {"lightgbm": lightgbm, "random_forest": forest},
                              get_metric("roc_auc"), deadline, 3, config)
     assert (chosen.key, bagged) == expected
 
@@ -92,13 +92,13 @@ def test_the_choice_bags_a_network_and_refits_the_rest_of_an_ensemble():
     families = {"keras_mlp": network, "random_forest": forest}
     config = FitConfig(target="y", time_limit=100.0)
     metric = get_metric("roc_auc")
-    chosen, bagged = _choose([forest, network, stacking], families, metric, time.monotonic() + 50, 3, config)
+    chosen, bagged = choose([forest, network, stacking], families, metric, time.monotonic() + 50, 3, config)
     assert (chosen.key, bagged) == ("stacking", {"keras_mlp"})  # the network needs no refit: 600 s are not needed
-    chosen, bagged = _choose([forest, network, stacking], families, metric, None, 3, config, growth=2.0)
+    chosen, bagged = choose([forest, network, stacking], families, metric, None, 3, config, growth=2.0)
     assert (chosen.key, bagged) == ("stacking", set())  # searched on a sample: refitted on all rows
     # the forest's refit does not fit and it kept no fold models: the next best, the network alone
     slow = replace(forest, fit_time=3000.0)
-    chosen, bagged = _choose([slow, network, stacking], {**families, "random_forest": slow}, metric,
+    chosen, bagged = choose([slow, network, stacking], {**families, "random_forest": slow}, metric,
                              time.monotonic() + 50, 3, config)
     assert (chosen.key, bagged) == ("keras_mlp", {"keras_mlp"})
 

@@ -300,12 +300,12 @@ def test_failed_run_keeps_traceback_in_log_and_folder_can_be_reused(write_csv, t
 
 
 def test_internal_error_exit_code_and_log(write_csv, tmp_path, monkeypatch):
-    import automl.fitting
+    import automl.fit.finishing
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(automl.fitting, "build_ensembles", boom)
+    monkeypatch.setattr(automl.fit.finishing, "build_ensembles", boom)
     out = tmp_path / "run"
     result = fit(write_csv(make_frame("binary")), out)
     assert_error(result, EXIT_INTERNAL, "Internal error: RuntimeError: simulated bug", str(out / "automl.log"))

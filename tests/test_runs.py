@@ -117,7 +117,7 @@ def test_a_run_killed_mid_search_resumes_without_losing_trials(write_csv, tmp_pa
 
 
 def test_resume_refuses_changed_data(write_csv, tmp_path, monkeypatch):
-    import automl.fitting
+    import automl.fit.finishing
 
     data = write_csv(make_frame("binary"))
     out = tmp_path / "run"
@@ -125,7 +125,7 @@ def test_resume_refuses_changed_data(write_csv, tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(automl.fitting, "build_ensembles", crash)
+    monkeypatch.setattr(automl.fit.finishing, "build_ensembles", crash)
     result = CliRunner().invoke(main, ["fit", str(data), "--target", "y", "--output", str(out), "--trials", "1",
                                        *FAST])
     assert result.exit_code == 130
@@ -181,8 +181,13 @@ def test_batch_runs_compare_point_latest_prune_and_alert(tmp_path, monkeypatch):
     shifted = make_frame("binary", n=600, seed=1)
     shifted["x2"] = shifted["x2"] * 5 + 10  # drift in one column
     drop_in(tmp_path, shifted, "day2.csv")
+    import automl.report
+
+    renders, render = [], automl.report.render
+    monkeypatch.setattr(automl.report, "render", lambda *a, **k: renders.append(a) or render(*a, **k))
     second = run("run", recipe)
     assert second.exit_code == 0, second.output
+    assert len(renders) == 1  # with the comparison already in it: the report is rendered once
     latest = (root / "latest").resolve()
     meta = json.loads((latest / "run.json").read_text())
     comparison = meta["comparison"]
@@ -222,7 +227,7 @@ def test_a_second_batch_run_of_a_recipe_waits_its_turn(tmp_path):
 
 
 def test_running_a_recipe_again_resumes_its_unfinished_run(tmp_path, monkeypatch):
-    import automl.fitting
+    import automl.fit.finishing
 
     recipe = nightly(tmp_path)
     drop_in(tmp_path, make_frame("binary", n=200), "day1.csv")
@@ -230,7 +235,7 @@ def test_running_a_recipe_again_resumes_its_unfinished_run(tmp_path, monkeypatch
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash after the search")
 
-    monkeypatch.setattr(automl.fitting, "build_ensembles", crash)
+    monkeypatch.setattr(automl.fit.finishing, "build_ensembles", crash)
     assert CliRunner().invoke(main, ["run", str(recipe)]).exit_code == 1
     monkeypatch.undo()
     result = run("run", recipe)
@@ -354,7 +359,7 @@ def test_sklearn_estimators_in_a_pipeline_and_cross_val_score(tmp_path):
 
 
 def test_storage_urls_are_recorded_without_their_password():
-    from automl.distributed import mask
+    from automl.search.storage import mask
 
     assert mask("postgresql://automl:s3cr:et@db.example/automl") == "postgresql://automl:***@db.example/automl"
     assert mask("postgresql://automl@db/automl") == "postgresql://automl@db/automl"

@@ -12,8 +12,8 @@ import pytest
 
 from automl.config import FitConfig
 from automl.data.profile import numeric_summaries, numeric_summary
-from automl.fitting import _choose
-from automl.importance import MAX_COLUMNS
+from automl.fit.finishing import choose
+from automl.fit.importance import MAX_COLUMNS
 from automl.models import registry
 from automl.models.base import is_wide
 from automl.search.cv import make_folds
@@ -109,10 +109,10 @@ def test_a_model_worse_than_the_constant_predictor_is_not_chosen(caplog):
     rows = [_row("linear", 0.333), _row("lightgbm", 0.6)]
     config = FitConfig(target="y", trials=1)
     with caplog.at_level(logging.WARNING):
-        chosen, _ = _choose(rows, {r.key: r for r in rows}, metric, None, 5, config, 1.0, 0.5)
+        chosen, _ = choose(rows, {r.key: r for r in rows}, metric, None, 5, config, 1.0, 0.5)
     assert chosen.key == "lightgbm"
     rows = [_row("linear", 0.62), _row("lightgbm", 0.45)]
-    chosen, _ = _choose(rows, {r.key: r for r in rows}, metric, None, 5, config, 1.0, 0.5)
+    chosen, _ = choose(rows, {r.key: r for r in rows}, metric, None, 5, config, 1.0, 0.5)
     assert chosen.key == "linear"
     assert any("cannot be chosen: lightgbm (0.4500)" in r.getMessage() for r in caplog.records)
 
@@ -121,7 +121,7 @@ def test_when_nothing_beats_the_constant_predictor_the_log_says_so(caplog):
     metric = get_metric("rmse")
     rows = [_row("linear", 1.3), _row("lightgbm", 1.2)]
     with caplog.at_level(logging.WARNING):
-        chosen, _ = _choose(rows, {r.key: r for r in rows}, metric, None, 5, FitConfig(target="y", trials=1), 1.0,
+        chosen, _ = choose(rows, {r.key: r for r in rows}, metric, None, 5, FitConfig(target="y", trials=1), 1.0,
                             1.0)
     assert chosen.key == "lightgbm"
     assert any("No model beats the constant predictor" in r.getMessage() for r in caplog.records)
@@ -144,7 +144,7 @@ def test_vectorised_profile_matches_the_column_by_column_one():
 def test_importance_is_skipped_without_scoring_when_the_latency_says_it_cannot_fit():
     from automl.data.io import read_table
     from automl.data.schema import infer_schema
-    from automl.importance import permutation_importance
+    from automl.fit.importance import permutation_importance
 
     frame, info = read_table(_wide("binary", p=20))
     schema, y = infer_schema(frame, FitConfig(target="y"), info)

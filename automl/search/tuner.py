@@ -134,7 +134,7 @@ class Search:
     schedule: str = "rank"
     on_trial: TrialCallback | None = None
     worker: str = field(default_factory=worker_id)
-    shared: bool = False  # several workers share the studies (a database): see automl.distributed
+    shared: bool = False  # several workers share the studies (a database): see automl.fit.worker
     families: list[FamilyState] = field(default_factory=list)
     _hard_deadline: float | None = None
     _portfolio_turn: bool = False  # after the first defaults, portfolio trials alternate with the other defaults

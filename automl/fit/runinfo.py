@@ -1,5 +1,5 @@
 """What a fit records besides its models: permutation importance, the report, pipeline summaries, latency,
-library versions and the data's description (each written into the run folder by :mod:`automl.fitting`)."""
+library versions and the data's description (each written into the run folder by :mod:`automl.fit`)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from typing import Any
 
 import pandas as pd
 
-from automl import __version__, threads
+from automl import threads
 from automl.config import FitConfig
 from automl.data.io import TableSource
 from automl.data.preprocess import build_preprocessor, describe, summarize
 from automl.data.schema import Schema
 from automl.ensembles.model import EnsembleModel
-from automl.importance import permutation_importance
+from automl.fit.importance import permutation_importance
 from automl.results import IMPORTANCE_FILE, LOG_FILE, REPORT_FILE, RunFolder
 from automl.search.evaluate import Context, ModelResult, predict_scores
+from automl.version import __version__
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data.schema import Schema
-from automl.search.evaluate import predict_scores
+from automl.models.outputs import predict_scores
 from automl.search.metrics import Metric
 
 log = logging.getLogger(__name__)

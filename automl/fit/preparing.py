@@ -1,0 +1,117 @@
+"""Preparing one fit: read the data, infer the schema, drop leaks, plan the folds; what run.json records of them.
+
+Shared by the coordinator (:mod:`automl.fit.running`) and the workers (:mod:`automl.fit.worker`): the same
+config and data give the same folds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automl.config import FitConfig
+from automl.data import memory
+from automl.data.io import read_table
+from automl.data.leakage import drop_leaks
+from automl.data.schema import describe_dropped, infer_schema
+from automl.errors import ConfigError, DataError
+from automl.fit import runinfo
+from automl.models import registry
+from automl.results import RunFolder
+from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
+from automl.search.evaluate import Context, wants_log_target
+from automl.search.metrics import get_metric
+from automl.search.storage import mask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """The data of a run, ready for the search: all rows, the search rows (a sample of large data), the folds."""
+
+    frame: pd.DataFrame
+    X: pd.DataFrame
+    y: Any
+    X_s: pd.DataFrame
+    y_s: Any
+    folds: list[Any]
+    n_folds: int
+    repeats: int
+    ctx: Context
+    specs: list[Any]
+    data_meta: dict[str, Any]
+
+
+def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
+    """Read and check the data, infer the schema, plan the folds (same seed and data: same folds)."""
+    frame, info = read_table(data, config.na_values, config.sep)
+    if expect_sha and info.sha256 and info.sha256 != expect_sha:
+        raise DataError(f"{info.name} has changed since the run started (SHA-256 {info.sha256[:12]}..., "
+                        f"was {expect_sha[:12]}...); a resumed run must see the same data. Start a new run with "
+                        "`automl fit`.")
+    schema, y_labels = infer_schema(frame, config, info)
+    frame = frame.loc[y_labels.index]
+    X = schema.transform(frame, where=info.name, strict=False)
+    y = schema.encode_target(y_labels)
+    X = drop_leaks(schema, X, y, config.keep_columns)
+    if not schema.features:
+        raise DataError(f"No usable feature columns are left in {info.name}: "
+                        + describe_dropped(schema.dropped)
+                        + ". Keep a column with --keep-column if it will be known at prediction time.")
+
+    n_folds = plan_folds(y, schema.task, config.folds, schema.classes)
+    sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
+    X_s, y_s = (X, y) if sample is None else (X.iloc[sample], y[sample])
+    repeats = plan_repeats(len(y_s), config.repeats, None if config.trials else config.time_limit)
+    folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats)
+    metric = get_metric(schema.metric)
+    log_target = wants_log_target(y_s, schema.task)
+    if log_target:
+        log.info("Target %r is non-negative and skewed (skewness %.1f): the search also tries models that learn "
+                 "log1p(%s), with predictions transformed back.", schema.target, pd.Series(y_s).skew(), schema.target)
+    n_jobs = config.n_jobs or os.cpu_count() or 1
+    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target)
+    specs = registry.select(schema.task, config.models, config.exclude_models)
+    width = X.shape[1] + sum(min(c.n_unique, config.preprocess.max_categories) for c in schema.features
+                             if c.kind == "categorical") + sum(c.n_missing > 0 for c in schema.features)
+    memory.check_fit(len(y), len(y_s), width, [s.key for s in specs], int(frame.memory_usage().sum()))
+    budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
+    cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
+    log.info("Search: %s on %d rows, %s, metric %s, %s.",
+             ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
+    return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs),
+                    runinfo.data_meta(info, frame, schema))
+
+
+def recorded_config(config: FitConfig) -> dict[str, Any]:
+    """The config as run.json keeps it: a storage URL without its password (workers give theirs)."""
+    data = config.to_dict()
+    if config.storage:
+        data["storage"] = mask(config.storage)
+    return data
+
+
+def recorded_data(meta: dict[str, Any], run_dir: Path) -> Path:
+    data = meta.get("data") or {}
+    path = data.get("path")
+    if not path:
+        raise ConfigError(f"The run in {run_dir} was fitted from a DataFrame, so automl cannot read its data "
+                          "again. Resume it from Python: automl.AutoML.resume(run_dir, data=frame).")
+    if not Path(path).is_file():
+        raise ConfigError(f"The data of the run in {run_dir}, {path}, is no longer there. Put it back to resume, "
+                          "or start a new run with `automl fit`.")
+    return Path(path)
+
+
+def study_prefix(config: FitConfig, folder: RunFolder) -> str:
+    """Study names: plain in the run folder's own journal; unique per run in a shared database."""
+    if config.storage is None:
+        return "automl"
+    return f"automl-{folder.path.resolve().name}-{uuid.uuid4().hex[:8]}"
