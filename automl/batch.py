@@ -196,16 +196,33 @@ DATA_SUFFIXES = (".csv.gz", ".csv", ".parquet", ".pq", ".gz")
 
 def output_names(files: list[Path]) -> dict[Path, str]:
     """The CSV name each input is scored into: its name with the data suffix replaced by ``.csv`` (``a.csv.gz``
-    → ``a.csv``), or, where two inputs would share one, the whole input name plus ``.csv`` (``a.parquet.csv``)."""
+    → ``a.csv``); where two inputs would share one, the whole input name plus ``.csv`` (``a.parquet.csv``),
+    then its folder's name in front (``d1_a.csv.csv``), then a counter: never one output for two inputs."""
     def short(path: Path) -> str:
         lower = path.name.lower()
         suffix = next((s for s in DATA_SUFFIXES if lower.endswith(s)), "")
         return f"{path.name[:len(path.name) - len(suffix)] or path.name}.csv"
 
-    taken: dict[str, int] = {}
-    for path in files:
-        taken[short(path)] = taken.get(short(path), 0) + 1
-    return {path: short(path) if taken[short(path)] == 1 else f"{path.name}.csv" for path in files}
+    names: dict[Path, str] = {}
+    used: set[str] = set()
+    for candidates in ([short(p) for p in files], [f"{p.name}.csv" for p in files],
+                       [f"{p.parent.name}_{p.name}.csv" for p in files]):
+        counts: dict[str, int] = {}
+        for path, name in zip(files, candidates, strict=True):
+            if path not in names:
+                counts[name.lower()] = counts.get(name.lower(), 0) + 1
+        for path, name in zip(files, candidates, strict=True):
+            if path not in names and counts[name.lower()] == 1 and name.lower() not in used:
+                names[path] = name
+                used.add(name.lower())
+    for path in files:  # same folder name and file name: number them
+        if path not in names:
+            stem, i = f"{path.parent.name}_{path.name}", 2
+            while f"{stem}-{i}.csv".lower() in used:
+                i += 1
+            names[path] = f"{stem}-{i}.csv"
+            used.add(names[path].lower())
+    return {path: names[path] for path in files}
 
 
 def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None = None,

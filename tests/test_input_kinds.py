@@ -103,6 +103,9 @@ def test_batch_outputs_never_share_a_name():
                           Path("in/other.CSV"), Path("in/b.2024.csv")])
     assert list(names.values()) == ["same.csv.csv", "same.csv.gz.csv", "same.parquet.csv", "other.csv",
                                     "b.2024.csv"]
+    names = output_names([Path("d1/x.csv"), Path("d2/x.csv"), Path("a/a.csv"), Path("a/a.parquet"),
+                          Path("a/a.parquet.csv"), Path("p/d/x.csv"), Path("q/d/x.csv")])
+    assert len(set(names.values())) == 7
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -136,6 +139,8 @@ def test_decimal_commas_after_a_long_first_cell_and_a_multibyte_separator(write_
     assert info.decimal == "," and out["y"].tolist() == frame["y"].tolist()
     out, _ = read_table(write_csv("a§b\n1§x\n2§y\n", "section.csv"), sep="§")
     assert out.to_dict("list") == {"a": [1, 2], "b": ["x", "y"]}
+    out, _ = read_table(write_csv("a§b\n1§é\n".encode("latin-1"), "latin.csv"), sep="§")  # C parser: UTF-8
+    assert out.to_dict("list") == {"a": [1], "b": ["é"]}
 
 
 def test_an_explicit_separator_reads_what_no_rule_can(write_csv, tmp_path):
@@ -217,6 +222,17 @@ def test_dates_far_out_offsets_out_of_range_and_times_without_dates():
                             "y": np.tile([0.0, 1.0], 30)})
     schema, _ = infer_schema(opening, FitConfig(target="y"), read_table(opening)[1])
     assert schema.columns[0].kind == "categorical"
+
+
+def test_a_column_keeps_its_date_format_from_fit_to_predict():
+    frame = pd.DataFrame({"day": ["13/01/2023", "20/02/2023", "03/04/2023"] * 10, "y": np.tile([1.0, 2.0], 15)})
+    schema, _ = infer_schema(frame, FitConfig(target="y"), read_table(frame)[1])
+    col = schema.columns[0]
+    assert col.kind == "datetime" and col.datetime_format == "%d/%m/%Y"
+    X = schema.transform(pd.DataFrame({"day": ["03/04/2023", "05/06/2023"]}))  # only ambiguous dates
+    assert X[f"{col.internal}__month"].tolist() == [4, 6]  # read day first, as at fit
+    wall, _ = datetimes.split(pd.Series(["03/04/2023", "05/06/2023"]))
+    assert wall.dt.month.tolist() == [3, 5]  # without a format from fit: month first, as pandas reads them
 
 
 def test_day_first_times_with_am_pm_and_offsets():

@@ -52,13 +52,16 @@ PREFERRED_ZONES = (
 )
 
 
-def split(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def split(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Each value's local time as written and its UTC offset.
 
     Parameters
     ----------
     values
         Datetimes as text, as ``datetime64`` (time-zone aware or not) or as Python datetimes, shape (n,).
+    fmt
+        The ``strptime`` format of text that is not ISO 8601, as :func:`text_format` found it at fit (so that
+        ``03/04/2023`` is read the same way in every file); ``None`` guesses it from these values.
 
     Returns
     -------
@@ -72,12 +75,42 @@ def split(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return wall, ((wall - utc) / pd.Timedelta(minutes=1)).astype(float)
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype(UNIT), pd.Series(np.nan, index=values.index)
+    body, offset = _bodies(values)
+    return _naive(body, fmt).rename(values.name), _minutes(offset)
+
+
+def text_format(values: pd.Series) -> str | None:
+    """The format of a column's datetimes that are not ISO 8601 (``"%m/%d/%Y %H:%M"``), guessed by pandas from
+    up to 20 distinct values, month or day first, whichever reads more of them (month first on a tie, as
+    pandas reads ``03/04/2023``); ``None`` for ISO 8601 text, datetime values, or no guess."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return None
+    text = _with_dates(_bodies(values)[0])
+    left = text[text.notna() & _to_datetime(text, "ISO8601").isna()]
+    return _best_format(left)[1] if len(left) else None
+
+
+def _bodies(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Text values without their UTC offsets, and the offsets as written (missing where none)."""
     text = values.astype(object).where(values.notna())
     text = text.map(str, na_action="ignore").astype(object)
     parts = text.str.extract(OFFSET)
     dated = parts["body"].notna() & parts["body"].str.contains(HAS_DATE, na=False)
-    body = parts["body"].where(dated, text)
-    return _naive(body).rename(values.name), _minutes(parts["offset"].where(dated))
+    return parts["body"].where(dated, text), parts["offset"].where(dated)
+
+
+def _best_format(text: pd.Series) -> tuple[pd.Series | None, str | None]:
+    """``text`` parsed with the best of the formats pandas guesses from its first distinct values, and that
+    format; ``(None, None)`` without a guess."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Parsing dates in %d.%m.%Y format when dayfirst=False ..."
+        guesses = [guess_datetime_format(str(v), dayfirst=d) for v in pd.unique(text)[:GUESS_VALUES]
+                   for d in (False, True)]
+    candidates = list(dict.fromkeys(g for g in guesses if g is not None))[:6]  # month first comes first
+    tried = [(_to_datetime(text, fmt), fmt) for fmt in candidates]
+    if not tried:
+        return None, None
+    return max(tried, key=lambda pair: int(pair[0].notna().sum()))  # the first of equals: month first
 
 
 def _minutes(offsets: pd.Series) -> pd.Series:
@@ -88,24 +121,24 @@ def _minutes(offsets: pd.Series) -> pd.Series:
     return pd.Series(np.where(offsets.notna() & parts["sign"].isna(), 0.0, minutes), index=offsets.index)
 
 
-def _naive(text: pd.Series) -> pd.Series:
-    """Naive datetimes from text without offsets: ISO 8601 first, then the formats pandas guesses from the first
-    distinct values left, month or day first, whichever reads more values (all vectorised: under 1 s per 100 000
-    values), then any format pandas reads for the rest (value by value: about 12 s per 100 000). A time without
-    a date (``08:30``) is on 2000-01-01, so its features never depend on the day of the run."""
+def _with_dates(text: pd.Series) -> pd.Series:
+    """A time without a date (``08:30``) put on 2000-01-01, so its features never depend on the day of the
+    run."""
     times = text.str.match(TIME_ONLY, na=False)
-    if times.any():
-        text = text.where(~times, TIME_ONLY_DATE + text.astype(str))
+    return text.where(~times, TIME_ONLY_DATE + text.astype(str)) if times.any() else text
+
+
+def _naive(text: pd.Series, fmt: str | None = None) -> pd.Series:
+    """Naive datetimes from text without offsets: ISO 8601 first, then ``fmt`` (or the best format pandas
+    guesses, see :func:`text_format`; all vectorised: under 1 s per 100 000 values), then any format pandas
+    reads for the rest (value by value: about 12 s per 100 000)."""
+    text = _with_dates(text)
     out = _to_datetime(text, "ISO8601")
     retry = text.notna() & out.isna()
     if retry.any():
-        firsts = pd.unique(text[retry])[:GUESS_VALUES]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Parsing dates in %d.%m.%Y format when dayfirst=False ..."
-            guesses = {guess_datetime_format(str(v), dayfirst=d) for v in firsts for d in (False, True)} - {None}
-        tried = [_to_datetime(text[retry], fmt) for fmt in sorted(guesses, key=str)[:6]]
-        if tried:  # month first or day first: whichever reads more of the column
-            out[retry] = max(tried, key=lambda parsed: int(parsed.notna().sum()))
+        parsed = _to_datetime(text[retry], fmt) if fmt else _best_format(text[retry])[0]
+        if parsed is not None:
+            out[retry] = parsed
             retry = text.notna() & out.isna()
     retry &= text.astype(str).str.contains(HAS_DATE)  # without a date dateutil reads "08:00-17:00" as today
     if retry.any():
@@ -193,15 +226,15 @@ def _tz(zone: str) -> str | timezone:
 
 
 def local_times(values: pd.Series, zone: str | None, where: str | None = None,
-                parsed: tuple[pd.Series, pd.Series] | None = None) -> pd.Series:
+                parsed: tuple[pd.Series, pd.Series] | None = None, fmt: str | None = None) -> pd.Series:
     """The values as naive local times in ``zone`` (see :func:`infer_zone`), aligned with ``values``.
 
     A value with an offset is converted to ``zone`` (the same instant gives the same local time however it
     is written); a value without one is local time as written. ``zone=None`` (no offsets at fit) uses every
     value as written, and warns, naming ``where``, when some carry offsets. ``parsed``: :func:`split` of
-    ``values``, if done.
+    ``values``, if done; ``fmt``: as in :func:`split`.
     """
-    wall, offset = parsed if parsed is not None else split(values)
+    wall, offset = parsed if parsed is not None else split(values, fmt)
     has = wall.notna() & offset.notna() & wall.between(*SAFE_RANGE)
     if zone is None or not has.any():
         if zone is None and has.any() and where is not None:

@@ -124,7 +124,7 @@ def read_text_column(info: TableSource, column: str) -> pd.Series | None:
     encoding = info.encoding or "utf-8-sig"
     return pd.read_csv(info.path, encoding=encoding, usecols=[column], dtype=str, na_values=list(info.na_values),
                        keep_default_na=True,
-                       **csv_options(info.delimiter or ",", encoding, info.skip_initial_space))[column]
+                       **csv_options(info.delimiter or ",", info.skip_initial_space))[column]
 
 
 def _existing_file(source: Any) -> Path:
@@ -255,7 +255,7 @@ def _sniff(path: Path) -> tuple[str, str, str]:
         delimiter, records = _choose_delimiter(text, complete)
         if complete or records >= SNIFF_RECORDS or size >= MAX_SNIFF_BYTES:
             return encoding, delimiter, text
-        size *= 8
+        size = min(size * 8, MAX_SNIFF_BYTES)
 
 
 def _records(text: str, delimiter: str, skip: bool = False) -> Iterator[list[str]]:
@@ -304,21 +304,20 @@ def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None) ->
     fmt = "csv.gz" if path.name.lower().endswith(".gz") else "csv"
     for enc in dict.fromkeys((encoding, *ENCODINGS)):
         options = {"decimal": decimal, "encoding": enc, "na_values": list(na_values),
-                   **csv_options(delimiter, enc, skip)}
+                   **csv_options(delimiter, skip)}
         try:
             frame = _parse(path, options)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError as e:
             raise DataError(f"{path} is empty. Give a CSV file with a header row and data rows.") from e
-        except (pd.errors.ParserError, pd.errors.ParserWarning) as e:
-            problem = _locate_problem(path, enc, delimiter, skip)
-            if problem is not None or not header:
-                raise _parse_error(path, delimiter, sep, problem or str(e)) from e
-            try:  # only rows that end in empty fields: they hold nothing past the header's columns
-                frame = _parse(path, {**options, "usecols": list(range(len(_trimmed(header))))})
-            except (pd.errors.ParserError, pd.errors.ParserWarning) as again:
-                raise _parse_error(path, delimiter, sep, str(again)) from again
+        except ValueError as e:  # pandas' option checks (ParserError is a ValueError too, handled below)
+            if isinstance(e, pd.errors.ParserError):
+                frame = _reparse(path, options, header, enc, delimiter, sep, skip, e)
+            else:
+                raise _parse_error(path, delimiter, sep, f"{type(e).__name__}: {e}") from e
+        except pd.errors.ParserWarning as e:
+            frame = _reparse(path, options, header, enc, delimiter, sep, skip, e)
         if enc != "utf-8-sig":
             log.warning("%s is not valid UTF-8; read it as %s. Save it as UTF-8 to avoid this guess.", path, enc)
         info = TableSource(
@@ -328,6 +327,19 @@ def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None) ->
         log.info("Read %s: %d rows x %d columns.", info.describe(), len(frame), frame.shape[1])
         return frame, info
     raise DataError(f"Cannot decode {path} as UTF-8 or Latin-1. Save it as UTF-8 and try again.")  # pragma: no cover
+
+
+def _reparse(path: Path, options: dict[str, Any], header: list[str], enc: str, delimiter: str, sep: str | None,
+             skip: bool, error: Exception) -> pd.DataFrame:
+    """After a parse error: the row at fault, or, when every longer row only ends in empty fields, the file
+    read again with the header's columns."""
+    problem = _locate_problem(path, enc, delimiter, skip)
+    if problem is not None or not header:
+        raise _parse_error(path, delimiter, sep, problem or str(error)) from error
+    try:  # only rows that end in empty fields: they hold nothing past the header's columns
+        return _parse(path, {**options, "usecols": list(range(len(_trimmed(header))))})
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as again:
+        raise _parse_error(path, delimiter, sep, str(again)) from again
 
 
 def _parse(path: Path, options: dict[str, Any]) -> pd.DataFrame:
@@ -379,13 +391,13 @@ def _locate_problem(path: Path, encoding: str, delimiter: str, skip: bool = Fals
     return None
 
 
-def csv_options(delimiter: str, encoding: str, skip_initial_space: bool = False) -> dict[str, Any]:
+def csv_options(delimiter: str, skip_initial_space: bool = False) -> dict[str, Any]:
     """``pandas.read_csv`` options for a delimiter: pandas' C parser (on a 150 MB CSV its peak memory was 16 %
-    below Arrow's) unless the delimiter is more than one byte in ``encoding`` (``§`` in UTF-8), which only the
-    Python parser reads; never the first column as the index (rows ending in a delimiter would shift every
+    below Arrow's) unless the delimiter is more than one byte in UTF-8 (``§``), which only the Python parser
+    reads; never the first column as the index (rows ending in a delimiter would shift every
     column: those trailing empty fields are dropped); spaces after a delimiter skipped if asked."""
     options = {"sep": delimiter, "index_col": False, "skipinitialspace": skip_initial_space}
-    if len(delimiter.encode(encoding.replace("-sig", ""), errors="replace")) > 1:  # utf-8-sig encodes a BOM
+    if len(delimiter.encode("utf-8")) > 1:  # pandas' C parser works on UTF-8 whatever the file's encoding
         return {**options, "engine": "python"}
     return {**options, "engine": "c", "low_memory": False}
 

@@ -53,6 +53,7 @@ class ColumnInfo:
     levels: tuple[str, ...] = ()
     number_format: tuple[str, str] | None = None  # (thousands separator, decimal mark) of numbers written as text
     time_zone: str | None = None  # of a datetime column written with UTC offsets (see automl.data.datetimes)
+    datetime_format: str | None = None  # of datetimes written in another format than ISO 8601 ("%d/%m/%Y")
 
     @property
     def dropped(self) -> bool:
@@ -505,7 +506,8 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
             "otherwise fix the values."
         )
     if _looks_like_datetime(present):
-        parsed = datetimes.split(s.dropna())
+        col.datetime_format = datetimes.text_format(s.dropna())
+        parsed = datetimes.split(s.dropna(), col.datetime_format)
         col.kind, col.time_zone = "datetime", datetimes.infer_zone(s.dropna(), parsed)
         col.datetime_parts = _datetime_parts(datetimes.local_times(present, col.time_zone, parsed=parsed))
         if col.time_zone is not None:
@@ -593,7 +595,8 @@ def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
                             "they are treated as unknown.", col.name, where, int(unseen.sum()),
                             format_values(pd.unique(text[unseen]), 3))
         return {col.internal: text}
-    parsed = datetimes.local_times(s.rename(col.name), col.time_zone, where if strict else None)
+    parsed = datetimes.local_times(s.rename(col.name), col.time_zone, where if strict else None,
+                                   fmt=col.datetime_format)
     unread = s.notna().to_numpy() & parsed.isna().to_numpy()
     if strict and unread.any():
         log.warning("Column %r in %s has %d value(s) that are not dates (e.g. %s) at %s; they are treated as "
