@@ -100,7 +100,7 @@ class AutoML:
         """
         predictor = self._fitted()
         predictor.pipeline_for(model)  # an unknown model is refused before the data is read
-        frame, info = self._read(data, sep)
+        frame, info = predictor.read(data, sep)
         return predictor.predict_frame(frame, where=info.name, model=model)
 
     def predict(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.Series:
@@ -110,14 +110,11 @@ class AutoML:
     def predict_proba(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.DataFrame:
         """Class probabilities, one column per class, named by its label (each row sums to 1)."""
         predictor = self._fitted()
-        if predictor.classes is None:
+        if predictor.classes is None:  # before the data is read
             raise ConfigError("predict_proba applies to classification; this model is a regression model.")
         predictor.pipeline_for(model)
-        frame, info = self._read(data, sep)
+        frame, info = predictor.read(data, sep)
         return predictor.predict_proba(frame, where=info.name, model=model)
-
-    def _read(self, data: Any, sep: str | None) -> tuple[pd.DataFrame, Any]:
-        return self._fitted().read(data, sep)
 
     @property
     def models(self) -> list[str]:

@@ -13,6 +13,7 @@ import difflib
 import gzip
 import hashlib
 import io
+import itertools
 import logging
 import re
 import sys
@@ -205,13 +206,9 @@ def _large_fields() -> Iterator[None]:
 def _field_counts(text: str, delimiter: str, complete: bool) -> list[int]:
     """Fields per record (blank lines skipped, quoted newlines respected, as RFC 4180 and pandas read them) of
     the first ``SNIFF_RECORDS`` records of ``text``; without the last one when ``text`` is a cut sample."""
-    counts = []
-    with _large_fields():
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            if record:  # a blank line is skipped, as pandas does; ",," is a row of missing values
-                counts.append(len(_trimmed(record)))
-            if len(counts) > SNIFF_RECORDS:
-                return counts[:SNIFF_RECORDS]
+    counts = [len(_trimmed(r)) for r in itertools.islice(_records(text, delimiter), SNIFF_RECORDS + 1)]
+    if len(counts) > SNIFF_RECORDS:
+        return counts[:SNIFF_RECORDS]
     return counts if complete else counts[:-1]
 
 
@@ -259,6 +256,7 @@ def _sniff(path: Path) -> tuple[str, str, str]:
 
 
 def _records(text: str, delimiter: str, skip: bool = False) -> Iterator[list[str]]:
+    """The records of ``text``; a blank line is skipped, as pandas does (``,,`` is a row of missing values)."""
     with _large_fields():
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=skip):
             if record:
