@@ -181,7 +181,11 @@ def test_numpy_forward_pass_matches_keras(config, task):
     X_new = X.copy()
     X_new.iloc[:5, 3] = [-1, 99, 12, 0.0, 11]  # unseen codes → the unseen level, as in Keras
     keras_out = np.asarray(net.model_(X_new.to_numpy(), training=False), dtype=np.float64)
-    np.testing.assert_allclose(net._raw_predict(X_new), keras_out, atol=1e-5, rtol=1e-5)
+    out = net._raw_predict(X_new)
+    np.testing.assert_allclose(out, keras_out, atol=1e-5, rtol=1e-5)
+    order = np.random.default_rng(1).permutation(n)  # a row's output never depends on the rows around it
+    np.testing.assert_allclose(net._raw_predict(X_new.iloc[order]), out[order], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(net._raw_predict(X_new.iloc[7:8]), out[7:8], rtol=1e-12, atol=0)
 
 
 def test_a_saved_network_predicts_without_tensorflow(tmp_path):

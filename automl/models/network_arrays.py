@@ -2,7 +2,9 @@
 
 :func:`export` (which needs Keras, so runs where the network was trained) turns the inference model of
 :mod:`automl.models.keras_mlp` into a list of layers, each a dict of its kind, settings and weights as NumPy
-arrays; :func:`forward` computes the network's output from them with NumPy alone, in float32 as Keras does. The
+arrays; :func:`forward` computes the network's output from them with NumPy alone, in float64 (the weights stay
+float32). BLAS's float32 kernels sum in an order that depends on a row's place in the batch, so a row's float32
+output would change in its 7th digit with the rows around it; a prediction must not depend on the other rows. The
 layers covered are every one the family builds: the input embedding (:class:`~automl.models.keras_layers.
 FeatureEmbedding`: numbers as they are, their periodic embeddings, 0/1 columns, categorical embeddings), the
 TabM-mini members (``EnsembleAdapter`` or a single member's ``Reshape``), ``Dense`` with ReLU / SiLU / GELU,
@@ -77,11 +79,11 @@ def forward(layers: list[dict[str, Any]], X: np.ndarray) -> np.ndarray:
 
     ``X``: the network's input, shape (n_rows, n_features), as the Keras model takes it.
     """
-    X = np.asarray(X, dtype=np.float32)
+    X = np.asarray(X, dtype=np.float64)
     chunks = [_forward(layers, X[i:i + CHUNK_ROWS]) for i in range(0, len(X), CHUNK_ROWS)]
     if chunks:
         return np.concatenate(chunks)
-    return _forward(layers, np.zeros((1, X.shape[1]), dtype=np.float32))[:0]
+    return _forward(layers, np.zeros((1, X.shape[1]), dtype=np.float64))[:0]
 
 
 def _forward(layers: list[dict[str, Any]], X: np.ndarray) -> np.ndarray:
