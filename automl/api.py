@@ -15,7 +15,8 @@ import pandas as pd
 
 from automl.errors import ConfigError
 from automl.predictor import Predictor
-from automl.results import LEADERBOARD_FILE, load_model, read_config
+from automl.results import LEADERBOARD_FILE, load_model, read_record
+from automl.results import leaderboard as lb
 
 
 class AutoML:
@@ -146,16 +147,17 @@ class AutoML:
 
         return (f"<p>AutoML run <code>{html.escape(str(self.run_dir_))}</code>, chosen model "
                 f"<b>{html.escape(self.predictor_.model_key)}</b>. Leaderboard:</p>"
-                + self.leaderboard_.drop(columns=["params", "fold_scores"], errors="ignore").to_html(index=False))
+                + self.leaderboard_.drop(columns=[lb.PARAMS, lb.FOLD_SCORES], errors="ignore").to_html(index=False))
 
     @classmethod
     def load(cls, run_dir: str | Path) -> AutoML:
         """Load a fitted run folder. It holds pickles: load only folders from a trusted source."""
         predictor = load_model(run_dir)
         obj = cls.__new__(cls)
-        obj.config = read_config(run_dir, predictor.schema.target)
+        record = read_record(run_dir)
+        obj.config = record.fit_config(predictor.schema.target)
         obj.predictor_, obj.run_dir_ = predictor, Path(run_dir)
-        obj.leaderboard_ = pd.read_csv(Path(run_dir) / LEADERBOARD_FILE)
+        obj.leaderboard_ = lb.read_leaderboard(Path(run_dir) / LEADERBOARD_FILE, str(record.metric))
         return obj
 
     def _fitted(self) -> Predictor:

@@ -22,7 +22,7 @@ from typing import Any
 
 from automl.errors import AutoMLError, ConfigError, ScoreDropError
 from automl.recipes import BatchSpec, Recipe
-from automl.results import RUN_FILE, RunFolder, read_json
+from automl.results import RUN_FILE, RunFolder, RunRecord, read_json
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _runs(root: Path) -> list[Path]:
 
 
 def _complete_runs(root: Path) -> list[Path]:
-    return [p for p in _runs(root) if read_json(p / RUN_FILE).get("status") == "complete"]
+    return [p for p in _runs(root) if RunRecord.from_dict(read_json(p / RUN_FILE)).status == "complete"]
 
 
 def _latest(root: Path) -> Path | None:
@@ -143,10 +143,10 @@ def _latest(root: Path) -> Path | None:
 def _unfinished(root: Path, sha: str | None) -> Path | None:
     """The newest run that did not complete on the same data (stopped or failed): it is resumed."""
     for run in reversed(_runs(root)):
-        meta = read_json(run / RUN_FILE)
-        if meta.get("status") == "complete":
+        record = RunRecord.from_dict(read_json(run / RUN_FILE))
+        if record.status == "complete":
             return None  # only a run newer than the last complete one is resumed
-        if sha and (meta.get("data") or {}).get("sha256") == sha and meta.get("config"):
+        if sha and record.data and record.data.sha256 == sha and record.config:
             return run
     return None
 

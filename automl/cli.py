@@ -361,11 +361,14 @@ def leaderboard(run_dir: Path, fmt: str, all_columns: bool, debug: bool) -> None
     """
     def action() -> None:
         from automl.api import AutoML
+        from automl.results import leaderboard as lb
+        from automl.results import read_record
 
         board = AutoML.load(run_dir).leaderboard()
         if not all_columns:
-            scores = [c for c in board.columns if c.endswith(("_mean", "_std"))][:2]
-            board = board[["rank", "model", "kind", "status", *scores, "fit_seconds", "trials", "reason"]]
+            metric = str(read_record(run_dir).metric)
+            scores = [lb.score_column(metric), lb.std_column(metric)]
+            board = board[[lb.RANK, lb.MODEL, lb.KIND, lb.STATUS, *scores, lb.FIT_SECONDS, lb.TRIALS, lb.REASON]]
         if fmt == "csv":
             click.echo(board.to_csv(index=False), nl=False)
         elif fmt == "json":

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from automl.results import PROFILE_FILE, read_run
+from automl.results import PROFILE_FILE, RunRecord, read_record
+from automl.results import leaderboard as lb
 
 MODERATE, MAJOR = 0.1, 0.25
 GROUPS = 10  # numeric columns are compared on about 10 bins of similar mass
@@ -25,45 +26,42 @@ EPS = 1e-4
 
 def compare(previous: Path, current: Path) -> dict[str, Any]:
     """The comparison of the run in ``current`` with the complete run in ``previous`` (JSON-ready)."""
-    prev_meta, cur_meta = read_run(previous), read_run(current)
+    prev_run, cur_run = read_record(previous), read_record(current)
     prev_prof, cur_prof = _profile(previous), _profile(current)
     return {
-        "previous_run": str(previous), "previous_finished": prev_meta.get("finished"),
-        "score": score_change(prev_meta, cur_meta),
-        "schema": schema_changes(prev_meta, cur_meta),
+        "previous_run": str(previous), "previous_finished": prev_run.finished,
+        "score": score_change(prev_run, cur_run),
+        "schema": schema_changes(prev_run, cur_run),
         "rows": {"previous": prev_prof.get("rows"), "current": cur_prof.get("rows")},
         "drift": drift(prev_prof, cur_prof),
     }
 
 
-def score_change(prev: dict[str, Any], cur: dict[str, Any]) -> dict[str, Any]:
+def score_change(prev: RunRecord, cur: RunRecord) -> dict[str, Any]:
     """The chosen model's CV score in each run and the drop (positive = worse now, whatever the metric)."""
-    def best(meta: dict[str, Any]) -> float | None:
-        board = meta.get("leaderboard") or []
-        metric = meta.get("metric")
-        key = f"cv_{metric}_mean"
-        rows = [r for r in board if r.get("model") == meta.get("best_model")]
-        return rows[0].get(key) if rows else None
+    def best(run: RunRecord) -> float | None:
+        rows = [r for r in run.leaderboard if r.get(lb.MODEL) == run.best_model]
+        return rows[0].get(lb.score_column(str(run.metric))) if rows else None
 
     p, c = best(prev), best(cur)
-    out: dict[str, Any] = {"metric": cur.get("metric"), "previous": p, "current": c, "drop": None,
-                           "same_metric": prev.get("metric") == cur.get("metric")}
+    out: dict[str, Any] = {"metric": cur.metric, "previous": p, "current": c, "drop": None,
+                           "same_metric": prev.metric == cur.metric}
     if p is not None and c is not None and out["same_metric"]:
-        out["drop"] = (p - c) if cur.get("greater_is_better", True) else (c - p)
+        out["drop"] = (p - c) if cur.greater_is_better else (c - p)
     return out
 
 
-def schema_changes(prev: dict[str, Any], cur: dict[str, Any]) -> dict[str, Any]:
+def schema_changes(prev: RunRecord, cur: RunRecord) -> dict[str, Any]:
     """Columns added, removed, or whose kind changed (numeric, categorical, ...), and a changed task."""
-    def columns(meta: dict[str, Any]) -> dict[str, str]:
-        return {c["name"]: c["kind"] for c in (meta.get("data") or {}).get("columns", [])}
+    def columns(run: RunRecord) -> dict[str, str]:
+        return {c.name: c.kind for c in (run.data.columns if run.data else [])}
 
     p, c = columns(prev), columns(cur)
     return {
         "added": sorted(set(c) - set(p)), "removed": sorted(set(p) - set(c)),
         "kind_changed": [{"column": n, "previous": p[n], "current": c[n]} for n in sorted(set(p) & set(c))
                          if p[n] != c[n]],
-        "task_changed": prev.get("task") != cur.get("task"),
+        "task_changed": prev.task != cur.task,
     }
 
 

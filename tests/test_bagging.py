@@ -15,9 +15,10 @@ from automl.config import FitConfig
 from automl.fit.finishing import choose
 from automl.models import registry
 from automl.models.base import FOLD_MODELS, ModelSpec
+from automl.results.records import LeaderboardRow
 from automl.search.bagged import FoldBag
 from automl.search.cv import make_folds
-from automl.search.evaluate import ModelResult, cross_validate, predict_scores
+from automl.search.evaluate import cross_validate, predict_scores
 from automl.search.metrics import get_metric
 from tests.conftest import make_frame
 from tests.test_search import _setup, overfitting_boosting_trial
@@ -64,9 +65,9 @@ def test_every_family_says_what_becomes_of_its_fold_models():
         ModelSpec("x", "X", "linear", "dense", 1.0, build=lambda *a: None, fold_models="sometimes")
 
 
-def _result(key: str, mean: float, fit_time: float, bag: bool = True, members: tuple[str, ...] = ()) -> ModelResult:
+def _result(key: str, mean: float, fit_time: float, bag: bool = True, members: tuple[str, ...] = ()) -> LeaderboardRow:
     spec = registry.get(key) if not members else None
-    result = ModelResult(key, spec.name if spec else key, spec.kind if spec else "ensemble", {},
+    result = LeaderboardRow(key, spec.name if spec else key, spec.kind if spec else "ensemble", {},
                          fold_scores=[mean] * 3, fit_time=fit_time, members=list(members))
     if bag and not members:
         result.fold_models = FoldBag(key, ["fitted"], "binary", 2)

@@ -316,10 +316,10 @@ def test_internal_error_exit_code_and_log(write_csv, tmp_path, monkeypatch):
 
 def test_budget_exhausted_exit_code(write_csv, tmp_path, monkeypatch):
     import automl.search.tuner
-    from automl.search.evaluate import ModelResult
+    from automl.results.records import TrialResult
 
     def too_slow(spec, *args, **kwargs):  # as if every model's first fold overran the budget
-        return ModelResult(spec.key, spec.name, spec.kind, {}, "out of budget", "stopped after 0 of 3 folds")
+        return TrialResult(spec.key, spec.name, spec.kind, {}, "out of budget", "stopped after 0 of 3 folds")
 
     monkeypatch.setattr(automl.search.tuner, "cross_validate", too_slow)
     result = run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", tmp_path / "run",

@@ -20,6 +20,7 @@ from automl.report.stats import (
     is_provisional,
     verdict,
 )
+from automl.results import RunRecord
 
 
 def test_corrected_t_test_inflates_the_variance_of_paired_differences():
@@ -93,7 +94,7 @@ def test_side_budgets_count_every_trial_that_ran_but_not_skipped_placeholders():
          ("lightgbm", 3, "failed", 0.25), ("random_forest", 0, "ok", 3.0), ("keras_mlp", 0, "ok", 6.0),
          ("keras_mlp", 1, "pruned", 1.0), ("linear", 0, "ok", 50.0), ("extra_trees", None, "out of budget", 0.0)],
         columns=["model", "trial", "status", "fit_seconds"]).astype({"trial": "Int64"})
-    run = RunData(Path("run"), {"metric": "roc_auc", "greater_is_better": True}, board, trials, None, {}, None, None)
+    run = RunData(Path("run"), RunRecord(metric="roc_auc", greater_is_better=True), board, trials, None, {}, None, None)
     nn, trees = side_budgets(run, board[board["status"] == "ok"])
     assert (nn.side, nn.trials, nn.seconds, nn.best_model, nn.best_score) == ("neural nets", 2, 7.0, "keras_mlp", 0.85)
     assert (trees.side, trees.trials, trees.seconds) == ("tree ensembles", 5, 7.25)  # linear counts for neither
@@ -113,7 +114,7 @@ def test_the_report_names_the_notes_classic_mlp_when_it_ran(tmp_path):
         "model": ["keras_mlp", "keras_mlp", "lightgbm"], "trial": [0, 1, 0], "status": ["ok", "ok", "ok"],
         "cv_roc_auc_mean": [0.91, 0.87, 0.93],
         "params": [json.dumps({"members": 4}), json.dumps({**CLASSIC, "epochs": 31}), json.dumps({})]})
-    run = RunData(tmp_path, {"metric": "roc_auc", "greater_is_better": True}, pd.DataFrame(), trials, None, {},
+    run = RunData(tmp_path, RunRecord(metric="roc_auc", greater_is_better=True), pd.DataFrame(), trials, None, {},
                   None, None)
     sentence = classic_network(run)
     assert "classic MLP" in sentence and "trial 1" in sentence and "0.87" in sentence and "0.91" in sentence

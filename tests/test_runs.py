@@ -295,12 +295,12 @@ def test_progress_display_on_a_terminal():
 
     from automl.models import registry
     from automl.progress import SearchProgress
-    from automl.search.evaluate import ModelResult
+    from automl.results.records import TrialResult
 
     display = SearchProgress(time_limit=None, n_trials=3,
                              console=Console(file=io.StringIO(), force_terminal=True, width=120))
 
-    result = ModelResult("lightgbm", "LightGBM", "boosting", {}, fold_scores=[0.9])
+    result = TrialResult("lightgbm", "LightGBM", "boosting", {}, fold_scores=[0.9])
     state = SimpleNamespace(spec=registry.get("lightgbm"), trials=[result], seconds=1.0, best=result)
     with display.shown():
         display(state, result)

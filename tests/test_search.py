@@ -147,13 +147,13 @@ def test_defaults_run_the_cheapest_family_of_each_kind_first(seed):
 
 def test_after_the_defaults_the_leading_family_gets_more_of_the_time(seed):
     """The next trial goes to the family with the least time spent weighted by its rank (time x rank)."""
-    from automl.search.evaluate import ModelResult
+    from automl.results.records import TrialResult
 
     ctx, X, y = _setup("binary", seed)
     specs = [registry.get(k) for k in ("linear", "lightgbm", "xgboost")]
     search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
     for state, score, seconds in zip(search.families, (0.70, 0.90, 0.80), (1.0, 2.5, 1.5), strict=True):
-        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+        state.trials.append(TrialResult(state.spec.key, state.spec.name, state.spec.kind, {},
                                         fold_scores=[score] * 3, fit_time=seconds))
         state.seconds, state.fold_seconds = seconds, 0.01
         state.portfolio_done = len(state.portfolio)  # their known-good configurations are spent
@@ -168,7 +168,7 @@ def test_after_the_defaults_the_leading_family_gets_more_of_the_time(seed):
 def test_portfolio_configurations_follow_the_defaults_of_the_leading_families(seed):
     """After the cheapest family of each kind, the other defaults alternate with the portfolio configurations
     of the best-ranked families; one that would take more than half of the time left is skipped."""
-    from automl.search.evaluate import ModelResult
+    from automl.results.records import TrialResult
 
     ctx, X, y = _setup("binary", seed)
     specs = [registry.get(k) for k in ("linear", "lightgbm", "xgboost", "hist_gb")]
@@ -177,7 +177,7 @@ def test_portfolio_configurations_follow_the_defaults_of_the_leading_families(se
     assert lightgbm.portfolio[0][1]["n_estimators"] == 1000 and len(lightgbm.portfolio) == 2
     assert search.families[0].portfolio == []  # the linear model has none: the sampler tunes it
     for state, score in zip(search.families[:2], (0.70, 0.90), strict=True):  # linear and lightgbm ran
-        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+        state.trials.append(TrialResult(state.spec.key, state.spec.name, state.spec.kind, {},
                                         fold_scores=[score] * 3, fit_time=0.3))
         state.seconds, state.fold_seconds = 0.3, 0.1
     deadline = time.monotonic() + 100
@@ -187,7 +187,7 @@ def test_portfolio_configurations_follow_the_defaults_of_the_leading_families(se
         known = search._take_portfolio(state, deadline)
         picked.append((state.spec.key, known["n_estimators"] if known else "defaults"))
         if known is None:  # its defaults "ran"
-            state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+            state.trials.append(TrialResult(state.spec.key, state.spec.name, state.spec.kind, {},
                                             fold_scores=[0.8] * 3, fit_time=0.3))
     # xgboost's defaults (the cheaper of the two left), then lightgbm's first configuration (it leads),
     # then hist_gb's defaults, then lightgbm's second
@@ -201,14 +201,14 @@ def test_portfolio_configurations_follow_the_defaults_of_the_leading_families(se
 
 
 def test_the_sides_schedule_gives_neural_nets_and_tree_ensembles_equal_time(seed):
-    from automl.search.evaluate import ModelResult
+    from automl.results.records import TrialResult
 
     ctx, X, y = _setup("binary", seed)
     specs = [registry.get(k) for k in ("keras_mlp", "lightgbm", "xgboost")]
     search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage(),
                     schedule="sides")
     for state, score, seconds in zip(search.families, (0.70, 0.90, 0.80), (2.0, 1.0, 1.5), strict=True):
-        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+        state.trials.append(TrialResult(state.spec.key, state.spec.name, state.spec.kind, {},
                                         fold_scores=[score] * 3, fit_time=seconds))
         state.seconds, state.fold_seconds = seconds, 0.01
     deadline = time.monotonic() + 100
@@ -222,17 +222,17 @@ def test_the_sides_schedule_gives_neural_nets_and_tree_ensembles_equal_time(seed
 
 
 def test_the_sides_schedule_also_evens_out_the_trial_counts(seed):
-    from automl.search.evaluate import ModelResult
+    from automl.results.records import TrialResult
 
     ctx, X, y = _setup("binary", seed)
     specs = [registry.get(k) for k in ("keras_mlp", "lightgbm", "xgboost")]
     search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage(),
                     schedule="sides")
     for state, trials, seconds in zip(search.families, (1, 10, 10), (6.0, 2.0, 2.0), strict=True):
-        state.trials = [ModelResult(state.spec.key, state.spec.name, state.spec.kind, {}, fold_scores=[0.8] * 3,
+        state.trials = [TrialResult(state.spec.key, state.spec.name, state.spec.kind, {}, fold_scores=[0.8] * 3,
                                     fit_time=seconds / trials, trial=i) for i in range(trials)]
         state.seconds, state.fold_seconds = seconds, 0.01
-    search.families[2].trials.append(ModelResult("xgboost", "XGBoost", "boosting", {}, status="out of budget"))
+    search.families[2].trials.append(TrialResult("xgboost", "XGBoost", "boosting", {}, status="out of budget"))
     deadline = time.monotonic() + 100
     # 1 trial (6 s) against 20 trials (4 s): the neural net goes next although it has had more time
     assert search._next_family(deadline, None).spec.key == "keras_mlp"
@@ -245,14 +245,14 @@ def test_the_sides_schedule_also_evens_out_the_trial_counts(seed):
 def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trials(seed):
     """Issue 13: in the default (rank) schedule the networks get NEURAL_SHARE of the search time, split into at
     least 4 trials at a 60 s budget (up to 10 at 300 s), whatever their rank."""
-    from automl.search.evaluate import ModelResult
+    from automl.results.records import TrialResult
     from automl.search.tuner import NEURAL_SHARE
 
     ctx, X, y = _setup("binary", seed)
     specs = [registry.get(k) for k in ("keras_mlp", "lightgbm", "xgboost")]
     search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
     for state, score in zip(search.families, (0.70, 0.90, 0.80), strict=True):  # the network ranks last
-        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, {},
+        state.trials.append(TrialResult(state.spec.key, state.spec.name, state.spec.kind, {},
                                         fold_scores=[score] * 3, fit_time=1.0, trial=0))
         state.seconds, state.fold_seconds = 1.0, 0.01
     now = time.monotonic()

@@ -16,8 +16,8 @@ from automl.fit.finishing import choose
 from automl.fit.importance import MAX_COLUMNS
 from automl.models import registry
 from automl.models.base import is_wide
+from automl.results.records import LeaderboardRow
 from automl.search.cv import make_folds
-from automl.search.evaluate import ModelResult
 from automl.search.metrics import constant_cv_score, get_metric
 from tests.test_cli import run
 
@@ -100,8 +100,8 @@ def test_the_constant_predictor_scores_what_the_priors_give(task, metric, expect
         assert score == pytest.approx(expected)
 
 
-def _row(key: str, mean: float) -> ModelResult:
-    return ModelResult(key, key, "linear", {}, fold_scores=[mean, mean])
+def _row(key: str, mean: float) -> LeaderboardRow:
+    return LeaderboardRow(key, key, "linear", {}, fold_scores=[mean, mean])
 
 
 def test_a_model_worse_than_the_constant_predictor_is_not_chosen(caplog):
@@ -160,9 +160,10 @@ def test_importance_is_skipped_without_scoring_when_the_latency_says_it_cannot_f
 
 def test_the_report_says_plainly_when_no_model_beat_the_constant_predictor():
     from automl.report.sections import _constant_sentence
+    from automl.results import ConstantPredictor
 
-    text = _constant_sentence({"cv_mean": 0.5, "beaten": False, "worse": ["linear", "lightgbm"]}, "roc_auc")
+    text = _constant_sentence(ConstantPredictor(0.5, False, ["linear", "lightgbm"]), "roc_auc")
     assert text["warning"] and "No model beat it" in text["text"] and "0.5" in text["text"]
-    text = _constant_sentence({"cv_mean": 0.5, "beaten": True, "worse": ["linear"]}, "roc_auc")
+    text = _constant_sentence(ConstantPredictor(0.5, True, ["linear"]), "roc_auc")
     assert not text["warning"] and "linear could not be chosen" in text["text"]
     assert _constant_sentence(None, "rmse") is None  # run folders from before the check

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from automl.ensembles.model import cross_validated_ensemble, fit_combiner
+from automl.results.records import LeaderboardRow
 from automl.search.cv import Fold
-from automl.search.evaluate import Context, ModelResult
+from automl.search.evaluate import Context
 from automl.search.metrics import all_scores
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,8 @@ NAMES = {"greedy": ("greedy_ensemble", "Greedy weighted ensemble", "ensemble"),
          "stacking": ("stacking", "Stacking (linear meta-model)", "stacking")}
 
 
-def build_ensembles(bases: Sequence[ModelResult], y: np.ndarray, folds: Sequence[Fold],
-                    ctx: Context) -> list[ModelResult]:
+def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Sequence[Fold],
+                    ctx: Context) -> list[LeaderboardRow]:
     """Greedy ensemble and stacking over ``bases`` (complete results with OOF predictions), scored on ``folds``."""
     bases = [b for b in bases if b.status == "ok" and b.oof is not None]
     if len(bases) < 2:
@@ -35,14 +36,14 @@ def build_ensembles(bases: Sequence[ModelResult], y: np.ndarray, folds: Sequence
             weights, meta = fit_combiner(method, oofs, y, ctx.metric, task, ctx.seed)
         except Exception as e:  # an ensemble that cannot be built is reported, the run goes on
             log.debug("%s failed", name, exc_info=True)
-            out.append(ModelResult(key, name, kind, {}, status="failed", reason=f"{type(e).__name__}: {e}"))
+            out.append(LeaderboardRow(key, name, kind, {}, status="failed", reason=f"{type(e).__name__}: {e}"))
             continue
         members = [b.key for b in bases]
         if weights is not None:  # greedy: members with weight 0 are left out
             keep = weights > 0
             members, weights = [m for m, k in zip(members, keep, strict=True) if k], weights[keep]
         oof = oof_reps.mean(axis=0)
-        result = ModelResult(key, name, kind, {}, fold_scores=scores, oof=oof, members=members,
+        result = LeaderboardRow(key, name, kind, {}, fold_scores=scores, oof=oof, members=members,
                              weights=[] if weights is None else [float(w) for w in weights], combiner=meta,
                              secondary=all_scores(y, oof, task),
                              fit_time=sum(b.fit_time for b in bases if b.key in members))

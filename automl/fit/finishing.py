@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,18 @@ from automl.fit.budget import Budget
 from automl.fit.preparing import Prepared
 from automl.fit.refit import bagged_by_default, refit, refit_seconds, singles
 from automl.predictor import Predictor
-from automl.results import LEADERBOARD_FILE, LEADERBOARD_JSON, OOF_FILE, TRIALS_FILE, RunFolder, now
-from automl.search.evaluate import ModelResult
-from automl.search.leaderboard import leaderboard_frame, oof_frame, trials_frame
+from automl.results import (
+    LEADERBOARD_FILE,
+    LEADERBOARD_JSON,
+    OOF_FILE,
+    TRIALS_FILE,
+    ConstantPredictor,
+    RunFolder,
+    now,
+)
+from automl.results.leaderboard import leaderboard_frame, oof_frame, trials_frame
+from automl.results.records import LeaderboardRow, TrialResult
+from automl.search.cv import validation_fold
 from automl.search.metrics import constant_cv_score
 from automl.search.tuner import FamilyState, Search
 from automl.version import __version__
@@ -50,7 +58,7 @@ class FitResult:
 
 
 def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget, search: Search,
-           trials: list[ModelResult], p: Prepared,
+           trials: list[TrialResult], p: Prepared,
            before_report: Callable[[Path], dict[str, Any] | None] | None = None) -> FitResult:
     """Ensembles, the choice, the refit on all rows, and every result file of the run folder."""
     schema, metric = p.ctx.schema, p.ctx.metric
@@ -70,13 +78,14 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
     folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
     folder.write_text(LEADERBOARD_JSON, board.to_json(orient="records", indent=1))
     folder.write_text(TRIALS_FILE, trials_frame(trials, metric).to_csv(index=False))
-    folder.write_parquet(OOF_FILE, oof_frame(results, p.y_s, p.X_s.index, p.folds, schema))
+    fold_of = validation_fold(p.folds, len(p.y_s))
+    folder.write_parquet(OOF_FILE, oof_frame(results, p.y_s, p.X_s.index, fold_of, schema.classes))
     folder.save_model(predictor)
     folder.update(
         best_model=chosen.key, models_refitted=predictor.models, models_bagged=sorted(bagged),
-        constant_predictor={"cv_mean": constant, "beaten": metric.better(chosen.mean, constant),
-                            "worse": [r.key for r in results
-                                      if r.status == "ok" and not metric.better(r.mean, constant)]},
+        constant_predictor=ConstantPredictor(constant, metric.better(chosen.mean, constant),
+                                             [r.key for r in results
+                                              if r.status == "ok" and not metric.better(r.mean, constant)]),
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=p.n_folds, cv_repeats=p.repeats,
         search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=runinfo.versions(),
@@ -86,7 +95,7 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
         predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )
     runinfo.importance(folder, model, p.X, p.y, schema, metric, config, budget.deadline,
-                       folder.meta.get("predict_seconds_per_1000_rows"))
+                       folder.record.predict_seconds_per_1000_rows)
     folder.drop_checkpoints()
     folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))
     if before_report is not None:
@@ -97,7 +106,7 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
     return FitResult(predictor, board, folder.path)
 
 
-def beating(ranked: list[ModelResult], metric: Any, constant: float) -> list[ModelResult]:
+def beating(ranked: list[LeaderboardRow], metric: Any, constant: float) -> list[LeaderboardRow]:
     """The results that beat the constant predictor's CV score, or all of them (with a warning) if none does."""
     better = [r for r in ranked if metric.better(r.mean, constant)]
     worse = [r for r in ranked if r not in better]
@@ -113,19 +122,14 @@ def beating(ranked: list[ModelResult], metric: Any, constant: float) -> list[Mod
     return better
 
 
-def family_row(state: FamilyState) -> ModelResult:
+def family_row(state: FamilyState) -> LeaderboardRow:
     """A family's leaderboard row: its best trial, or its last trial with the reason it did not finish."""
-    best = state.best or (state.trials[-1] if state.trials else
-                          ModelResult(state.spec.key, state.spec.name, state.spec.kind, {}, "not run", "no budget"))
-    best.trials_run = len(state.trials)
-    best.trials_failed = sum(t.status == "failed" for t in state.trials)
-    best.workers = dict(Counter(t.worker for t in state.trials if t.worker))
-    return best
+    return LeaderboardRow.of_family(state.spec.key, state.spec.name, state.spec.kind, state.trials, state.best)
 
 
-def choose(results: list[ModelResult], families: dict[str, ModelResult], metric: Any, deadline: float | None,
+def choose(results: list[LeaderboardRow], families: dict[str, LeaderboardRow], metric: Any, deadline: float | None,
             n_folds: int, config: FitConfig, growth: float = 1.0,
-            constant: float | None = None) -> tuple[ModelResult, set[str]]:
+            constant: float | None = None) -> tuple[LeaderboardRow, set[str]]:
     """The best complete result whose delivery still fits in the budget (any, in trial-count mode), and the
     keys of the families in it delivered as their fold models (k-fold bagging) instead of a refit.
 
@@ -145,7 +149,7 @@ def choose(results: list[ModelResult], families: dict[str, ModelResult], metric:
     if constant is not None:
         ranked = beating(ranked, metric, constant)
 
-    def bagged(r: ModelResult) -> set[str]:
+    def bagged(r: LeaderboardRow) -> set[str]:
         return {s.key for s in singles(r, families) if bagged_by_default(s, growth > 1)}
 
     if deadline is None:

@@ -23,7 +23,7 @@ from automl.data.schema import describe_dropped, infer_schema
 from automl.errors import ConfigError, DataError
 from automl.fit import runinfo
 from automl.models import registry
-from automl.results import RunFolder
+from automl.results import DataRecord, RunFolder, RunRecord
 from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
 from automl.search.evaluate import Context, wants_log_target
 from automl.search.metrics import get_metric
@@ -46,7 +46,7 @@ class Prepared:
     repeats: int
     ctx: Context
     specs: list[Any]
-    data_meta: dict[str, Any]
+    data_record: DataRecord
 
 
 def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
@@ -87,7 +87,7 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
     return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs),
-                    runinfo.data_meta(info, frame, schema))
+                    runinfo.data_record(info, frame, schema))
 
 
 def recorded_config(config: FitConfig) -> dict[str, Any]:
@@ -98,9 +98,9 @@ def recorded_config(config: FitConfig) -> dict[str, Any]:
     return data
 
 
-def recorded_data(meta: dict[str, Any], run_dir: Path) -> Path:
-    data = meta.get("data") or {}
-    path = data.get("path")
+def recorded_data(record: RunRecord, run_dir: Path) -> Path:
+    """The data file a run recorded, which must still be there (:class:`ConfigError` otherwise)."""
+    path = record.data.path if record.data else None
     if not path:
         raise ConfigError(f"The run in {run_dir} was fitted from a DataFrame, so automl cannot read its data "
                           "again. Resume it from Python: automl.AutoML.resume(run_dir, data=frame).")

@@ -13,30 +13,31 @@ import pandas as pd
 
 from automl.ensembles.model import EnsembleModel
 from automl.models import registry
-from automl.search.evaluate import REFIT_FACTOR, Context, ModelResult, make_pipeline
+from automl.results.records import LeaderboardRow
+from automl.search.evaluate import REFIT_FACTOR, Context, make_pipeline
 
 log = logging.getLogger(__name__)
 
 
-def singles(chosen: ModelResult, families: Mapping[str, ModelResult]) -> list[ModelResult]:
+def singles(chosen: LeaderboardRow, families: Mapping[str, LeaderboardRow]) -> list[LeaderboardRow]:
     """The family results a chosen result is made of: its ensemble members, or itself."""
     return [families[key] for key in chosen.members] if chosen.members else [chosen]
 
 
-def bagged_by_default(result: ModelResult, sampled: bool) -> bool:
+def bagged_by_default(result: LeaderboardRow, sampled: bool) -> bool:
     """Whether the family's fold models are delivered instead of a refit (``ModelSpec.fold_models`` is
     ``"deliver"``, they were kept, and the search saw every row: after a search on a sample the refit on all
     rows sees more data)."""
     return result.fold_models is not None and not sampled and registry.get(result.key).fold_models == "deliver"
 
 
-def refit_seconds(result: ModelResult, n_folds: int, growth: float = 1.0) -> float:
+def refit_seconds(result: LeaderboardRow, n_folds: int, growth: float = 1.0) -> float:
     """Expected seconds of a family result's refit on all rows: one fold's time x ``REFIT_FACTOR`` x
     ``growth`` (all rows / search rows)."""
     return result.fit_time / n_folds * REFIT_FACTOR * max(growth, 1.0)
 
 
-def refit(chosen: ModelResult, families: Mapping[str, ModelResult], ctx: Context, X: pd.DataFrame,
+def refit(chosen: LeaderboardRow, families: Mapping[str, LeaderboardRow], ctx: Context, X: pd.DataFrame,
           y: np.ndarray, bagged: Collection[str] = ()) -> Any:
     """The delivered model of ``chosen``: each family in it is refitted on all rows (neural nets for the mean
     early-stopping epoch found in CV), or, if its key is in ``bagged``, delivered as its fold models."""
@@ -48,7 +49,7 @@ def refit(chosen: ModelResult, families: Mapping[str, ModelResult], ctx: Context
     return EnsembleModel(method, members, ctx.schema.task, len(ctx.schema.classes or []), weights, chosen.combiner)
 
 
-def _deliver_one(result: ModelResult, ctx: Context, X: pd.DataFrame, y: np.ndarray, bagged: bool) -> Any:
+def _deliver_one(result: LeaderboardRow, ctx: Context, X: pd.DataFrame, y: np.ndarray, bagged: bool) -> Any:
     if bagged:
         assert result.fold_models is not None
         log.info("%s: the mean of its %d fold models is delivered (k-fold bagging), not a refit.", result.name,

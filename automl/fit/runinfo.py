@@ -17,8 +17,9 @@ from automl.data.preprocess import build_preprocessor, describe, summarize
 from automl.data.schema import Schema
 from automl.ensembles.model import EnsembleModel
 from automl.fit.importance import permutation_importance
-from automl.results import IMPORTANCE_FILE, LOG_FILE, REPORT_FILE, RunFolder
-from automl.search.evaluate import Context, ModelResult, predict_scores
+from automl.results import IMPORTANCE_FILE, LOG_FILE, REPORT_FILE, ColumnRecord, DataRecord, RunFolder
+from automl.results.records import LeaderboardRow
+from automl.search.evaluate import Context, predict_scores
 from automl.version import __version__
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-def preprocessing(model: Any, chosen: ModelResult, schema: Schema) -> dict[str, Any]:
+def preprocessing(model: Any, chosen: LeaderboardRow, schema: Schema) -> dict[str, Any]:
     pipelines = model.members if isinstance(model, EnsembleModel) else [model]
     keys = chosen.members or [chosen.key]
     out = {key: summarize(p.named_steps["prep"], schema) for key, p in zip(keys, pipelines, strict=True)}
@@ -104,12 +105,11 @@ def preprocessing(model: Any, chosen: ModelResult, schema: Schema) -> dict[str, 
     return out
 
 
-def data_meta(info: TableSource, frame: pd.DataFrame, schema: Schema) -> dict[str, Any]:
-    return {
-        "source": info.describe(), "path": info.path, "sha256": info.sha256,
-        "rows": len(frame), "rows_missing_target": schema.n_missing_target,
-        "target": schema.target, "classes": schema.classes, "class_counts": schema.class_counts,
-        "positive_class": schema.positive_class,
-        "columns": [{"name": c.name, "kind": c.kind, "reason": c.reason, "missing": c.n_missing,
-                     "unique": c.n_unique, "dtype": c.dtype} for c in schema.columns],
-    }
+def data_record(info: TableSource, frame: pd.DataFrame, schema: Schema) -> DataRecord:
+    """What ``run.json`` says of the table a run was fitted on."""
+    return DataRecord(
+        source=info.describe(), path=info.path, sha256=info.sha256, rows=len(frame),
+        rows_missing_target=schema.n_missing_target, target=schema.target, classes=schema.classes,
+        class_counts=schema.class_counts, positive_class=schema.positive_class,
+        columns=[ColumnRecord(c.name, c.kind, c.reason, c.n_missing, c.n_unique, c.dtype) for c in schema.columns],
+    )

@@ -73,15 +73,15 @@ def resume_fit(run_dir: str | Path, data: Any = None, command: str | None = None
     started = time.monotonic()
     folder = RunFolder(run_dir)
     with folder.locked(command):
-        meta = folder.reopen()
-        config = FitConfig.from_dict(meta["config"]).replace(output=folder.path)
+        record = folder.reopen()
+        config = record.fit_config().replace(output=folder.path)
         if storage or config.storage:
             config = config.replace(storage=storage or config.storage)
         if data is None:
-            data = recorded_data(meta, folder.path)
-        note = f"Resuming the run in {folder.path} (started {meta.get('started')})."
+            data = recorded_data(record, folder.path)
+        note = f"Resuming the run in {folder.path} (started {record.started})."
         return _guarded_fit(config, data, folder, started, Hooks(on_trial, before_report),
-                            (meta.get("data") or {}).get("sha256"), note)
+                            record.data.sha256 if record.data else None, note)
 
 
 def _guarded_fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks: Hooks,
@@ -104,11 +104,11 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks:
     # what the report says about the data and the pipelines depends on the data only: written before the search
     # (its cost, which grows with the columns, comes out of the search's time, not the finishing phase's)
     folder.write_text(PROFILE_FILE, json.dumps(profile(p.frame, p.X, p.ctx.schema, p.y), default=float))
-    folder.update(data=p.data_meta, preprocessing_pipelines=runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s))
+    folder.update(data=p.data_record, preprocessing_pipelines=runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s))
     import automl.report.sections  # noqa: F401  (matplotlib, Jinja, SciPy's stats: 1-3 s, paid before the search)
     shared = config.storage is not None
     search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=_storage(folder, config.storage),
-                    study_prefix=folder.meta.get("study_prefix", "automl"), checkpoints=Checkpoints(folder.checkpoints),
+                    study_prefix=folder.record.study_prefix, checkpoints=Checkpoints(folder.checkpoints),
                     schedule=config.schedule, on_trial=hooks.on_trial, shared=shared)
     spent = 0.0 if shared else sum(s.seconds for s in search.families)  # an earlier, interrupted attempt's
     budget = Budget.for_fit(config.time_limit, config.trials, started, spent)

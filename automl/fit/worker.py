@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from automl import threads
-from automl.config import FitConfig
 from automl.errors import ConfigError
 from automl.fit.budget import Budget
 from automl.fit.preparing import prepare, recorded_data
-from automl.results import RUN_FILE, log_to_file, read_json
+from automl.results import RUN_FILE, RunRecord, log_to_file, read_json
 from automl.search.checkpoint import Checkpoints
 from automl.search.storage import POLL_SECONDS, open_storage
 from automl.search.tuner import Search, worker_id
@@ -38,15 +37,15 @@ log = logging.getLogger(__name__)
 JOIN_WAIT_SECONDS = 120  # how long a worker waits for the coordinator to create the run
 
 
-def wait_for_run(run_dir: Path) -> dict[str, Any]:
+def wait_for_run(run_dir: Path) -> RunRecord:
     """The coordinator's ``run.json`` once it has created the studies (a worker may start first)."""
     deadline = time.monotonic() + JOIN_WAIT_SECONDS
     while True:
-        meta = read_json(run_dir / RUN_FILE)
-        if meta.get("search_deadline_epoch") is not None or meta.get("search_started"):
-            if meta.get("status") != "running":
-                raise ConfigError(f"The run in {run_dir} is {meta.get('status')}; there is nothing to join.")
-            return meta
+        record = RunRecord.from_dict(read_json(run_dir / RUN_FILE))
+        if record.search_deadline_epoch is not None or record.search_started:
+            if record.status != "running":
+                raise ConfigError(f"The run in {run_dir} is {record.status}; there is nothing to join.")
+            return record
         if time.monotonic() > deadline:
             raise ConfigError(f"No run to join in {run_dir} after {JOIN_WAIT_SECONDS} s: start the coordinator "
                               "(`automl fit ... --storage URL --output RUN_DIR`) and give workers its run folder.")
@@ -60,19 +59,19 @@ def run_worker(run_dir: str | Path, storage_url: str, on_trial: Any = None) -> i
     system) and the data readable at the path the coordinator recorded.
     """
     run_dir = Path(run_dir)
-    meta = wait_for_run(run_dir)
-    config = FitConfig.from_dict(meta["config"]).replace(storage=storage_url)
+    record = wait_for_run(run_dir)
+    config = record.fit_config().replace(storage=storage_url)
     me = worker_id()
     logs = run_dir / "workers"
     logs.mkdir(exist_ok=True)
     with log_to_file(logs / f"{me.replace(':', '-')}.log"), threads.limited():
         log.info("Worker %s joins the run in %s.", me, run_dir)
-        p = prepare(config, recorded_data(meta, run_dir), (meta.get("data") or {}).get("sha256"))
+        p = prepare(config, recorded_data(record, run_dir), record.data.sha256 if record.data else None)
         search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=open_storage(storage_url),
-                        study_prefix=meta["study_prefix"], checkpoints=Checkpoints(run_dir / "checkpoints"),
+                        study_prefix=record.study_prefix, checkpoints=Checkpoints(run_dir / "checkpoints"),
                         schedule=config.schedule, on_trial=on_trial, worker=me, shared=True)
         before = search.trials_done
-        Budget.for_worker(config.time_limit, config.trials, meta.get("search_deadline_epoch")).run(search)
+        Budget.for_worker(config.time_limit, config.trials, record.search_deadline_epoch).run(search)
         ran = search.trials_done - before
         log.info("Worker %s ran %d trial(s); the coordinator builds the ensembles and the report.", me, ran)
     return ran

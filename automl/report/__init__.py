@@ -12,7 +12,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from automl.results import REPORT_FILE, atomic_write
+from automl.results import REPORT_FILE, DataRecord, RunRecord, atomic_write
+from automl.results import leaderboard as lb
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,15 @@ def render_html(run_dir: str | Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
                              undefined=jinja2.ChainableUndefined)
     board = run.leaderboard
-    chosen = run.meta.get("best_model")
-    row = board.loc[board["model"] == chosen]
+    chosen = run.record.best_model
+    row = board.loc[board[lb.MODEL] == chosen]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)  # matplotlib layout notes on tiny plots
         context: dict[str, Any] = {
-            "title": _title(run.meta), "chosen": chosen, "metric": run.metric,
-            "chosen_name": row["name"].iloc[0] if len(row) else chosen,
+            "title": _title(run.record), "chosen": chosen, "metric": run.metric,
+            "chosen_name": row[lb.NAME].iloc[0] if len(row) else chosen,
             "chosen_score": f"{row[run.score_column].iloc[0]:.4g}" if len(row) else "",
-            "finished": run.meta.get("finished", ""),
+            "finished": run.record.finished or "",
             **{name: _section(getattr(sections, f"{name}_section"), run) for name in SECTIONS},
             "fmt": _fmt, "size": file_size,
         }
@@ -74,10 +75,10 @@ def render(run_dir: str | Path, output: str | Path | None = None) -> Path:
     return target
 
 
-def _title(meta: dict[str, Any]) -> str:
-    data = meta.get("data", {})
-    name = Path(str(data.get("path"))).name if data.get("path") else "DataFrame"
-    return f"{name} → {data.get('target', '')}"
+def _title(record: RunRecord) -> str:
+    data = record.data or DataRecord()
+    name = Path(data.path).name if data.path else "DataFrame"
+    return f"{name} → {data.target}"
 
 
 def _fmt(value: Any) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from automl.config import FitConfig
 from automl.errors import ModelFormatError
 from automl.results import (
     IMPORTANCE_FILE,
@@ -18,8 +20,10 @@ from automl.results import (
     OOF_FILE,
     PROFILE_FILE,
     TRIALS_FILE,
-    read_run,
+    RunRecord,
+    read_record,
 )
+from automl.results import leaderboard as lb
 
 
 @dataclass
@@ -27,7 +31,7 @@ class RunData:
     """A finished run folder's results as data."""
 
     path: Path
-    meta: dict[str, Any]
+    record: RunRecord  # run.json
     leaderboard: pd.DataFrame
     trials: pd.DataFrame
     oof: pd.DataFrame | None
@@ -35,21 +39,26 @@ class RunData:
     importance: pd.DataFrame | None
     model_bytes: int | None
 
+    @cached_property
+    def config(self) -> FitConfig:
+        """The run's configuration."""
+        return self.record.fit_config(self.record.data.target if self.record.data else "?")
+
     @property
     def metric(self) -> str:
-        return str(self.meta["metric"])
+        return str(self.record.metric)
 
     @property
     def greater_is_better(self) -> bool:
-        return bool(self.meta["greater_is_better"])
+        return self.record.greater_is_better
 
     @property
     def score_column(self) -> str:
-        return f"cv_{self.metric}_mean"
+        return lb.score_column(self.metric)
 
     def fold_scores(self, model: str) -> list[float]:
-        row = self.leaderboard.loc[self.leaderboard["model"] == model]
-        text = row["fold_scores"].iloc[0] if len(row) else ""
+        row = self.leaderboard.loc[self.leaderboard[lb.MODEL] == model]
+        text = row[lb.FOLD_SCORES].iloc[0] if len(row) else ""
         return [float(s) for s in str(text).split()] if isinstance(text, str) and text else []
 
     def studies(self) -> dict[str, Any]:
@@ -61,7 +70,7 @@ class RunData:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
-        prefix = str(self.meta.get("study_prefix", "automl")) + "-"
+        prefix = self.record.study_prefix + "-"
         return {s.study_name[len(prefix):]: optuna.load_study(study_name=s.study_name, storage=storage)
                 for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith(prefix)}
 
@@ -69,18 +78,18 @@ class RunData:
 def load_run(run_dir: str | Path) -> RunData:
     """Read a complete run folder; :class:`ModelFormatError` when it is not one."""
     path = Path(run_dir)
-    meta = read_run(path)
-    if meta.get("status") != "complete":
-        raise ModelFormatError(f"Run folder {path} is not complete (status: {meta.get('status', 'unknown')}); "
+    record = read_record(path)
+    if record.status != "complete" or record.metric is None:
+        raise ModelFormatError(f"Run folder {path} is not complete (status: {record.status}); "
                                "a report needs a finished run. Run `automl fit` again.")
     missing = [name for name in (LEADERBOARD_FILE, TRIALS_FILE) if not (path / name).is_file()]
     if missing:
         raise ModelFormatError(f"Run folder {path} lacks {', '.join(missing)}; run `automl fit` again.")
     profile_path = path / PROFILE_FILE
     return RunData(
-        path=path, meta=meta,
-        leaderboard=pd.read_csv(path / LEADERBOARD_FILE, keep_default_na=False, na_values=[""]),
-        trials=pd.read_csv(path / TRIALS_FILE, keep_default_na=False, na_values=[""]),
+        path=path, record=record,
+        leaderboard=lb.read_leaderboard(path / LEADERBOARD_FILE, record.metric),
+        trials=lb.read_trials(path / TRIALS_FILE, record.metric),
         oof=pd.read_parquet(path / OOF_FILE) if (path / OOF_FILE).is_file() else None,
         profile=json.loads(profile_path.read_text(encoding="utf-8")) if profile_path.is_file() else {},
         importance=pd.read_csv(path / IMPORTANCE_FILE, keep_default_na=False, na_values=[""])

@@ -17,6 +17,8 @@ import pandas as pd
 from automl.report import figures
 from automl.report.rundata import RunData
 from automl.report.stats import SideBudget, budget_verdict, compare, is_provisional, verdict
+from automl.results import ConstantPredictor, DataRecord
+from automl.results import leaderboard as lb
 
 log = logging.getLogger(__name__)
 
@@ -46,27 +48,27 @@ EVEN_RECIPE = "nn-vs-ensembles"  # the shipped recipe that gives both sides the 
 
 
 def business_section(run: RunData) -> dict[str, Any]:
-    meta, config = run.meta, run.meta.get("config", {})
-    budget = (f"{config['trials']} trials per model family (reproducible)" if config.get("trials")
-              else f"{config.get('time_limit', 0):.0f} s")
-    data = meta.get("data", {})
+    record, config = run.record, run.config
+    budget = (f"{config.trials} trials per model family (reproducible)" if config.trials
+              else f"{config.time_limit:.0f} s")
+    data = record.data or DataRecord(target=config.target)
     why = METRIC_WHY.get(run.metric, "")
-    if config.get("metric") is None:
-        why += f" It is automl's default metric for {meta.get('task')} tasks; --metric chooses another."
+    if config.metric is None:
+        why += f" It is automl's default metric for {record.task} tasks; --metric chooses another."
     return {
         "facts": [
-            ("Task", f"{meta.get('task')} — {meta.get('task_reason', '')}"),
-            ("Target", data.get("target", config.get("target"))),
+            ("Task", f"{record.task} — {record.task_reason or ''}"),
+            ("Target", data.target),
             ("Metric", f"{run.metric} ({'higher' if run.greater_is_better else 'lower'} is better)"),
             ("Why this metric", why),
             ("Budget", budget),
-            ("Time used", f"{meta.get('fit_seconds', 0):.1f} s"),
-            ("Data", data.get("source", "")),
-            ("Data SHA-256", data.get("sha256") or "n/a (DataFrame)"),
-            ("Started / finished", f"{meta.get('started', '')} / {meta.get('finished', '')}"),
-            ("Seed", config.get("seed")),
-            ("Versions", ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
-             or f"automl {meta.get('automl_version')}, Python {meta.get('python')}"),
+            ("Time used", f"{record.fit_seconds or 0:.1f} s"),
+            ("Data", data.source),
+            ("Data SHA-256", data.sha256 or "n/a (DataFrame)"),
+            ("Started / finished", f"{record.started or ''} / {record.finished or ''}"),
+            ("Seed", config.seed),
+            ("Versions", ", ".join(f"{k} {v}" for k, v in record.versions.items())
+             or f"automl {record.automl_version}, Python {record.python}"),
         ],
     }
 
@@ -133,18 +135,17 @@ def _short_summary(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def preparation_section(run: RunData) -> dict[str, Any]:
-    meta = run.meta
-    config = meta.get("config", {})
+    record = run.record
     pipelines = []
-    for name, info in meta.get("preprocessing_pipelines", {}).items():
+    for name, info in record.preprocessing_pipelines.items():
         pipelines.append({"name": name, "families": info.get("families", []),
                           "steps": info.get("steps", []), "summary": _short_summary(info.get("summary", {}))})
-    rows, search_rows = meta.get("data", {}).get("rows", 0), meta.get("search_rows", 0)
-    repeats = meta.get("cv_repeats", 1)
-    cv = f"{meta.get('folds')}-fold {'stratified ' if meta.get('task') != 'regression' else ''}cross-validation"
+    rows, search_rows = record.data.rows if record.data else 0, record.search_rows or 0
+    repeats = record.cv_repeats
+    cv = f"{record.folds}-fold {'stratified ' if record.task != 'regression' else ''}cross-validation"
     if repeats and repeats > 1:
         cv += f", repeated {repeats} times with new shuffles"
-    bagged = meta.get("models_bagged") or []
+    bagged = record.models_bagged
     sampling = (f"The search ran on a stratified sample of {search_rows:,} of {rows:,} rows; the final model "
                 f"was refitted on all rows." if search_rows and search_rows < rows
                 else f"All {rows:,} rows were used in the search and the final refit.")
@@ -154,24 +155,24 @@ def preparation_section(run: RunData) -> dict[str, Any]:
     return {
         "pipelines": pipelines,
         "sampling": sampling,
-        "cv": cv + f", shuffled with seed {config.get('seed')}; every model was scored on the same folds.",
-        "log_target": meta.get("log_target_offered", False),
+        "cv": cv + f", shuffled with seed {run.config.seed}; every model was scored on the same folds.",
+        "log_target": record.log_target_offered,
     }
 
 
 def modelling_section(run: RunData) -> dict[str, Any]:
     board, trials = run.leaderboard, run.trials
     score = run.score_column
-    per_worker = trials["worker"].fillna("").value_counts() if "worker" in trials else pd.Series(dtype=int)
+    per_worker = trials[lb.WORKER].fillna("").value_counts()
     per_worker = per_worker[per_worker.index != ""]
-    hidden = ("name", "params", "fold_scores") + (() if len(per_worker) > 1 else ("worker", "workers"))
+    hidden = (lb.NAME, lb.PARAMS, lb.FOLD_SCORES) + (() if len(per_worker) > 1 else (lb.WORKER, lb.WORKERS))
     shown = [c for c in board.columns if c not in hidden]
-    failed = trials[trials["status"] == "failed"][["model", "trial", "reason"]] if len(trials) else trials
-    seconds = trials.groupby("model", sort=False)["fit_seconds"].sum().sort_values(ascending=False)
+    failed = trials[trials[lb.STATUS] == "failed"][[lb.MODEL, lb.TRIAL, lb.REASON]] if len(trials) else trials
+    seconds = trials.groupby(lb.MODEL, sort=False)[lb.FIT_SECONDS].sum().sort_values(ascending=False)
     return {
         "columns": shown,
         "rows": [[_cell(v) for v in row] for row in board[shown].itertuples(index=False)],
-        "params": dict(zip(board["model"], board["params"], strict=True)),
+        "params": dict(zip(board[lb.MODEL], board[lb.PARAMS], strict=True)),
         "failed": failed.to_dict(orient="records"),
         "history": _histories(run, score),
         "importances": _param_importances(run),
@@ -184,14 +185,14 @@ def modelling_section(run: RunData) -> dict[str, Any]:
 
 def evaluation_section(run: RunData) -> dict[str, Any]:
     board = run.leaderboard
-    ok = board[board["status"] == "ok"]
-    chosen = run.meta.get("best_model")
+    ok = board[board[lb.STATUS] == "ok"]
+    chosen = run.record.best_model
     out: dict[str, Any] = {"chosen": chosen, "metric": run.metric}
     if len(ok):
-        out["boxplot"] = figures.fold_boxplots(list(ok["model"]), [run.fold_scores(m) for m in ok["model"]],
-                                               list(ok["kind"]), run.metric)
+        out["boxplot"] = figures.fold_boxplots(list(ok[lb.MODEL]), [run.fold_scores(m) for m in ok[lb.MODEL]],
+                                               list(ok[lb.KIND]), run.metric)
     out.update(_nn_vs_trees(run, ok, chosen))
-    out["constant"] = _constant_sentence(run.meta.get("constant_predictor"), run.metric)
+    out["constant"] = _constant_sentence(run.record.constant_predictor, run.metric)
     out.update(_oof_plots(run, chosen))
     if run.importance is not None and len(run.importance):
         top = run.importance.head(20)
@@ -202,14 +203,14 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
     return out
 
 
-def _constant_sentence(constant: dict[str, Any] | None, metric: str) -> dict[str, Any] | None:
+def _constant_sentence(constant: ConstantPredictor | None, metric: str) -> dict[str, Any] | None:
     """What the constant predictor (class shares or the mean, same folds) scored, and who did not beat it."""
-    if not constant:
+    if constant is None or constant.cv_mean is None:
         return None
     base = (f"The constant predictor (each fold's training class shares, or its mean) scores a CV {metric} of "
-            f"{constant['cv_mean']:.4g} on the same folds.")
-    worse = constant.get("worse") or []
-    if not constant.get("beaten"):
+            f"{constant.cv_mean:.4g} on the same folds.")
+    worse = constant.worse
+    if not constant.beaten:
         return {"text": f"{base} No model beat it: the delivered model predicts no better than the target's "
                         "distribution alone. More rows, more informative columns or a longer budget may help.",
                 "warning": True}
@@ -220,22 +221,22 @@ def _constant_sentence(constant: dict[str, Any] | None, metric: str) -> dict[str
 
 
 def deployment_section(run: RunData) -> dict[str, Any]:
-    meta = run.meta
+    record = run.record
     path = str(run.path)
-    chosen = meta.get("best_model")
-    models = meta.get("models_refitted", [chosen])
+    chosen = record.best_model
+    models = record.models_refitted or [chosen]
     return {
         "cli": f"automl predict {shlex.quote(path)} new_data.csv --output predictions.csv",
         "python": (f"from automl import AutoML\nmodel = AutoML.load({path!r})\n"
                    "predictions = model.predict_frame(new_data)  # a DataFrame or a CSV / Parquet path"),
         "model_bytes": run.model_bytes,
-        "latency": meta.get("predict_seconds_per_1000_rows"),
+        "latency": record.predict_seconds_per_1000_rows,
         "models": models,
-        "bagged": meta.get("models_bagged") or [],
-        "reproduce": meta.get("command") or _reproduce(meta),
-        "reproducible": bool(meta.get("config", {}).get("trials")),
-        "comparison": _comparison(meta.get("comparison")),
-        "resumed": meta.get("resumed") or [],
+        "bagged": record.models_bagged,
+        "reproduce": record.command or _reproduce(run),
+        "reproducible": bool(run.config.trials),
+        "comparison": _comparison(record.comparison),
+        "resumed": record.resumed,
     }
 
 
@@ -268,13 +269,13 @@ def _cell(value: Any) -> Any:
 
 
 def _histories(run: RunData, score: str) -> list[dict[str, Any]]:
-    ok = run.trials[(run.trials["status"] == "ok") & run.trials[score].notna()]
+    ok = run.trials[(run.trials[lb.STATUS] == "ok") & run.trials[score].notna()]
     out = []
-    for model, group in ok.groupby("model", sort=False):
+    for model, group in ok.groupby(lb.MODEL, sort=False):
         if len(group) < 2:
             continue
         out.append({"model": model, "svg": figures.optimisation_history(
-            list(group["trial"].astype(int)), list(group[score]), run.greater_is_better, run.metric,
+            list(group[lb.TRIAL].astype(int)), list(group[score]), run.greater_is_better, run.metric,
             f"{model}: {len(group)} complete trials", f"hist-{model}")})
     return out
 
@@ -308,7 +309,7 @@ def _param_importances(run: RunData) -> list[dict[str, Any]]:
 
 def _learning_curves(run: RunData) -> list[dict[str, Any]]:
     out = []
-    for model, histories in run.meta.get("learning_curves", {}).items():
+    for model, histories in run.record.learning_curves.items():
         if not histories:
             continue
         out.append({"model": model, "note": fit_note(histories),
@@ -344,10 +345,10 @@ def fit_note(histories: list[dict[str, list[float]]]) -> str:
 
 
 def _best_of(ok: pd.DataFrame, kinds: tuple[str, ...], score: str, greater: bool) -> str | None:
-    rows = ok[ok["kind"].isin(kinds)]
+    rows = ok[ok[lb.KIND].isin(kinds)]
     if not len(rows):
         return None
-    return str(rows.sort_values(score, ascending=not greater).iloc[0]["model"])
+    return str(rows.sort_values(score, ascending=not greater).iloc[0][lb.MODEL])
 
 
 def side_budgets(run: RunData, ok: pd.DataFrame) -> list[SideBudget]:
@@ -371,19 +372,17 @@ def side_budgets(run: RunData, ok: pd.DataFrame) -> list[SideBudget]:
     list of SideBudget
         One per side, in the order of ``SIDES``; a side without a finished model has ``best_model=None``.
     """
-    kinds = dict(zip(run.leaderboard["model"], run.leaderboard["kind"], strict=True))
+    kinds = dict(zip(run.leaderboard[lb.MODEL], run.leaderboard[lb.KIND], strict=True))
     trials = run.trials
-    if not {"model", "trial", "fit_seconds"} <= set(trials.columns):  # a run without any trial
-        trials = pd.DataFrame(columns=["model", "trial", "fit_seconds"])
-    ran = trials[trials["trial"].notna()]
-    kind = ran["model"].map(kinds)
-    seconds = pd.to_numeric(ran["fit_seconds"], errors="coerce").fillna(0.0)
+    ran = trials[trials[lb.TRIAL].notna()]
+    kind = ran[lb.MODEL].map(kinds)
+    seconds = pd.to_numeric(ran[lb.FIT_SECONDS], errors="coerce").fillna(0.0)
     score, greater = run.score_column, run.greater_is_better
     out = []
     for side, side_kinds in SIDES.items():
         mine = kind.isin(side_kinds)
         best = _best_of(ok, side_kinds, score, greater)
-        best_score = float(ok.loc[ok["model"] == best, score].iloc[0]) if best is not None else None
+        best_score = float(ok.loc[ok[lb.MODEL] == best, score].iloc[0]) if best is not None else None
         out.append(SideBudget(side, int(mine.sum()), float(seconds[mine].sum()), best, best_score))
     return out
 
@@ -394,19 +393,17 @@ def classic_network(run: RunData) -> str | None:
     from automl.models.keras_mlp import CLASSIC
 
     trials = run.trials
-    if not {"model", "params", "status"} <= set(trials.columns):
-        return None
     score = run.score_column
-    for _, row in trials[(trials["model"] == "keras_mlp") & (trials["status"] == "ok")].iterrows():
+    for _, row in trials[(trials[lb.MODEL] == "keras_mlp") & (trials[lb.STATUS] == "ok")].iterrows():
         try:
-            params = json.loads(row["params"])
+            params = json.loads(row[lb.PARAMS])
         except (TypeError, ValueError):
             continue
         if all(params.get(k) == v for k, v in CLASSIC.items() if k not in ("epochs", "validation_fraction")):
-            ok = trials[(trials["model"] == "keras_mlp") & (trials["status"] == "ok")]
+            ok = trials[(trials[lb.MODEL] == "keras_mlp") & (trials[lb.STATUS] == "ok")]
             best = ok[score].max() if run.greater_is_better else ok[score].min()
             return (f"The study notes' classic MLP (Dense-ReLU blocks, dropout, L2, Adam, early stopping; trial "
-                    f"{int(row['trial'])}) scored CV {run.metric} {row[score]:.4g}; the best network "
+                    f"{int(row[lb.TRIAL])}) scored CV {run.metric} {row[score]:.4g}; the best network "
                     f"{best:.4g}.")
     return None
 
@@ -419,19 +416,18 @@ def _budget(run: RunData, sides: list[SideBudget], comparable: bool) -> dict[str
         return out
     out.update(sentence=budget_verdict(*sides), provisional=is_provisional(*sides))
     if out["provisional"]:
-        out.update(_even_command(run.meta))
+        out.update(_even_command(run))
     return out
 
 
-def _even_command(meta: dict[str, Any]) -> dict[str, str]:
+def _even_command(run: RunData) -> dict[str, str]:
     """The advice for an even comparison: the ``nn-vs-ensembles`` recipe, or more time if this run used it."""
-    config = meta.get("config", {})
-    data = meta.get("data", {}).get("path") or "DATA.csv"
-    args = ["automl", "fit", str(data), "--target", str(config.get("target")), "--recipe", EVEN_RECIPE]
-    if config.get("recipe") != EVEN_RECIPE:
+    config = run.config
+    args = ["automl", "fit", _data_path(run), "--target", str(config.target), "--recipe", EVEN_RECIPE]
+    if config.recipe != EVEN_RECIPE:
         return {"advice": "For an even comparison, give both sides the same time and trials:",
                 "command": shlex.join(args), "advice_end": "or a longer --time-limit."}
-    longer = 2 * float(config.get("time_limit") or 600)
+    longer = 2 * float(config.time_limit or 600)
     return {"advice": f"This run already used the {EVEN_RECIPE} recipe; for an even comparison, give it more time:",
             "command": shlex.join([*args, "--time-limit", f"{longer:.0f}"]), "advice_end": ""}
 
@@ -440,22 +436,22 @@ def _nn_vs_trees(run: RunData, ok: pd.DataFrame, chosen: str | None) -> dict[str
     score, greater = run.score_column, run.greater_is_better
     nn = _best_of(ok, ("neural net",), score, greater)
     tree = _best_of(ok, TREE_KINDS, score, greater)
-    folds = int(run.meta.get("folds") or 5)
+    folds = int(run.record.folds or 5)
     budget = _budget(run, side_budgets(run, ok), comparable=nn is not None and tree is not None)
     if nn is None or tree is None:
         missing = "neural net" if nn is None else "tree ensemble"
         board = run.leaderboard
-        reason = board.loc[board["kind"].isin(("neural net",) if nn is None else TREE_KINDS), "reason"]
+        reason = board.loc[board[lb.KIND].isin(("neural net",) if nn is None else TREE_KINDS), lb.REASON]
         why = f" ({reason.iloc[0]})" if len(reason) and isinstance(reason.iloc[0], str) and reason.iloc[0] else ""
         return {"verdicts": [f"No {missing} finished within the budget{why}, so the two sides cannot be compared "
                              "on this run. Raise --time-limit, or use --models to give that side the budget."],
                 "budget": budget}
     pairs = [(tree, nn)]
-    if chosen and chosen not in (nn, tree) and chosen in set(ok["model"]):
+    if chosen and chosen not in (nn, tree) and chosen in set(ok[lb.MODEL]):
         pairs += [(chosen, tree), (chosen, nn)]
     comparisons = [compare(a, run.fold_scores(a), b, run.fold_scores(b), folds) for a, b in pairs]
     series = {m: run.fold_scores(m) for m in dict.fromkeys([tree, nn] + ([chosen] if chosen else []))
-              if m in set(ok["model"])}
+              if m in set(ok[lb.MODEL])}
     return {
         "verdicts": [verdict(c, run.metric, greater) for c in comparisons],
         "comparisons": [{"a": c.a, "b": c.b, "diff": c.mean_difference, "t": c.t, "p": c.p_value,
@@ -466,33 +462,34 @@ def _nn_vs_trees(run: RunData, ok: pd.DataFrame, chosen: str | None) -> dict[str
 
 
 def _oof_plots(run: RunData, chosen: str | None) -> dict[str, Any]:
-    oof, meta = run.oof, run.meta
+    oof, data = run.oof, run.record.data or DataRecord()
     if oof is None or not chosen:
         return {}
-    classes = meta.get("data", {}).get("classes")
+    classes = data.classes
     if classes is None:
-        if chosen not in oof:
+        if lb.oof_column(chosen) not in oof:
             return {}
-        return {"regression_plot": figures.regression_errors(oof["target"].to_numpy(float),
-                                                             oof[chosen].to_numpy(float))}
-    cols = [f"{chosen}:{c}" for c in classes]
+        return {"regression_plot": figures.regression_errors(oof[lb.TARGET].to_numpy(float),
+                                                             oof[lb.oof_column(chosen)].to_numpy(float))}
+    cols = [lb.oof_column(chosen, c) for c in classes]
     if not set(cols) <= set(oof.columns):
         return {}
     proba = oof[cols].to_numpy(float)
     index = {str(c): i for i, c in enumerate(classes)}
-    y = np.asarray([index[str(t)] for t in oof["target"]])
-    positive = meta.get("data", {}).get("positive_class")
-    pos = index.get(str(positive)) if meta.get("task") == "binary" else None
+    y = np.asarray([index[str(t)] for t in oof[lb.TARGET]])
+    pos = index.get(str(data.positive_class)) if run.record.task == "binary" else None
     return {"confusion_plot": figures.confusion(y, proba.argmax(axis=1), classes),
             "roc_plot": figures.roc_pr(y, proba, classes, pos),
             "calibration_plot": figures.calibration(y, proba, pos)}
 
 
-def _reproduce(meta: dict[str, Any]) -> str:
-    config = meta.get("config", {})
-    data = meta.get("data", {}).get("path") or "DATA.csv"
-    args = ["automl", "fit", data, "--target", str(config.get("target")), "--seed", str(config.get("seed", 0))]
-    args += ["--trials", str(config["trials"])] if config.get("trials") else ["--time-limit",
-                                                                              str(config.get("time_limit"))]
+def _data_path(run: RunData) -> str:
+    return str(run.record.data.path) if run.record.data and run.record.data.path else "DATA.csv"
+
+
+def _reproduce(run: RunData) -> str:
+    config = run.config
+    args = ["automl", "fit", _data_path(run), "--target", str(config.target), "--seed", str(config.seed)]
+    args += ["--trials", str(config.trials)] if config.trials else ["--time-limit", str(config.time_limit)]
     return " ".join(shlex.quote(a) for a in args)
 

@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 
 from automl.results import atomic_write
-from automl.search.evaluate import ModelResult
+from automl.results.records import TrialResult
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ _FIELDS = ("status", "reason", "fold_scores", "secondary", "fit_time", "predict_
            "histories", "params", "chosen", "worker")
 
 
-def to_attrs(result: ModelResult) -> dict[str, Any]:
+def to_attrs(result: TrialResult) -> dict[str, Any]:
     """The JSON-ready part of ``result`` that the study stores with its trial."""
     out = {name: getattr(result, name) for name in _FIELDS}
     out["fold_scores"] = [float(s) for s in result.fold_scores]
@@ -38,14 +38,14 @@ def to_attrs(result: ModelResult) -> dict[str, Any]:
     return out
 
 
-def from_trial(spec: Any, trial: optuna.trial.FrozenTrial) -> ModelResult:
+def from_trial(spec: Any, trial: optuna.trial.FrozenTrial) -> TrialResult:
     """Rebuild the result of a stored trial; a trial that was running when the run stopped is "failed"."""
     attrs = trial.user_attrs.get(RESULT_ATTR)
     if attrs is None:
-        return ModelResult(spec.key, spec.name, spec.kind, dict(trial.params), status="failed", reason=INTERRUPTED,
+        return TrialResult(spec.key, spec.name, spec.kind, dict(trial.params), status="failed", reason=INTERRUPTED,
                            trial=trial.number)
     fields = {name: attrs[name] for name in _FIELDS if name in attrs}
-    return ModelResult(spec.key, spec.name, spec.kind, trial=trial.number, **fields)
+    return TrialResult(spec.key, spec.name, spec.kind, trial=trial.number, **fields)
 
 
 class Checkpoints:
@@ -54,12 +54,12 @@ class Checkpoints:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def path(self, result: ModelResult) -> Path | None:
+    def path(self, result: TrialResult) -> Path | None:
         if self.folder is None or result.trial is None:
             return None
         return self.folder / f"{result.key}-{result.trial}.npz"
 
-    def save(self, result: ModelResult) -> None:
+    def save(self, result: TrialResult) -> None:
         path = self.path(result)
         if path is None or result.oof is None:
             return
@@ -74,7 +74,7 @@ class Checkpoints:
 
         atomic_write(path, write)
 
-    def load(self, result: ModelResult) -> bool:
+    def load(self, result: TrialResult) -> bool:
         """Attach the saved predictions of ``result``; False if there are none."""
         path = self.path(result)
         if path is None or not path.is_file():
@@ -84,7 +84,7 @@ class Checkpoints:
             result.oof_by_repeat = data["oof_by_repeat"] if "oof_by_repeat" in data else None
         return True
 
-    def drop(self, result: ModelResult) -> None:
+    def drop(self, result: TrialResult) -> None:
         path = self.path(result)
         if path is not None:
             with contextlib.suppress(OSError):
@@ -92,7 +92,7 @@ class Checkpoints:
 
 
 def restore(spec: Any, study: optuna.Study, checkpoints: Checkpoints, shared: bool = False,
-            requeue: bool = True, defaults: dict[str, Any] | None = None) -> list[ModelResult]:
+            requeue: bool = True, defaults: dict[str, Any] | None = None) -> list[TrialResult]:
     """The results of every trial already in ``study``, oldest first, with the best one's predictions.
 
     A trial left running by a stopped run is marked failed in the study (``INTERRUPTED``), unless the study is

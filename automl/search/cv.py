@@ -82,6 +82,15 @@ def repetitions(folds: Sequence[Fold], n_rows: int) -> list[int]:
     return [i // per_repeat for i in range(len(folds))]
 
 
+def validation_fold(folds: Sequence[Fold], n_rows: int) -> np.ndarray:
+    """Each row's validation fold in the first CV repetition, 1-based (0: validated in none), shape (n_rows,)."""
+    fold_of = np.zeros(n_rows, dtype=int)
+    for i, ((_, valid), rep) in enumerate(zip(folds, repetitions(folds, n_rows), strict=True)):
+        if rep == 0:
+            fold_of[valid] = i + 1
+    return fold_of
+
+
 def search_sample(y: np.ndarray, task: str, max_rows: int, seed: int, min_per_class: int = 5) -> np.ndarray | None:
     """Row positions of a stratified sample of ``max_rows`` rows, or ``None`` when the data is small enough.
 

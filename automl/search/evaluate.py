@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from automl.data.schema import Schema
 from automl.models.base import ModelSpec
 from automl.models.deadline import FitTimeout, fit_deadline
 from automl.models.outputs import predict_scores
+from automl.results.records import TrialResult
 from automl.search.bagged import FoldBag
 from automl.search.cv import Fold, repetitions
 from automl.search.metrics import Metric, all_scores
@@ -34,57 +35,6 @@ log = logging.getLogger(__name__)
 REFIT_FACTOR = 1.5  # a refit on all rows costs about this many fold fits
 BAG_FACTOR = 0.5  # fold fits' worth of time a trial leaves after its folds when its fold models can be delivered
 LOG_TARGET = "log_target"  # search choice for skewed non-negative regression targets
-
-
-@dataclass
-class ModelResult:
-    """The cross-validated result of one model configuration (a leaderboard row)."""
-
-    key: str
-    name: str
-    kind: str
-    params: dict[str, Any]
-    status: str = "ok"
-    reason: str = ""
-    fold_scores: list[float] = field(default_factory=list)
-    secondary: dict[str, float] = field(default_factory=dict)
-    fit_time: float = 0.0
-    oof: np.ndarray | None = None  # out-of-fold predictions (mean over the repetitions of repeated CV)
-    oof_by_repeat: np.ndarray | None = None  # repeated CV: one set of out-of-fold predictions per repetition
-    trial: int | None = None
-    predict_seconds_per_1000: float = float("nan")
-    best_epochs: list[int] = field(default_factory=list)
-    chosen: dict[str, Any] = field(default_factory=dict)  # chosen on the folds: a boosting model's round count
-    histories: list[dict[str, list[float]]] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)
-    weights: list[float] = field(default_factory=list)
-    combiner: Any = None
-    trials_run: int = 1
-    trials_failed: int = 0
-    worker: str = ""  # the process that ran this trial (host:pid), for distributed searches
-    workers: dict[str, int] = field(default_factory=dict)  # a family's row: trials run by each worker
-    # the trial's fitted fold pipelines (k-fold bagging, automl.search.bagged), kept in memory for a family's
-    # best trial when its spec keeps them (ModelSpec.fold_models); not saved in checkpoints
-    fold_models: FoldBag | None = field(default=None, repr=False)
-
-    def model_params(self) -> dict[str, Any]:
-        """The configuration that was scored: ``params``, with the round count the folds chose (boosting)."""
-        return {**self.params, **self.chosen}
-
-    def refit_params(self) -> dict[str, Any]:
-        """Parameters for the refit on all rows: neural nets train for the mean early-stopping epoch of CV,
-        boosting models for the round count chosen on the folds."""
-        if not self.best_epochs:
-            return self.model_params()
-        return {**self.params, "epochs": max(1, round(float(np.mean(self.best_epochs)))), "validation_fraction": 0.0}
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.fold_scores)) if self.fold_scores else float("nan")
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.fold_scores)) if self.fold_scores else float("nan")
 
 
 @dataclass(frozen=True)
@@ -129,7 +79,7 @@ def wants_log_target(y: np.ndarray, task: str, threshold: float = 1.0) -> bool:
 
 def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray, folds: Sequence[Fold],
                    deadline: float, params: Mapping[str, Any] | None = None, trial: Any = None,
-                   soft_deadline: float | None = None) -> ModelResult:
+                   soft_deadline: float | None = None) -> TrialResult:
     """Fit and score ``spec`` on every fold; stop early (status ``"out of budget"``) past ``deadline``.
 
     A fold is started only if the time measured so far says the remaining folds and a final refit still
@@ -144,7 +94,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     finished trial of a family that keeps its fold models holds them in ``fold_models``.
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
-    result = ModelResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
+    result = TrialResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
     reps = repetitions(folds, len(y))
     oof = np.zeros((reps[-1] + 1, len(y), n_classes) if task != "regression" else (reps[-1] + 1, len(y)))
     try:
@@ -235,7 +185,7 @@ def fit_kwargs(spec: ModelSpec) -> dict[str, Any]:
     return {f"model__{k}": v for k, v in (spec.fit_params() if spec.fit_params else {}).items()}
 
 
-def _keep_training_curve(result: ModelResult, pipeline: Pipeline) -> None:
+def _keep_training_curve(result: TrialResult, pipeline: Pipeline) -> None:
     """Neural nets: keep the loss per epoch and the early-stopping epoch of each fold."""
     model = pipeline.steps[-1][1]
     model = getattr(model, "regressor_", model)  # inside a TransformedTargetRegressor

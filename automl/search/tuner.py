@@ -41,17 +41,18 @@ import pandas as pd
 from optuna.storages._heartbeat import get_heartbeat_thread
 
 from automl.models.base import ModelSpec, is_wide
+from automl.results.records import TrialResult
 from automl.search import checkpoint
 from automl.search.checkpoint import Checkpoints
 from automl.search.cv import Fold
-from automl.search.evaluate import LOG_TARGET, Context, ModelResult, after_folds, cross_validate
+from automl.search.evaluate import LOG_TARGET, Context, after_folds, cross_validate
 
 log = logging.getLogger(__name__)
 trial_log = logging.getLogger("automl.trials")  # one line per trial: the CLI shows them at --verbose only
 
 SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
 PrunerFactory = Callable[[], optuna.pruners.BasePruner]
-TrialCallback = Callable[["FamilyState", ModelResult], None]
+TrialCallback = Callable[["FamilyState", TrialResult], None]
 SCHEDULES = ("rank", "sides")
 SUMMARY_SECONDS = 10.0  # the search logs a one-line progress summary at most this often
 NEURAL = "neural net"
@@ -90,7 +91,7 @@ class FamilyState:
 
     spec: ModelSpec
     study: optuna.Study
-    trials: list[ModelResult] = field(default_factory=list)
+    trials: list[TrialResult] = field(default_factory=list)
     seconds: float = 0.0
     last_trial_seconds: float = 0.0
     fold_seconds: float = 0.0
@@ -109,7 +110,7 @@ class FamilyState:
         return first.fit_time / len(first.fold_scores) if first else 0.0
 
     @property
-    def best(self) -> ModelResult | None:
+    def best(self) -> TrialResult | None:
         done = [t for t in self.trials if t.status == "ok"]
         if not done:
             return None
@@ -208,7 +209,7 @@ class Search:
 
     # ------------------------------------------------------------------ public
     def run(self, deadline: float | None = None, n_trials: int | None = None,
-            hard_deadline: float | None = None) -> list[ModelResult]:
+            hard_deadline: float | None = None) -> list[TrialResult]:
         """Run trials until ``deadline`` (monotonic seconds) or until each family has ``n_trials``.
 
         A family's first trial (its defaults) may run until ``hard_deadline`` (default: ``deadline``): the time
@@ -419,7 +420,7 @@ class Search:
     def _skip(self, state: FamilyState, reason: str) -> None:
         log.info("Skipping %s: %s.", state.spec.name, reason)
         state.exhausted = True
-        state.trials.append(ModelResult(state.spec.key, state.spec.name, state.spec.kind, self._defaults(state.spec),
+        state.trials.append(TrialResult(state.spec.key, state.spec.name, state.spec.kind, self._defaults(state.spec),
                                         status="out of budget", reason=reason))
 
     # ------------------------------------------------------------------ one trial
@@ -500,7 +501,7 @@ class Search:
         share = max(remaining / active, 1.5 * expected, 3 * state.last_trial_seconds)
         return min(deadline, now + share)
 
-    def _log(self, state: FamilyState, result: ModelResult) -> None:
+    def _log(self, state: FamilyState, result: TrialResult) -> None:
         """The family's first trial (its defaults) on the search's logger; every later trial on ``automl.trials``
         (the CLI shows those at ``--verbose``, the run's log always); a progress summary every
         ``SUMMARY_SECONDS``."""
@@ -536,7 +537,7 @@ class Search:
                 f"{f'; best {self.ctx.metric.name}: {shown}{more}' if shown else ''}.")
 
 
-def _rounds_text(spec: ModelSpec, result: ModelResult) -> str:
+def _rounds_text(spec: ModelSpec, result: TrialResult) -> str:
     """`` at 87 of 150 rounds`` for a boosting trial whose folds chose fewer rounds than it trained."""
     if spec.rounds is None or spec.rounds.param not in result.chosen:
         return ""

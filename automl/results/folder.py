@@ -23,6 +23,7 @@ touches anything else in the folder.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from automl.errors import ConfigError, ModelFormatError, OutputExistsError, RunLockedError
+from automl.results.run_record import FIELDS, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,10 @@ class RunFolder:
             raise ConfigError(f"Output {self.path} is a file, not a folder. Choose another --output.")
         entries = sorted(p.name for p in self.path.iterdir() if p.name not in (LOCK_FILE, LOCK_INFO)) \
             if self.path.is_dir() else []
-        previous = read_json(self.path / RUN_FILE) if RUN_FILE in entries else {}
-        owned = set(previous.get("files", [])) | ({RUN_FILE} if previous else set())
-        if entries and not overwrite and not (previous.get("status") == "failed" and set(entries) <= owned):
+        found = read_json(self.path / RUN_FILE) if RUN_FILE in entries else {}
+        previous = RunRecord.from_dict(found)
+        owned = set(previous.files) | ({RUN_FILE} if found else set())
+        if entries and not overwrite and not (previous.status == "failed" and set(entries) <= owned):
             shown = ", ".join(entries[:5]) + (" ..." if len(entries) > 5 else "")
             raise OutputExistsError(
                 f"Output folder {self.path} is not empty ({shown}). Choose another --output, or pass --overwrite "
@@ -104,19 +107,19 @@ class RunFolder:
                               "Choose another --output.") from e
         self.update(status="running", started=now(), format_version=FORMAT_VERSION)
 
-    def reopen(self) -> dict[str, Any]:
+    def reopen(self) -> RunRecord:
         """Continue an unfinished run in this folder: its ``run.json`` is read back and marked running again."""
-        previous = read_run(self.path)
-        if previous.get("status") == "complete":
+        self.meta = read_run(self.path)
+        previous = RunRecord.from_dict(self.meta)
+        if previous.status == "complete":
             raise ConfigError(f"The run in {self.path} is already complete; there is nothing to resume. "
                               "Start a new run with `automl fit`.")
-        if previous.get("format_version") != FORMAT_VERSION:
+        if previous.format_version != FORMAT_VERSION:
             raise ModelFormatError(f"The run in {self.path} was written by another automl version (format "
-                                   f"{previous.get('format_version')}, this one writes {FORMAT_VERSION}); "
+                                   f"{previous.format_version}, this one writes {FORMAT_VERSION}); "
                                    "it cannot be resumed. Start a new run with `automl fit`.")
-        self.meta = previous
-        self.files = set(previous.get("files", []))
-        self.update(status="running", resumed=[*previous.get("resumed", []), now()], error=None)
+        self.files = set(previous.files)
+        self.update(status="running", resumed=[*previous.resumed, now()], error=None)
         return previous
 
     @property
@@ -180,9 +183,21 @@ class RunFolder:
         self.files.add(MODEL_FILE)
         return atomic_write(self.path / MODEL_FILE, lambda tmp: joblib.dump(obj, tmp))
 
+    @property
+    def record(self) -> RunRecord:
+        """``run.json`` as written so far."""
+        return RunRecord.from_dict(self.meta)
+
     def update(self, **fields: Any) -> None:
-        """Merge ``fields`` into ``run.json`` and rewrite it."""
-        self.meta.update(fields)
+        """Merge ``fields`` into ``run.json`` and rewrite it.
+
+        Every key must be a field of :class:`~automl.results.run_record.RunRecord` (:class:`TypeError`
+        otherwise); a nested record (a dataclass) is written as an object.
+        """
+        unknown = sorted(set(fields) - FIELDS)
+        if unknown:
+            raise TypeError(f"run.json has no key {', '.join(map(repr, unknown))}: add it to RunRecord first.")
+        self.meta.update({k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for k, v in fields.items()})
         self.files.add(RUN_FILE)
         self.meta["files"] = sorted(self.files)
         self.write_text(RUN_FILE, json.dumps(_finite(self.meta), indent=2, default=_json_default, allow_nan=False))
@@ -275,14 +290,6 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def update_run(run_dir: str | Path, **fields: Any) -> None:
-    """Merge ``fields`` into the ``run.json`` of a finished run folder (e.g. a batch run's comparison)."""
-    path = Path(run_dir) / RUN_FILE
-    meta = {**read_run(run_dir), **fields}
-    text = json.dumps(_finite(meta), indent=2, default=_json_default, allow_nan=False)
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from ``path``; ``{}`` if it is missing, damaged or not an object."""
     try:
@@ -292,8 +299,14 @@ def read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def read_record(run_dir: str | Path) -> RunRecord:
+    """``run.json`` of a run folder as its typed record; :class:`ModelFormatError` if it is missing or damaged."""
+    return RunRecord.from_dict(read_run(run_dir))
+
+
 def read_run(run_dir: str | Path) -> dict[str, Any]:
-    """``run.json`` of a run folder; :class:`ModelFormatError` if it is missing or damaged."""
+    """``run.json`` of a run folder as a JSON object; :class:`ModelFormatError` if it is missing or damaged.
+    Readers use :func:`read_record`; this raw form is for rewriting the file."""
     path = Path(run_dir)
     if not path.is_dir():
         raise ModelFormatError(f"Run folder {path} does not exist. Give the --output folder of an `automl fit`.")
@@ -306,9 +319,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
 def read_config(run_dir: str | Path, target: str = "?") -> Any:
     """The :class:`~automl.config.FitConfig` a run folder's ``run.json`` recorded (``target`` when it has
     none, as in a run that failed before its config was written)."""
-    from automl.config import FitConfig
-
-    return FitConfig.from_dict(read_run(run_dir).get("config") or {"target": target})
+    return read_record(run_dir).fit_config(target)
 
 
 def load_model(run_dir: str | Path) -> Any:
@@ -317,13 +328,13 @@ def load_model(run_dir: str | Path) -> Any:
     The model file is a pickle: load only run folders from a trusted source.
     """
     path = Path(run_dir)
-    meta = read_run(path)
-    if meta.get("status") != "complete" or not (path / MODEL_FILE).is_file():
+    record = read_record(path)
+    if record.status != "complete" or not (path / MODEL_FILE).is_file():
         raise ModelFormatError(
-            f"Run folder {path} holds no finished model (status: {meta.get('status', 'unknown')}). "
+            f"Run folder {path} holds no finished model (status: {record.status}). "
             f"See {path / LOG_FILE} for what happened, and run `automl fit` again."
         )
-    version = meta.get("format_version")
+    version = record.format_version
     if version != FORMAT_VERSION:
         raise ModelFormatError(
             f"The model in {path} has format version {version}; this automl reads version {FORMAT_VERSION}. "
