@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from automl.ensembles.model import cross_validated_ensemble, fit_combiner
+from automl.ensembles.greedy import greedy_weights
+from automl.ensembles.model import combine
+from automl.ensembles.stacking import make_meta_model, meta_features
 from automl.results.records import LeaderboardRow
-from automl.search.cv import Fold
+from automl.search.cv import Fold, repetitions
 from automl.search.evaluate import Context
-from automl.search.metrics import all_scores
+from automl.search.metrics import Metric, all_scores
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +54,29 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
         log.info("%s of %s: %s %.4f.", name, ", ".join(members), ctx.metric.name, result.mean)
         out.append(result)
     return out
+
+
+def fit_combiner(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, metric: Metric, task: str,
+                 seed: int) -> tuple[np.ndarray | None, Any]:
+    """Fit greedy weights or a meta-model on out-of-fold predictions; returns ``(weights, meta)``."""
+    if method == "greedy":
+        return greedy_weights(oofs, y, metric, task), None
+    meta = make_meta_model(task, seed)
+    meta.fit(meta_features(oofs, task), y)
+    return None, meta
+
+
+def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, folds: Sequence[Fold],
+                             metric: Metric, task: str, n_classes: int, seed: int) -> tuple[list[float], np.ndarray]:
+    """Score an ensemble on the shared folds: for each fold, fit the combiner on the other folds' OOF rows.
+
+    ``oofs[m]`` holds member ``m``'s out-of-fold predictions per CV repetition (first axis); a fold of
+    repetition ``r`` combines the predictions of that repetition only, as the members were scored on it.
+    Returns the fold scores and the ensemble's out-of-fold predictions per repetition.
+    """
+    scores, out = [], np.zeros_like(oofs[0], dtype=float)
+    for (train, valid), r in zip(folds, repetitions(folds, len(y)), strict=True):
+        weights, meta = fit_combiner(method, [p[r][train] for p in oofs], y[train], metric, task, seed)
+        out[r][valid] = combine(method, weights, meta, [p[r][valid] for p in oofs], task, n_classes)
+        scores.append(metric(y[valid], out[r][valid], task))
+    return scores, out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from automl.search.metrics import Metric
+if TYPE_CHECKING:
+    from automl.search.metrics import Metric
 
 
 def greedy_weights(oofs: Sequence[np.ndarray], y: np.ndarray, metric: Metric, task: str,

@@ -15,7 +15,7 @@ to find the round count by sampling it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,9 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline
 
 from automl.models.base import ModelSpec
-from automl.search.metrics import Metric
+
+if TYPE_CHECKING:
+    from automl.search.metrics import Metric
 
 GRID_POINTS = 12  # round counts scored per fold, geometrically spaced
 GRID_LOW = 1 / 16  # the smallest count scored, as a fraction of the rounds trained
