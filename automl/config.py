@@ -104,6 +104,10 @@ class FitConfig:
         Columns to treat as categorical even if they hold numbers.
     keep_columns
         Columns to keep even if they look like target leakage (they will be known at prediction time).
+    group_column
+        Column naming the group of each row (a patient, a customer, a store): rows of one group never fall on
+        both sides of a fold (stratified group k-fold for classification, group k-fold for regression), so the
+        CV score estimates the error on new groups. The column is not a feature and is not needed to predict.
     keep_whitespace
         Keep leading and trailing whitespace in text values and class labels; by default ``" >50K"`` and
         ``">50K"`` are one label (a warning names the merged variants).
@@ -144,6 +148,7 @@ class FitConfig:
     na_values: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     keep_columns: tuple[str, ...] = ()
+    group_column: str | None = None
     keep_whitespace: bool = False
     parse_numbers: bool = True
     sep: str | None = None
@@ -174,6 +179,9 @@ class FitConfig:
             raise ConfigError(f"sample_rows must be at least 100, got {self.sample_rows}.")
         if self.n_jobs is not None and self.n_jobs < 1:
             raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}.")
+        if self.group_column is not None and self.group_column == self.target:
+            raise ConfigError(f"The group column {self.group_column!r} is the target; --group-column names another "
+                              "column, whose values group the rows (a patient, a customer).")
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"Unknown schedule {self.schedule!r}; choose one of {choices(SCHEDULES)}.")
         if self.sep is not None:

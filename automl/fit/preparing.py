@@ -24,7 +24,14 @@ from automl.errors import ConfigError, DataError
 from automl.fit import runinfo
 from automl.models import registry
 from automl.results import DataRecord, RunFolder, RunRecord
-from automl.search.cv import make_folds, plan_folds, plan_repeats, search_sample
+from automl.search.cv import (
+    duplicates_across_folds,
+    group_codes,
+    make_folds,
+    plan_folds,
+    plan_repeats,
+    search_sample,
+)
 from automl.search.evaluate import Context, wants_log_target
 from automl.search.metrics import get_metric
 from automl.search.storage import mask
@@ -47,6 +54,8 @@ class Prepared:
     ctx: Context
     specs: list[Any]
     data_record: DataRecord
+    n_groups: int | None = None  # groups of --group-column in the search rows
+    group_hint: dict[str, Any] | None = None  # a column that looks like a group id, when none was given
 
 
 def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
@@ -66,11 +75,14 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
                         + describe_dropped(schema.dropped)
                         + ". Keep a column with --keep-column if it will be known at prediction time.")
 
-    n_folds = plan_folds(y, schema.task, config.folds, schema.classes)
+    groups = None if config.group_column is None else group_codes(frame[config.group_column])
+    n_folds = plan_folds(y, schema.task, config.folds, schema.classes, groups, config.group_column or "")
     sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
     X_s, y_s = (X, y) if sample is None else (X.iloc[sample], y[sample])
+    groups_s = groups if sample is None or groups is None else groups[sample]
     repeats = plan_repeats(len(y_s), config.repeats, None if config.trials else config.time_limit)
-    folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats)
+    folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats, groups_s)
+    hint = None if groups is not None else group_hint(schema, X_s, folds)
     metric = get_metric(schema.metric)
     log_target = wants_log_target(y_s, schema.task)
     if log_target:
@@ -84,10 +96,39 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
     memory.check_fit(len(y), len(y_s), width, [s.key for s in specs], int(frame.memory_usage().sum()))
     budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
     cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
+    if groups_s is not None:
+        cv_text += f" grouped by {config.group_column!r} ({len(set(groups_s.tolist())):,} groups, none in two folds)"
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
     return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs),
-                    runinfo.data_record(info, frame, schema))
+                    runinfo.data_record(info, frame, schema),
+                    None if groups_s is None else len(set(groups_s.tolist())), hint)
+
+
+GROUP_LIKE_ROWS = (2.0, 50.0)  # rows per value of a column that looks like a group id
+MIN_DUPLICATE_SHARE = 0.005  # of the search rows, duplicated across folds, before suggesting --group-column
+
+
+def group_hint(schema: Any, X: pd.DataFrame, folds: list[Any]) -> dict[str, Any] | None:
+    """A categorical column that looks like a group id (many repeated values, 2 to 50 rows each) while exact
+    duplicate rows (on the other columns) are validated in other folds than their copies: the CV score may be
+    optimistic, and ``--group-column`` is suggested (logged, and kept for the report). ``None`` otherwise."""
+    n = len(X)
+    best = None
+    for col in schema.features:
+        if col.kind != "categorical" or not col.n_unique or not (
+                GROUP_LIKE_ROWS[0] <= n / col.n_unique <= GROUP_LIKE_ROWS[1]) or col.n_unique < 2 * len(folds):
+            continue
+        crossing = duplicates_across_folds(X.drop(columns=col.outputs()), folds)
+        if crossing >= max(2, MIN_DUPLICATE_SHARE * n) and (best is None or crossing > best["duplicate_rows"]):
+            best = {"column": col.name, "values": col.n_unique, "rows_per_value": round(n / col.n_unique, 1),
+                    "duplicate_rows": crossing}
+    if best:
+        log.warning("Column %r looks like a group id (%d values, %.1f rows each) and %d rows have an exact "
+                    "duplicate in another fold: the CV score may be optimistic. If rows sharing a %r are related "
+                    "(one patient, one customer), pass --group-column %s.", best["column"], best["values"],
+                    best["rows_per_value"], best["duplicate_rows"], best["column"], best["column"])
+    return best
 
 
 def recorded_config(config: FitConfig) -> dict[str, Any]:

@@ -142,7 +142,11 @@ def preparation_section(run: RunData) -> dict[str, Any]:
                           "steps": info.get("steps", []), "summary": _short_summary(info.get("summary", {}))})
     rows, search_rows = record.data.rows if record.data else 0, record.search_rows or 0
     repeats = record.cv_repeats
-    cv = f"{record.folds}-fold {'stratified ' if record.task != 'regression' else ''}cross-validation"
+    cv = (f"{record.folds}-fold {'stratified ' if record.task != 'regression' else ''}"
+          f"{'group ' if record.cv_groups else ''}cross-validation")
+    if record.cv_groups:
+        cv += (f" by {run.config.group_column!r} ({record.cv_groups:,} groups): the rows of a group are never on "
+               "both sides of a fold, so the scores estimate the error on new groups")
     if repeats and repeats > 1:
         cv += f", repeated {repeats} times with new shuffles"
     bagged = record.models_bagged
@@ -157,7 +161,17 @@ def preparation_section(run: RunData) -> dict[str, Any]:
         "sampling": sampling,
         "cv": cv + f", shuffled with seed {run.config.seed}; every model was scored on the same folds.",
         "log_target": record.log_target_offered,
+        "group_hint": _group_hint(record.group_hint),
     }
+
+
+def _group_hint(hint: dict[str, Any] | None) -> str | None:
+    if not hint:
+        return None
+    return (f"Column {hint['column']!r} looks like a group id ({hint['values']:,} values, {hint['rows_per_value']} "
+            f"rows each), and {hint['duplicate_rows']:,} rows have an exact duplicate in another fold: the CV scores "
+            f"may be optimistic. If rows sharing a {hint['column']!r} are related (one patient, one customer), fit "
+            f"again with --group-column {hint['column']}.")
 
 
 def modelling_section(run: RunData) -> dict[str, Any]:

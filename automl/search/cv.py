@@ -1,7 +1,8 @@
 """Cross-validation folds shared by every model, and the stratified sample used for the search.
 
 The same folds are used for every model so that comparisons are paired: stratified k-fold for
-classification, plain k-fold for regression, both shuffled with the run's seed.
+classification, plain k-fold for regression, both shuffled with the run's seed. With groups (``--group-column``)
+no group is on both sides of a fold: stratified group k-fold for classification, group k-fold for regression.
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.model_selection import KFold, RepeatedKFold, RepeatedStratifiedKFold, StratifiedKFold
+import pandas as pd
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 
 from automl.config import LARGE_DATA_ROWS, TINY_DATA_ROWS
 from automl.errors import DataError
@@ -21,15 +30,20 @@ Fold = tuple[np.ndarray, np.ndarray]
 REPEAT_MIN_SECONDS = 120.0  # the default budget: shorter budgets do not repeat CV
 
 
-def plan_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[str] | None = None) -> int:
+def plan_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[str] | None = None,
+               groups: np.ndarray | None = None, group_column: str = "") -> int:
     """Return the number of folds to use, checking that the data can be split ``folds`` ways.
 
     ``folds=None`` means 5, or 3 for data above ``LARGE_DATA_ROWS`` rows (each fold is then large enough).
 
     Raises :class:`DataError` if there are fewer rows than folds. For classification, a class with fewer
     rows than folds lowers the fold count to that class's size (with a warning), so that every class is
-    present in every fold.
+    present in every fold. With ``groups`` (one code per row, from ``group_column``) the same rules count
+    groups instead of rows: fewer groups than the folds asked for is a :class:`DataError`, fewer than the
+    default lowers the count (at least 2 groups are needed).
     """
+    if groups is not None:
+        return _plan_group_folds(y, task, folds, class_names, groups, group_column)
     if folds is None:
         folds = 3 if len(y) > LARGE_DATA_ROWS else 5
     if len(y) < folds:
@@ -51,6 +65,41 @@ def plan_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[st
     return folds
 
 
+def _plan_group_folds(y: np.ndarray, task: str, folds: int | None, class_names: list[str] | None,
+                      groups: np.ndarray, column: str) -> int:
+    n_groups = len(np.unique(groups))
+    if n_groups < 2 or (folds is not None and n_groups < folds):
+        need = f"--folds {n_groups} or fewer" if n_groups >= 2 else "a column with at least 2 groups"
+        raise DataError(f"The group column {column!r} holds {n_groups} group(s), fewer than the {folds or 2} "
+                        f"cross-validation folds: every fold needs groups of its own. Use {need}, or drop "
+                        "--group-column.")
+    chosen = folds or min(3 if len(y) > LARGE_DATA_ROWS else 5, n_groups)
+    if folds is None and chosen < 5 and chosen == n_groups:
+        log.warning("The group column %r holds only %d groups: using %d folds, one group each.", column,
+                    n_groups, chosen)
+    if task == "regression":
+        return chosen
+    per_class = [len(np.unique(groups[y == c])) for c in range(int(y.max()) + 1)]
+    fewest = int(np.argmin(per_class))
+    name = class_names[fewest] if class_names else str(fewest)
+    if per_class[fewest] < 2:
+        raise DataError(f"Class {name!r} occurs in only one group of {column!r}: no fold can both train on it and "
+                        "validate it. Add rows of that class from other groups, or drop --group-column.")
+    if per_class[fewest] < chosen:
+        log.warning("Class %r occurs in only %d groups of %r; using %d folds so that every fold can hold it.",
+                    name, per_class[fewest], column, per_class[fewest])
+        return per_class[fewest]
+    return chosen
+
+
+def group_codes(values: pd.Series) -> np.ndarray:
+    """One integer per row naming its group, shape (n_rows,); a missing value is a group of its own row."""
+    codes = pd.factorize(values)[0].copy()
+    missing = codes < 0
+    codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+    return codes
+
+
 def plan_repeats(n_rows: int, repeats: int | None, time_limit: float | None = None) -> int:
     """How many times to repeat k-fold CV: ``repeats``, or by default 2 for tiny data (below ``TINY_DATA_ROWS``
     rows, whose fold scores are noisy) when the budget allows it: a trial count, or a time limit of at least
@@ -63,10 +112,23 @@ def plan_repeats(n_rows: int, repeats: int | None, time_limit: float | None = No
     return 2
 
 
-def make_folds(y: np.ndarray, task: str, folds: int, seed: int, repeats: int = 1) -> list[Fold]:
+def make_folds(y: np.ndarray, task: str, folds: int, seed: int, repeats: int = 1,
+               groups: np.ndarray | None = None) -> list[Fold]:
     """Shuffled (stratified for classification) k-fold splits of ``range(len(y))``, ``repeats`` times over
-    (each repetition a new shuffle): ``folds * repeats`` splits, each row validated once per repetition."""
+    (each repetition a new shuffle): ``folds * repeats`` splits, each row validated once per repetition.
+
+    ``groups``: one group code per row, shape (n_rows,). Every group's rows then fall in one validation fold
+    (scikit-learn's ``StratifiedGroupKFold`` for classification, ``GroupKFold`` for regression, reshuffled per
+    repetition with ``seed + repetition``).
+    """
     stratified = task != "regression"
+    if groups is not None:
+        out: list[Fold] = []
+        for r in range(repeats):
+            splitter = (StratifiedGroupKFold if stratified else GroupKFold)(n_splits=folds, shuffle=True,
+                                                                             random_state=seed + r)
+            out += list(splitter.split(np.zeros(len(y)), y, groups))
+        return out
     if repeats > 1:
         cls = RepeatedStratifiedKFold if stratified else RepeatedKFold
         splitter = cls(n_splits=folds, n_repeats=repeats, random_state=seed)
@@ -111,3 +173,15 @@ def search_sample(y: np.ndarray, task: str, max_rows: int, seed: int, min_per_cl
     log.info("The search runs on a stratified sample of %d of %d rows; the final refit uses all rows.",
              len(sample), n)
     return sample
+
+
+def duplicates_across_folds(X: pd.DataFrame, folds: Sequence[Fold]) -> int:
+    """Rows of ``X`` with an exact duplicate (on every column, missing values equal) validated in another fold
+    of the first CV repetition: a model can score such a row after training on its copy."""
+    fold_of = validation_fold(folds, len(X))
+    dup = X.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return 0
+    keys = pd.util.hash_pandas_object(X[dup], index=False).to_numpy()
+    spread = pd.DataFrame({"key": keys, "fold": fold_of[dup]}).groupby("key")["fold"].transform("nunique")
+    return int((spread > 1).sum())
