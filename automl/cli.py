@@ -177,6 +177,9 @@ def _explicit(families: str | None, models: str | None, exclude_models: str | No
               help="Run folder (default: reports/<data name>-<timestamp>).")
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty run folder, replacing automl's own files.")
 @click.option("--positive-class", help="Positive class of a binary target (default: the minority class).")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Binary targets: label a row positive at this probability or above (default: tuned for "
+              "accuracy, f1 or balanced_accuracy on out-of-fold predictions, else 0.5).")
 @click.option("--na-values", multiple=True, help="Extra text to read as missing (repeatable), e.g. --na-values '?'.")
 @click.option("--sep", help=SEP_HELP)
 @click.option("--categorical", multiple=True, help="Treat this column as categorical (repeatable).")

@@ -13,7 +13,9 @@ from typing import Any
 from automl.errors import ConfigError, choices
 
 TASKS = ("binary", "multiclass", "regression")
-CLASSIFICATION_METRICS = ("roc_auc", "log_loss", "accuracy", "f1", "precision", "recall")
+CLASSIFICATION_METRICS = ("roc_auc", "log_loss", "accuracy", "f1", "precision", "recall", "balanced_accuracy")
+# metrics of predicted labels: a binary model's decision threshold changes them (automl.fit.threshold)
+THRESHOLD_METRICS = ("accuracy", "f1", "precision", "recall", "balanced_accuracy")
 REGRESSION_METRICS = ("rmse", "mse", "mae", "r2")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
@@ -108,6 +110,10 @@ class FitConfig:
         Column naming the group of each row (a patient, a customer, a store): rows of one group never fall on
         both sides of a fold (stratified group k-fold for classification, group k-fold for regression), so the
         CV score estimates the error on new groups. The column is not a feature and is not needed to predict.
+    threshold
+        Decision threshold of a binary model: a row is labelled positive when the positive class's probability
+        is at least this (0 < threshold < 1). ``None``: tuned on the out-of-fold predictions when the metric
+        scores labels (accuracy, F1, balanced accuracy), else 0.5.
     keep_whitespace
         Keep leading and trailing whitespace in text values and class labels; by default ``" >50K"`` and
         ``">50K"`` are one label (a warning names the merged variants).
@@ -149,6 +155,7 @@ class FitConfig:
     categorical: tuple[str, ...] = ()
     keep_columns: tuple[str, ...] = ()
     group_column: str | None = None
+    threshold: float | None = None
     keep_whitespace: bool = False
     parse_numbers: bool = True
     sep: str | None = None
@@ -179,6 +186,8 @@ class FitConfig:
             raise ConfigError(f"sample_rows must be at least 100, got {self.sample_rows}.")
         if self.n_jobs is not None and self.n_jobs < 1:
             raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}.")
+        if self.threshold is not None and not 0 < self.threshold < 1:
+            raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {self.threshold}.")
         if self.group_column is not None and self.group_column == self.target:
             raise ConfigError(f"The group column {self.group_column!r} is the target; --group-column names another "
                               "column, whose values group the rows (a patient, a customer).")

@@ -42,6 +42,11 @@ class Predictor:
     sep
         The CSV delimiter given at fit (``--sep``), used for files to score unless another is given;
         ``None``: chosen from each file.
+    threshold
+        Binary targets: the chosen model labels a row positive when the positive class's probability is at
+        least this (tuned on out-of-fold predictions or given with ``--threshold``, see
+        :mod:`automl.fit.threshold`); ``None``: the most probable class. Members (``model=KEY``) use the most
+        probable class.
     """
 
     schema: Schema
@@ -51,6 +56,7 @@ class Predictor:
     na_values: tuple[str, ...] = ()
     members: dict[str, Any] = field(default_factory=dict)
     sep: str | None = None
+    threshold: float | None = None
 
     @property
     def classes(self) -> list[str] | None:
@@ -121,8 +127,14 @@ class Predictor:
         if self.schema.task == "regression":
             return pd.DataFrame({LABEL_COLUMN: scores})
         out = self._proba_frame(scores, self.probability_columns())
-        out[LABEL_COLUMN] = np.asarray(self.classes, dtype=object)[scores.argmax(axis=1)]
+        out[LABEL_COLUMN] = np.asarray(self.classes, dtype=object)[self._labels(scores, model)]
         return out
+
+    def _labels(self, scores: np.ndarray, model: str | None) -> np.ndarray:
+        """Class indices: the positive class (index 1) at or above the threshold, else the most probable."""
+        if self.threshold is not None and self.schema.task == "binary" and model in (None, self.model_key):
+            return (scores[:, 1] >= self.threshold).astype(int)
+        return scores.argmax(axis=1)
 
     def _proba_frame(self, scores: np.ndarray, names: list[str]) -> pd.DataFrame:
         classes = list(self.classes or [])

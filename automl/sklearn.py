@@ -108,8 +108,11 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLEstimator):
         return frame[[by_label[str(c)] for c in self.classes_]].to_numpy(dtype=float)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each row, with the labels (and their type) of ``y``."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        """The predicted class of each row (the most probable, or for a binary target the positive class at or
+        above the run's decision threshold), with the labels (and their type) of ``y``."""
+        check_is_fitted(self, "automl_")
+        by_label = {str(c): c for c in self.classes_}
+        return np.asarray([by_label[str(v)] for v in self._predict_frame(X)["prediction"]], dtype=self.classes_.dtype)
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLEstimator):

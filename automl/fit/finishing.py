@@ -19,6 +19,7 @@ from automl.fit import runinfo
 from automl.fit.budget import Budget
 from automl.fit.preparing import Prepared
 from automl.fit.refit import bagged_by_default, refit, refit_seconds, singles
+from automl.fit.threshold import choose_threshold
 from automl.predictor import Predictor
 from automl.results import (
     LEADERBOARD_FILE,
@@ -72,7 +73,14 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
                              growth, constant)
     model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
-    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members, config.sep)
+    threshold = None
+    if schema.task == "binary" and chosen.oof is not None:
+        threshold = choose_threshold(chosen.oof[:, 1], p.y_s, p.folds, metric.name, config.threshold)
+    elif config.threshold is not None:
+        log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
+                    config.threshold, schema.task)
+    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members, config.sep,
+                          threshold.value if threshold is not None and threshold.source != "default" else None)
 
     board = leaderboard_frame(results, metric)
     folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
@@ -88,7 +96,7 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
                                               if r.status == "ok" and not metric.better(r.mean, constant)]),
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=p.n_folds, cv_repeats=p.repeats,
-        cv_groups=p.n_groups, group_hint=p.group_hint,
+        cv_groups=p.n_groups, group_hint=p.group_hint, decision_threshold=threshold,
         search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=runinfo.versions(),
         trials_total=len(trials), search_seconds=round(sum(s.seconds for s in search.families), 2),
         leaderboard=board.to_dict(orient="records"), preprocessing=runinfo.preprocessing(model, chosen, schema),

@@ -171,6 +171,21 @@ def learning_curves(histories: Sequence[Mapping[str, Sequence[float]]], title: s
 
 
 @_or_note
+def threshold_curve(curve: Sequence[Sequence[float]], chosen: float, metric: str, name: str = "threshold") -> str:
+    """A label metric against the decision threshold (out-of-fold predictions), the chosen threshold marked."""
+    with _figure(name, 4.6, 2.8) as (fig, out):
+        ax = fig.subplots()
+        t, v = np.asarray(curve, dtype=float).T
+        ax.plot(t, v, color="#1f77b4")
+        ax.axvline(chosen, color="#d62728", ls="--", lw=1, label=f"chosen {chosen:.3g}")
+        ax.axvline(0.5, color="#555555", ls=":", lw=1, label="0.5")
+        ax.set_xlabel("threshold on P(positive)")
+        ax.set_ylabel(metric)
+        ax.legend(fontsize=7)
+    return _svg(out)
+
+
+@_or_note
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str], name: str = "confusion") -> str:
     from sklearn.metrics import ConfusionMatrixDisplay
 

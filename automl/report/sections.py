@@ -34,6 +34,8 @@ METRIC_WHY = {
     "f1": "F1 balances precision and recall of the positive class (macro-averaged over classes for multiclass).",
     "precision": "Precision is the share of predicted positives that are real positives.",
     "recall": "Recall is the share of real positives that the model finds.",
+    "balanced_accuracy": "Balanced accuracy is the mean of the recall of each class, so a rare class counts as "
+                         "much as a common one.",
     "rmse": "RMSE is the typical size of an error, in the target's units, with large errors weighing more.",
     "mse": "MSE is the mean squared error; large errors weigh heavily.",
     "mae": "MAE is the mean absolute error, in the target's units; every error counts in proportion to its size.",
@@ -208,6 +210,7 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
     out.update(_nn_vs_trees(run, ok, chosen))
     out["constant"] = _constant_sentence(run.record.constant_predictor, run.metric)
     out.update(_oof_plots(run, chosen))
+    out["threshold"] = _threshold(run.record.decision_threshold)
     if run.importance is not None and len(run.importance):
         top = run.importance.head(20)
         out["importance_plot"] = figures.bars(list(top["feature"]), list(top["importance_mean"]),
@@ -215,6 +218,27 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
                                               f"drop in {run.metric} when the column is shuffled", "importance",
                                               errors=list(top["importance_std"]))
     return out
+
+
+def _threshold(choice: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The decision threshold of a binary model: where it came from, its CV evidence, and the curve."""
+    if not choice or not choice.get("curve"):
+        return None
+    value, metric = choice["value"], choice["metric"]
+    if choice["source"] == "given":
+        text = f"Rows are labelled positive when P(positive) is at least {value:.3g}, as --threshold asked."
+    elif choice["source"] == "tuned":
+        text = (f"Rows are labelled positive when P(positive) is at least {value:.3g}, the threshold that maximises "
+                f"{metric} on the out-of-fold predictions. Chosen on the other folds for each fold, it scores a CV "
+                f"{metric} of {choice['cv_tuned']:.4g}, against {choice['cv_default']:.4g} at 0.5.")
+    elif choice.get("cv_tuned") is not None:
+        text = (f"The threshold stays at 0.5: tuned on the other folds for each fold, it scored a CV {metric} of "
+                f"{choice['cv_tuned']:.4g}, no better than {choice['cv_default']:.4g} at 0.5.")
+    else:
+        text = (f"The threshold is 0.5 (the most probable class): the run's metric does not score labels, or is "
+                f"precision or recall, which a threshold tuned for them alone would game. The curve shows {metric} "
+                "at each threshold; --threshold sets one.")
+    return {"text": text, "plot": figures.threshold_curve(choice["curve"], value, metric)}
 
 
 def _constant_sentence(constant: ConstantPredictor | None, metric: str) -> dict[str, Any] | None:
@@ -492,7 +516,10 @@ def _oof_plots(run: RunData, chosen: str | None) -> dict[str, Any]:
     index = {str(c): i for i, c in enumerate(classes)}
     y = np.asarray([index[str(t)] for t in oof[lb.TARGET]])
     pos = index.get(str(data.positive_class)) if run.record.task == "binary" else None
-    return {"confusion_plot": figures.confusion(y, proba.argmax(axis=1), classes),
+    choice = run.record.decision_threshold or {}
+    labels = (proba[:, 1] >= choice["value"]).astype(int) if choice.get("source") in ("tuned", "given") \
+        else proba.argmax(axis=1)
+    return {"confusion_plot": figures.confusion(y, labels, classes),
             "roc_plot": figures.roc_pr(y, proba, classes, pos),
             "calibration_plot": figures.calibration(y, proba, pos)}
 

@@ -65,6 +65,8 @@ _METRICS = {
     "f1": Metric("f1", True, _label_metric(skm.f1_score)),
     "precision": Metric("precision", True, _label_metric(skm.precision_score)),
     "recall": Metric("recall", True, _label_metric(skm.recall_score)),
+    "balanced_accuracy": Metric("balanced_accuracy", True,
+                                lambda y, p, t: skm.balanced_accuracy_score(y, _labels(p))),
     "rmse": Metric("rmse", False, lambda y, p, t: skm.root_mean_squared_error(y, p)),
     "mse": Metric("mse", False, lambda y, p, t: skm.mean_squared_error(y, p)),
     "mae": Metric("mae", False, lambda y, p, t: skm.mean_absolute_error(y, p)),
@@ -79,6 +81,16 @@ def get_metric(name: str) -> Metric:
         return _METRICS[name]
     except KeyError:
         raise ConfigError(f"Unknown metric {name!r}; choose one of {choices(_METRICS)}.") from None
+
+
+def label_score(name: str, y_true: np.ndarray, labels: np.ndarray) -> float:
+    """A label metric (``THRESHOLD_METRICS``) of binary predicted labels (0/1, positive = 1)."""
+    if name == "accuracy":
+        return float(skm.accuracy_score(y_true, labels))
+    if name == "balanced_accuracy":
+        return float(skm.balanced_accuracy_score(y_true, labels))
+    fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[name]
+    return float(fn(y_true, labels, zero_division=0))
 
 
 def all_scores(y_true: np.ndarray, pred: np.ndarray, task: str) -> dict[str, float]:

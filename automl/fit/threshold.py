@@ -1,0 +1,82 @@
+"""The decision threshold of a binary model, tuned on out-of-fold predictions without leakage.
+
+A binary model labels a row positive when the positive class's probability reaches a threshold; 0.5 is right
+for accuracy on balanced classes only. When the run's metric scores labels (accuracy, F1, balanced accuracy), the
+threshold that maximises it is chosen on the chosen model's out-of-fold predictions, and judged as the ensembles
+are: for each fold of the first CV repetition, the threshold is chosen on the other folds' rows and scored on
+this fold's, so the tuned CV score is an honest estimate. The threshold is kept only when that score beats 0.5's
+on the same folds; the delivered threshold is then the one chosen on all rows.
+
+Precision and recall alone are not tuned: each is maximised by a degenerate threshold (label almost nothing, or
+everything, positive). ``--threshold`` sets the threshold for any binary metric.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from automl.config import THRESHOLD_METRICS
+from automl.search.cv import Fold, repetitions
+from automl.search.metrics import get_metric, label_score
+
+log = logging.getLogger(__name__)
+
+TUNED_METRICS = ("accuracy", "f1", "balanced_accuracy")
+CANDIDATES = 200  # thresholds tried: quantiles of the out-of-fold probabilities
+CURVE = np.round(np.linspace(0.02, 0.98, 49), 2)  # the report's metric-against-threshold curve
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """The decision threshold delivered with a binary model, and the evidence for it (kept in run.json)."""
+
+    value: float  # probability of the positive class at or above which a row is labelled positive
+    source: str  # "tuned" (on out-of-fold predictions), "given" (--threshold) or "default" (0.5)
+    metric: str
+    cv_default: float | None = None  # mean CV score of the labels at 0.5
+    cv_tuned: float | None = None  # mean CV score with each fold's threshold chosen on the other folds
+    curve: list[list[float]] = field(default_factory=list)  # [threshold, score on all out-of-fold rows]
+
+
+def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold], metric: str,
+                     given: float | None = None) -> ThresholdChoice:
+    """The threshold for a binary model whose out-of-fold probability of the positive class is ``p_positive``
+    (shape (n_rows,)) for labels ``y`` (0/1) on ``folds``.
+
+    ``given`` (``--threshold``) wins. Otherwise a metric of labels in ``TUNED_METRICS`` is tuned (see the
+    module's docstring); any other metric keeps 0.5.
+    """
+    name = metric if metric in THRESHOLD_METRICS else "f1"
+    curve = [[float(t), label_score(name, y, (p_positive >= t).astype(int))] for t in CURVE]
+    if given is not None:
+        return ThresholdChoice(float(given), "given", name, curve=curve)
+    if metric not in TUNED_METRICS:
+        return ThresholdChoice(0.5, "default", name, curve=curve)
+    first = [f for f, r in zip(folds, repetitions(folds, len(y)), strict=True) if r == 0]
+    default, tuned = [], []
+    for train, valid in first:
+        t = best_threshold(p_positive[train], y[train], metric)
+        default.append(label_score(metric, y[valid], (p_positive[valid] > 0.5).astype(int)))
+        tuned.append(label_score(metric, y[valid], (p_positive[valid] >= t).astype(int)))
+    cv_default, cv_tuned = float(np.mean(default)), float(np.mean(tuned))
+    if not get_metric(metric).better(cv_tuned, cv_default):
+        log.info("Decision threshold: 0.5 kept (%s %.4f at 0.5, %.4f with a threshold tuned on the other folds).",
+                 metric, cv_default, cv_tuned)
+        return ThresholdChoice(0.5, "default", metric, cv_default, cv_tuned, curve)
+    value = best_threshold(p_positive, y, metric)
+    log.info("Decision threshold: %.3f, tuned for %s on the out-of-fold predictions (CV %.4f, at 0.5 %.4f).",
+             value, metric, cv_tuned, cv_default)
+    return ThresholdChoice(value, "tuned", metric, cv_default, cv_tuned, curve)
+
+
+def best_threshold(p_positive: np.ndarray, y: np.ndarray, metric: str) -> float:
+    """The threshold among quantiles of ``p_positive`` (and 0.5) that maximises ``metric`` of the labels; ties go
+    to the threshold nearest 0.5."""
+    grid = np.unique(np.concatenate([np.quantile(p_positive, np.linspace(0, 1, CANDIDATES)), [0.5]]))
+    scores = np.array([label_score(metric, y, (p_positive >= t).astype(int)) for t in grid])
+    best = np.flatnonzero(scores >= scores.max() - 1e-12)
+    return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])

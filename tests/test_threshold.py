@@ -1,0 +1,94 @@
+"""The decision threshold of binary models: tuned on out-of-fold predictions without leakage, kept only when it
+beats 0.5 on CV, saved with the model and applied by predict; --threshold overrides it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl import AutoML
+from automl.fit.threshold import best_threshold, choose_threshold
+from automl.search.cv import make_folds
+from automl.search.metrics import get_metric, label_score
+from tests.test_cli import run
+
+
+def imbalanced(n: int = 800, seed: int = 0) -> pd.DataFrame:
+    """About 10 % positives whose probability a linear model underestimates at 0.5."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    logit = -3.0 + 1.5 * X[:, 0] + 0.8 * X[:, 1]
+    y = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=np.where(y, "churn", "stay"))
+
+
+def test_a_threshold_tuned_for_f1_beats_one_half_on_an_imbalanced_table():
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.1).astype(int)
+    p = np.clip(0.08 + 0.3 * y + rng.normal(scale=0.12, size=2000), 0, 1)  # positives mostly below 0.5
+    folds = make_folds(y, "binary", 5, seed=0)
+    choice = choose_threshold(p, y, folds, "f1")
+    assert choice.source == "tuned" and choice.value < 0.5
+    assert choice.cv_tuned > choice.cv_default + 0.1
+    assert label_score("f1", y, (p >= choice.value).astype(int)) > label_score("f1", y, (p > 0.5).astype(int))
+    assert len(choice.curve) == 49 and all(0 < t < 1 for t, _ in choice.curve)
+
+
+def test_one_half_is_kept_when_tuning_does_not_help_and_precision_is_not_tuned():
+    y = np.array([0, 1] * 100)
+    p = np.where(y == 1, 0.9, 0.1)  # separated at 0.5 already
+    folds = make_folds(y, "binary", 5, seed=0)
+    kept = choose_threshold(p, y, folds, "accuracy")
+    assert (kept.source, kept.value, kept.cv_default, kept.cv_tuned) == ("default", 0.5, 1.0, 1.0)
+    for metric in ("precision", "recall", "roc_auc", "log_loss"):
+        choice = choose_threshold(p, y, folds, metric)
+        assert choice.source == "default" and choice.cv_tuned is None
+    given = choose_threshold(p, y, folds, "roc_auc", given=0.3)
+    assert (given.source, given.value, given.metric) == ("given", 0.3, "f1")
+
+
+def test_best_threshold_prefers_the_one_nearest_one_half_on_ties():
+    y = np.array([0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.8, 0.9])
+    assert best_threshold(p, y, "accuracy") == 0.5
+
+
+def test_balanced_accuracy_is_a_metric():
+    metric = get_metric("balanced_accuracy")
+    proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.2, 0.8]])
+    assert metric(np.array([0, 0, 1, 1]), proba, "binary") == pytest.approx(0.75)
+    assert metric.greater_is_better
+
+
+def test_the_tuned_threshold_is_saved_reported_and_applied_by_predict(tmp_path):
+    frame = imbalanced()
+    out = tmp_path / "run"
+    model = AutoML(target="y", metric="f1", models=["linear"], trials=1, folds=5, repeats=1, output=out).fit(frame)
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    choice = meta["decision_threshold"]
+    assert choice["source"] == "tuned" and choice["value"] < 0.5 and choice["cv_tuned"] > choice["cv_default"]
+    assert model.predictor_.threshold == choice["value"]
+    scored = model.predict_frame(frame.drop(columns="y"))
+    positive = scored["churn"] >= choice["value"]
+    assert (scored["prediction"] == np.where(positive, "churn", "stay")).all()
+    assert (positive & (scored["churn"] < 0.5)).any()  # rows the threshold labels positive that 0.5 would not
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="decision-threshold"' in html and "maximises f1 on the out-of-fold predictions" in html
+
+
+def test_threshold_option_overrides_the_tuning(write_csv, tmp_path):
+    data = write_csv(imbalanced(300))
+    result = run("fit", data, "--target", "y", "--output", tmp_path / "run", "--models", "linear", "--trials", "1",
+                 "--threshold", "0.2")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert meta["decision_threshold"]["source"] == "given" and meta["decision_threshold"]["value"] == 0.2
+    result = run("predict", tmp_path / "run", data, "--output", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(tmp_path / "p.csv")
+    assert (scored["prediction"] == np.where(scored["churn"] >= 0.2, "churn", "stay")).all()
+    bad = run("fit", data, "--target", "y", "--output", tmp_path / "bad", "--threshold", "1.5")
+    assert bad.exit_code == 2 and "1.5" in bad.output
