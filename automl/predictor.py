@@ -47,6 +47,9 @@ class Predictor:
         least this (tuned on out-of-fold predictions or given with ``--threshold``, see
         :mod:`automl.fit.threshold`); ``None``: the most probable class. Members (``model=KEY``) use the most
         probable class.
+    calibrator
+        Classification: a calibrator (:mod:`automl.models.calibrators`) the chosen model's probabilities go
+        through, fitted on out-of-fold predictions (:mod:`automl.fit.calibration`); ``None``: none.
     """
 
     schema: Schema
@@ -57,6 +60,7 @@ class Predictor:
     members: dict[str, Any] = field(default_factory=dict)
     sep: str | None = None
     threshold: float | None = None
+    calibrator: Any = None
 
     @property
     def classes(self) -> list[str] | None:
@@ -147,4 +151,7 @@ class Predictor:
         # threads, not processes, for estimators that predict in parallel (bagged trees): starting loky's worker
         # processes took 2.8 s of a 10 000-row prediction
         with threads.limited(), joblib.parallel_config(backend="threading"):
-            return predict_scores(pipeline, X, self.schema.task, len(self.classes or []))
+            scores = predict_scores(pipeline, X, self.schema.task, len(self.classes or []))
+        if self.calibrator is not None and model in (None, self.model_key):
+            scores = self.calibrator.transform(scores)
+        return scores

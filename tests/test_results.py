@@ -58,7 +58,7 @@ def test_a_renamed_column_or_key_fails_where_it_is_read_or_written(run_dir, tmp_
         lb.read_leaderboard(tmp_path / LEADERBOARD_FILE, "log_loss")
     folder = RunFolder(tmp_path / "new")
     folder.prepare(overwrite=False)
-    with pytest.raises(TypeError, match="run.json has no key 'best_models'"):
+    with pytest.raises(TypeError, match=r"run\.json has no key 'best_models'"):
         folder.update(best_models="lightgbm")
     assert RunRecord.from_dict({"status": "complete", "from_a_later_version": 1}).status == "complete"
     assert unknown_keys({"status": "x", "data": {"rows": 1, "rowz": 2}}) == ["data.rowz"]

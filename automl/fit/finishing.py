@@ -17,9 +17,10 @@ from automl.ensembles.model import EnsembleModel
 from automl.errors import BudgetError
 from automl.fit import runinfo
 from automl.fit.budget import Budget
+from automl.fit.calibration import CalibrationChoice, choose_calibration
 from automl.fit.preparing import Prepared
 from automl.fit.refit import bagged_by_default, refit, refit_seconds, singles
-from automl.fit.threshold import choose_threshold
+from automl.fit.threshold import ThresholdChoice, choose_threshold
 from automl.predictor import Predictor
 from automl.results import (
     LEADERBOARD_FILE,
@@ -73,14 +74,11 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
                              growth, constant)
     model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
-    threshold = None
-    if schema.task == "binary" and chosen.oof is not None:
-        threshold = choose_threshold(chosen.oof[:, 1], p.y_s, p.folds, metric.name, config.threshold)
-    elif config.threshold is not None:
-        log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
-                    config.threshold, schema.task)
-    predictor = Predictor(schema, model, chosen.key, __version__, config.na_values, members, config.sep,
-                          threshold.value if threshold is not None and threshold.source != "default" else None)
+    calibration, threshold = _decisions(chosen, p, config)
+    predictor = Predictor(
+        schema, model, chosen.key, __version__, config.na_values, members, config.sep,
+        threshold=threshold.value if threshold is not None and threshold.source != "default" else None,
+        calibrator=calibration.calibrator if calibration is not None and calibration.applied else None)
 
     board = leaderboard_frame(results, metric)
     folder.write_text(LEADERBOARD_FILE, board.to_csv(index=False))
@@ -97,6 +95,7 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
         task=schema.task, task_reason=schema.task_reason, metric=metric.name,
         greater_is_better=metric.greater_is_better, folds=p.n_folds, cv_repeats=p.repeats,
         cv_groups=p.n_groups, group_hint=p.group_hint, decision_threshold=threshold,
+        calibration=calibration.record() if calibration is not None else None,
         search_rows=len(p.y_s), log_target_offered=p.ctx.log_target, versions=runinfo.versions(),
         trials_total=len(trials), search_seconds=round(sum(s.seconds for s in search.families), 2),
         leaderboard=board.to_dict(orient="records"), preprocessing=runinfo.preprocessing(model, chosen, schema),
@@ -113,6 +112,25 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
     log.info("Chosen model: %s, CV %s %.4f. Saved to %s (%.1f s).", chosen.name, metric.name, chosen.mean,
              folder.path, time.monotonic() - started)
     return FitResult(predictor, board, folder.path)
+
+
+def _decisions(chosen: LeaderboardRow, p: Prepared,
+               config: FitConfig) -> tuple[CalibrationChoice | None, ThresholdChoice | None]:
+    """Calibration (classification) and the decision threshold (binary) of the chosen model, from its
+    out-of-fold predictions."""
+    task, metric = p.ctx.schema.task, p.ctx.metric.name
+    if task == "regression" or chosen.oof is None:
+        if config.threshold is not None:
+            log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
+                        config.threshold, task)
+        return None, None
+    calibration = choose_calibration(chosen.oof, p.y_s, p.folds, task, metric)
+    if task != "binary":
+        if config.threshold is not None:
+            log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
+                        config.threshold, task)
+        return calibration, None
+    return calibration, choose_threshold(chosen.oof[:, 1], p.y_s, p.folds, metric, config.threshold)
 
 
 def beating(ranked: list[LeaderboardRow], metric: Any, constant: float) -> list[LeaderboardRow]:

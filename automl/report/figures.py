@@ -171,6 +171,23 @@ def learning_curves(histories: Sequence[Mapping[str, Sequence[float]]], title: s
 
 
 @_or_note
+def reliability(curves: Mapping[str, Sequence[Sequence[float]]], name: str = "reliability") -> str:
+    """Reliability diagram: each curve's mean confidence against the share correct per bin (the diagonal is
+    perfect calibration), marker size by the bin's rows."""
+    with _figure(name, 4.2, 3.4) as (fig, out):
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], color="#999999", ls=":", lw=1)
+        for (label, points), color in zip(curves.items(), ("#1f77b4", "#d62728"), strict=False):
+            conf, acc, rows = np.asarray(points, dtype=float).T
+            ax.plot(conf, acc, color=color, marker="o", label=label)
+            ax.scatter(conf, acc, s=8 + 60 * rows / rows.max(), color=color, alpha=0.4)
+        ax.set_xlabel("confidence (probability of the predicted class)")
+        ax.set_ylabel("share correct")
+        ax.legend(fontsize=7)
+    return _svg(out)
+
+
+@_or_note
 def threshold_curve(curve: Sequence[Sequence[float]], chosen: float, metric: str, name: str = "threshold") -> str:
     """A label metric against the decision threshold (out-of-fold predictions), the chosen threshold marked."""
     with _figure(name, 4.6, 2.8) as (fig, out):

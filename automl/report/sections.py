@@ -211,6 +211,7 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
     out["constant"] = _constant_sentence(run.record.constant_predictor, run.metric)
     out.update(_oof_plots(run, chosen))
     out["threshold"] = _threshold(run.record.decision_threshold)
+    out["calibration"] = _calibration(run.record.calibration)
     if run.importance is not None and len(run.importance):
         top = run.importance.head(20)
         out["importance_plot"] = figures.bars(list(top["feature"]), list(top["importance_mean"]),
@@ -218,6 +219,26 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
                                               f"drop in {run.metric} when the column is shuffled", "importance",
                                               errors=list(top["importance_std"]))
     return out
+
+
+def _calibration(choice: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What calibrating the chosen model's probabilities did to its CV log loss, with the reliability diagram."""
+    if not choice or not choice.get("cv_after"):
+        return None
+    tried = ", ".join(f"{k} {v:.4g}" for k, v in choice["cv_after"].items())
+    method = choice.get("method")
+    if method is None:
+        text = (f"Calibration left out: no method lowered the chosen model's CV log loss by 0.5 % or more "
+                f"({choice['cv_before']:.4g}; {tried}), each fitted on the other folds' out-of-fold predictions.")
+    else:
+        detail = f" (T = {choice['temperature']:.3g})" if choice.get("temperature") else ""
+        done = ("The delivered model applies it to every probability it returns." if choice.get("applied") else
+                "Not applied: the run's metric is not log loss, and the delivered probabilities are the model's own.")
+        text = (f"Calibration by {method}{detail}, fitted on the other folds' out-of-fold predictions, lowers the "
+                f"chosen model's CV log loss from {choice['cv_before']:.4g} to {choice['cv_after'][method]:.4g} "
+                f"(tried: {tried}). {done}")
+    curves = {k: v for k, v in choice.get("reliability", {}).items() if v}
+    return {"text": text, "plot": figures.reliability(curves) if curves else None}
 
 
 def _threshold(choice: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -93,6 +93,7 @@ class RunRecord:
     cv_groups: int | None = None  # groups of --group-column in the search rows (no group in two folds)
     group_hint: dict[str, Any] | None = None  # a column that looks like a group id, when none was given
     decision_threshold: dict[str, Any] | None = None  # binary targets: automl.fit.threshold.ThresholdChoice
+    calibration: dict[str, Any] | None = None  # classification: automl.fit.calibration.CalibrationChoice
     search_rows: int | None = None  # rows the search used (a stratified sample of large data)
     log_target_offered: bool = False
     versions: dict[str, str] = field(default_factory=dict)  # of automl, Python and the model libraries
