@@ -191,6 +191,8 @@ def _explicit(families: str | None, models: str | None, exclude_models: str | No
               help="Keep this column even if it looks like target leakage (repeatable).")
 @click.option("--group-column", help="Rows sharing a value here (a patient, a customer) never fall on both sides "
               "of a CV fold; not a feature.")
+@click.option("--weight-column", help="Column of row weights (numbers >= 0) for every fit and every CV score; "
+              "not a feature.")
 @click.option("--outlier-factor", type=click.FloatRange(min=0), help="IQR factor for clipping outliers (0: off).")
 @click.option("--scaler", type=click.Choice(SCALERS), help="Scaler for neural nets and linear models.")
 @_verbosity_options

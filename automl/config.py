@@ -110,6 +110,11 @@ class FitConfig:
         Column naming the group of each row (a patient, a customer, a store): rows of one group never fall on
         both sides of a fold (stratified group k-fold for classification, group k-fold for regression), so the
         CV score estimates the error on new groups. The column is not a feature and is not needed to predict.
+    weight_column
+        Column of row weights (numbers, at least 0, not all 0): each family's fit gets them as
+        ``sample_weight``, and the CV scores, the ensembles, the constant predictor, the decision threshold and
+        calibration weigh rows by them. A weight of 0 removes a row's influence. Not a feature, not needed to
+        predict.
     threshold
         Decision threshold of a binary model: a row is labelled positive when the positive class's probability
         is at least this (0 < threshold < 1). ``None``: tuned on the out-of-fold predictions when the metric
@@ -155,6 +160,7 @@ class FitConfig:
     categorical: tuple[str, ...] = ()
     keep_columns: tuple[str, ...] = ()
     group_column: str | None = None
+    weight_column: str | None = None
     threshold: float | None = None
     keep_whitespace: bool = False
     parse_numbers: bool = True
@@ -188,6 +194,10 @@ class FitConfig:
             raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}.")
         if self.threshold is not None and not 0 < self.threshold < 1:
             raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {self.threshold}.")
+        if self.weight_column is not None and self.weight_column in (self.target, self.group_column):
+            raise ConfigError(f"The weight column {self.weight_column!r} is also the "
+                              f"{'target' if self.weight_column == self.target else 'group column'}; "
+                              "--weight-column names a column of row weights.")
         if self.group_column is not None and self.group_column == self.target:
             raise ConfigError(f"The group column {self.group_column!r} is the target; --group-column names another "
                               "column, whose values group the rows (a patient, a customer).")

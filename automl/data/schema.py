@@ -387,26 +387,29 @@ def _category_text(s: pd.Series, strip: bool = False) -> np.ndarray:
 
 
 GROUP_REASON = "the group column (--group-column): it decides the folds and is not a feature"
+WEIGHT_REASON = "the weight column (--weight-column): it weighs the rows and is not a feature"
 
 def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> list[ColumnInfo]:
-    groups = (config.group_column,) if config.group_column else ()
+    roles = {name: reason for name, reason in ((config.group_column, GROUP_REASON),
+                                               (config.weight_column, WEIGHT_REASON)) if name}
     for option, names in (("--categorical", config.categorical), ("--keep-column", config.keep_columns),
-                          ("--group-column", groups)):
+                          ("--group-column", (config.group_column,) if config.group_column else ()),
+                          ("--weight-column", (config.weight_column,) if config.weight_column else ())):
         unknown = [c for c in names if c not in frame.columns]
         if unknown:
             raise ConfigError(f"{option} names unknown column(s) {format_values(unknown)}; "
                               f"valid columns: {choices(frame.columns)}.")
     dtypes = frame.dtypes
     numeric = [n for n in frame.columns
-               if n not in config.categorical and n not in groups and _is_numeric_dtype(dtypes[n])]
+               if n not in config.categorical and n not in roles and _is_numeric_dtype(dtypes[n])]
     typed = dict(zip(numeric, _type_numbers(frame[numeric], info), strict=True)) if numeric else {}
-    columns = [ColumnInfo(name, "dropped", reason=GROUP_REASON, dtype=str(dtypes[name]),
+    columns = [ColumnInfo(name, "dropped", reason=roles[name], dtype=str(dtypes[name]),
                           n_missing=int(frame[name].isna().sum()), n_unique=int(frame[name].nunique()))
-               if name in groups else
+               if name in roles else
                typed[name] if name in typed else _type_column(name, frame[name], name in config.categorical, info,
                                                                config) for name in frame.columns]
     _assign_internal_names(columns)
-    dropped = [c for c in columns if c.dropped and c.name not in groups]
+    dropped = [c for c in columns if c.dropped and c.name not in roles]
     if len(dropped) <= 10:
         for c in dropped:
             log.warning("Dropped column %r: %s.", c.name, c.reason)

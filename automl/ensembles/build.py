@@ -35,8 +35,8 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
     for method, (key, name, kind) in NAMES.items():
         try:
             scores, oof_reps = cross_validated_ensemble(method, by_repeat, y, folds, ctx.metric, task, n_classes,
-                                                        ctx.seed)
-            weights, meta = fit_combiner(method, oofs, y, ctx.metric, task, ctx.seed)
+                                                        ctx.seed, ctx.weights)
+            weights, meta = fit_combiner(method, oofs, y, ctx.metric, task, ctx.seed, ctx.weights)
         except Exception as e:  # an ensemble that cannot be built is reported, the run goes on
             log.debug("%s failed", name, exc_info=True)
             out.append(LeaderboardRow(key, name, kind, {}, status="failed", reason=f"{type(e).__name__}: {e}"))
@@ -48,7 +48,7 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
         oof = oof_reps.mean(axis=0)
         result = LeaderboardRow(key, name, kind, {}, fold_scores=scores, oof=oof, members=members,
                              weights=[] if weights is None else [float(w) for w in weights], combiner=meta,
-                             secondary=all_scores(y, oof, task),
+                             secondary=all_scores(y, oof, task, ctx.weights),
                              fit_time=sum(b.fit_time for b in bases if b.key in members))
         result.params = {"members": members, **({"weights": result.weights} if result.weights else {})}
         log.info("%s of %s: %s %.4f.", name, ", ".join(members), ctx.metric.name, result.mean)
@@ -57,26 +57,30 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
 
 
 def fit_combiner(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, metric: Metric, task: str,
-                 seed: int) -> tuple[np.ndarray | None, Any]:
-    """Fit greedy weights or a meta-model on out-of-fold predictions; returns ``(weights, meta)``."""
+                 seed: int, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray | None, Any]:
+    """Fit greedy weights or a meta-model on out-of-fold predictions (rows weighted by ``sample_weight``);
+    returns ``(weights, meta)``."""
     if method == "greedy":
-        return greedy_weights(oofs, y, metric, task), None
+        return greedy_weights(oofs, y, metric, task, sample_weight=sample_weight), None
     meta = make_meta_model(task, seed)
-    meta.fit(meta_features(oofs, task), y)
+    meta.fit(meta_features(oofs, task), y, sample_weight=sample_weight)
     return None, meta
 
 
 def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, folds: Sequence[Fold],
-                             metric: Metric, task: str, n_classes: int, seed: int) -> tuple[list[float], np.ndarray]:
+                             metric: Metric, task: str, n_classes: int, seed: int,
+                             sample_weight: np.ndarray | None = None) -> tuple[list[float], np.ndarray]:
     """Score an ensemble on the shared folds: for each fold, fit the combiner on the other folds' OOF rows.
 
     ``oofs[m]`` holds member ``m``'s out-of-fold predictions per CV repetition (first axis); a fold of
     repetition ``r`` combines the predictions of that repetition only, as the members were scored on it.
     Returns the fold scores and the ensemble's out-of-fold predictions per repetition.
     """
+    w = sample_weight
     scores, out = [], np.zeros_like(oofs[0], dtype=float)
     for (train, valid), r in zip(folds, repetitions(folds, len(y)), strict=True):
-        weights, meta = fit_combiner(method, [p[r][train] for p in oofs], y[train], metric, task, seed)
+        weights, meta = fit_combiner(method, [p[r][train] for p in oofs], y[train], metric, task, seed,
+                                     None if w is None else w[train])
         out[r][valid] = combine(method, weights, meta, [p[r][valid] for p in oofs], task, n_classes)
-        scores.append(metric(y[valid], out[r][valid], task))
+        scores.append(metric(y[valid], out[r][valid], task, None if w is None else w[valid]))
     return scores, out

@@ -59,19 +59,21 @@ class CalibrationChoice:
 
 
 def choose_calibration(oof: np.ndarray, y: np.ndarray, folds: Sequence[Fold], task: str,
-                       metric: str) -> CalibrationChoice:
+                       metric: str, sample_weight: np.ndarray | None = None) -> CalibrationChoice:
     """Try each method on ``oof`` (out-of-fold probabilities, shape (n_rows, n_classes)) for labels ``y`` on
-    ``folds``; see the module's docstring."""
+    ``folds``; see the module's docstring. ``sample_weight``: the rows' weights in the log loss (the calibrators
+    themselves are fitted unweighted)."""
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     log_loss = get_metric("log_loss")
     first = [f for f, r in zip(folds, repetitions(folds, len(y)), strict=True) if r == 0]
-    before = float(np.mean([log_loss(y[v], oof[v], task) for _, v in first]))
+    before = float(np.mean([log_loss(y[v], oof[v], task, w[v]) for _, v in first]))
     methods = ["temperature"] + (["isotonic"] if task == "binary" and len(y) >= ISOTONIC_MIN_ROWS else [])
     after, crossed = {}, {}
     for name in methods:
         out = np.array(oof, dtype=float)
         for train, valid in first:
             out[valid] = METHODS[name]().fit(oof[train], y[train]).transform(oof[valid])
-        after[name] = float(np.mean([log_loss(y[v], out[v], task) for _, v in first]))
+        after[name] = float(np.mean([log_loss(y[v], out[v], task, w[v]) for _, v in first]))
         crossed[name] = out
     best = min(after, key=after.get)
     choice = CalibrationChoice(before, after, reliability={"before": reliability(oof, y)})

@@ -69,10 +69,10 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
     results = families + ensembles
     growth = len(p.y) / max(len(p.y_s), 1)  # large data: the search ran on a sample, the refit uses every row
     by_key = {f.key: f for f in families}
-    constant = constant_cv_score(p.y_s, p.folds, metric, schema.task, len(schema.classes or ()))
+    constant = constant_cv_score(p.y_s, p.folds, metric, schema.task, len(schema.classes or ()), p.ctx.weights)
     chosen, bagged = choose(results, by_key, metric, budget.deadline, len(p.folds), config,
                              growth, constant)
-    model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged)
+    model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged, p.weights)
     members = dict(zip(chosen.members, model.members, strict=True)) if isinstance(model, EnsembleModel) else {}
     calibration, threshold = _decisions(chosen, p, config)
     predictor = Predictor(
@@ -103,7 +103,7 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
         predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )
     runinfo.importance(folder, model, p.X, p.y, schema, metric, config, budget.deadline,
-                       folder.record.predict_seconds_per_1000_rows)
+                       folder.record.predict_seconds_per_1000_rows, p.weights)
     folder.drop_checkpoints()
     folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))
     if before_report is not None:
@@ -124,13 +124,14 @@ def _decisions(chosen: LeaderboardRow, p: Prepared,
             log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
                         config.threshold, task)
         return None, None
-    calibration = choose_calibration(chosen.oof, p.y_s, p.folds, task, metric)
+    calibration = choose_calibration(chosen.oof, p.y_s, p.folds, task, metric, p.ctx.weights)
     if task != "binary":
         if config.threshold is not None:
             log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
                         config.threshold, task)
         return calibration, None
-    return calibration, choose_threshold(chosen.oof[:, 1], p.y_s, p.folds, metric, config.threshold)
+    return calibration, choose_threshold(chosen.oof[:, 1], p.y_s, p.folds, metric, config.threshold,
+                                         p.ctx.weights)
 
 
 def beating(ranked: list[LeaderboardRow], metric: Any, constant: float) -> list[LeaderboardRow]:

@@ -22,7 +22,8 @@ MIN_COLUMNS = 10  # fewer repeats are tried before fewer columns than this
 
 
 def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,
-                           seed: int, seconds: float | None, latency: float | None = None) -> pd.DataFrame | None:
+                           seed: int, seconds: float | None, latency: float | None = None,
+                           sample_weight: np.ndarray | None = None) -> pd.DataFrame | None:
     """How much the metric worsens when one input column is shuffled (mean and std over ``REPEATS`` shuffles).
 
     Computed on up to ``MAX_ROWS`` training rows: it shows what the model relies on, not how it generalises.
@@ -31,6 +32,7 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     repeats are tried first, then only the columns most associated with the target on their own (univariate
     screening, :func:`screen`) are permuted. Returns ``None`` when not even one column fits; with ``latency``
     (the model's seconds per 1000 rows) that is known before the first scoring, which is then skipped too.
+    ``sample_weight``: the rows' weights in the metric.
     """
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(len(X), MAX_ROWS), replace=False))
@@ -39,12 +41,13 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
                  latency * len(rows) / 1000, max(seconds, 0))
         return None
     Xs, ys = X.iloc[rows].reset_index(drop=True), y[rows]
+    ws = None if sample_weight is None else sample_weight[rows]
     features = schema.features
     n_classes = len(schema.classes or [])
     sign = 1.0 if metric.greater_is_better else -1.0
 
     def score(_: Any, Xp: pd.DataFrame, yp: np.ndarray) -> float:
-        return sign * metric(yp, predict_scores(model, Xp, schema.task, n_classes), schema.task)
+        return sign * metric(yp, predict_scores(model, Xp, schema.task, n_classes), schema.task, ws)
 
     tick = time.monotonic()
     baseline = score(None, Xs, ys)

@@ -20,6 +20,7 @@ from automl.data import memory
 from automl.data.io import read_table
 from automl.data.leakage import drop_leaks
 from automl.data.schema import describe_dropped, infer_schema
+from automl.data.weights import take_weights
 from automl.errors import ConfigError, DataError
 from automl.fit import runinfo
 from automl.models import registry
@@ -56,11 +57,15 @@ class Prepared:
     data_record: DataRecord
     n_groups: int | None = None  # groups of --group-column in the search rows
     group_hint: dict[str, Any] | None = None  # a column that looks like a group id, when none was given
+    weights: Any = None  # --weight-column: every row's weight (mean 1), shape (n_rows,); ctx.weights: search rows
 
 
 def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
     """Read and check the data, infer the schema, plan the folds (same seed and data: same folds)."""
     frame, info = read_table(data, config.na_values, config.sep)
+    row_weight = None
+    if config.weight_column is not None:
+        frame, row_weight = take_weights(frame, config.weight_column, info.name)
     if expect_sha and info.sha256 and info.sha256 != expect_sha:
         raise DataError(f"{info.name} has changed since the run started (SHA-256 {info.sha256[:12]}..., "
                         f"was {expect_sha[:12]}...); a resumed run must see the same data. Start a new run with "
@@ -76,10 +81,13 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
                         + ". Keep a column with --keep-column if it will be known at prediction time.")
 
     groups = None if config.group_column is None else group_codes(frame[config.group_column])
+    weights = None if row_weight is None else row_weight.loc[frame.index].to_numpy()
+    weights = None if weights is None else weights / weights.mean()
     n_folds = plan_folds(y, schema.task, config.folds, schema.classes, groups, config.group_column or "")
     sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
     X_s, y_s = (X, y) if sample is None else (X.iloc[sample], y[sample])
     groups_s = groups if sample is None or groups is None else groups[sample]
+    weights_s = weights if sample is None or weights is None else weights[sample]
     repeats = plan_repeats(len(y_s), config.repeats, None if config.trials else config.time_limit)
     folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats, groups_s)
     hint = None if groups is not None else group_hint(schema, X_s, folds)
@@ -89,20 +97,22 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
         log.info("Target %r is non-negative and skewed (skewness %.1f): the search also tries models that learn "
                  "log1p(%s), with predictions transformed back.", schema.target, pd.Series(y_s).skew(), schema.target)
     n_jobs = config.n_jobs or os.cpu_count() or 1
-    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target)
+    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target, weights_s)
     specs = registry.select(schema.task, config.models, config.exclude_models)
     width = X.shape[1] + sum(min(c.n_unique, config.preprocess.max_categories) for c in schema.features
                              if c.kind == "categorical") + sum(c.n_missing > 0 for c in schema.features)
     memory.check_fit(len(y), len(y_s), width, [s.key for s in specs], int(frame.memory_usage().sum()))
     budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
     cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
+    if weights is not None:
+        cv_text += f", rows weighted by {config.weight_column!r}"
     if groups_s is not None:
         cv_text += f" grouped by {config.group_column!r} ({len(set(groups_s.tolist())):,} groups, none in two folds)"
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
     return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs),
                     runinfo.data_record(info, frame, schema),
-                    None if groups_s is None else len(set(groups_s.tolist())), hint)
+                    None if groups_s is None else len(set(groups_s.tolist())), hint, weights)
 
 
 GROUP_LIKE_ROWS = (2.0, 50.0)  # rows per value of a column that looks like a group id

@@ -14,7 +14,7 @@ import pandas as pd
 from automl.ensembles.model import EnsembleModel
 from automl.models import registry
 from automl.results.records import LeaderboardRow
-from automl.search.evaluate import REFIT_FACTOR, Context, make_pipeline
+from automl.search.evaluate import REFIT_FACTOR, Context, accepts_weights, make_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,20 @@ def refit_seconds(result: LeaderboardRow, n_folds: int, growth: float = 1.0) -> 
 
 
 def refit(chosen: LeaderboardRow, families: Mapping[str, LeaderboardRow], ctx: Context, X: pd.DataFrame,
-          y: np.ndarray, bagged: Collection[str] = ()) -> Any:
+          y: np.ndarray, bagged: Collection[str] = (), weights: np.ndarray | None = None) -> Any:
     """The delivered model of ``chosen``: each family in it is refitted on all rows (neural nets for the mean
-    early-stopping epoch found in CV), or, if its key is in ``bagged``, delivered as its fold models."""
+    early-stopping epoch found in CV; rows weighted by ``weights``, shape (n_rows,)), or, if its key is in
+    ``bagged``, delivered as its fold models."""
     if not chosen.members:
-        return _deliver_one(chosen, ctx, X, y, chosen.key in bagged)
-    members = [_deliver_one(families[key], ctx, X, y, key in bagged) for key in chosen.members]
+        return _deliver_one(chosen, ctx, X, y, chosen.key in bagged, weights)
+    members = [_deliver_one(families[key], ctx, X, y, key in bagged, weights) for key in chosen.members]
     method = "greedy" if chosen.weights else "stacking"
     weights = np.asarray(chosen.weights) if chosen.weights else None
     return EnsembleModel(method, members, ctx.schema.task, len(ctx.schema.classes or []), weights, chosen.combiner)
 
 
-def _deliver_one(result: LeaderboardRow, ctx: Context, X: pd.DataFrame, y: np.ndarray, bagged: bool) -> Any:
+def _deliver_one(result: LeaderboardRow, ctx: Context, X: pd.DataFrame, y: np.ndarray, bagged: bool,
+                 weights: np.ndarray | None = None) -> Any:
     if bagged:
         assert result.fold_models is not None
         log.info("%s: the mean of its %d fold models is delivered (k-fold bagging), not a refit.", result.name,
@@ -59,4 +61,7 @@ def _deliver_one(result: LeaderboardRow, ctx: Context, X: pd.DataFrame, y: np.nd
     extra = f" for {params['epochs']} epochs" if result.best_epochs else ""
     extra += "".join(f" with {k}={v} (chosen on the folds)" for k, v in result.chosen.items())
     log.info("Refitting %s on all %d rows%s.", result.name, len(y), extra)
-    return make_pipeline(registry.get(result.key), ctx, params).fit(X, y)
+    pipeline = make_pipeline(registry.get(result.key), ctx, params)
+    if weights is not None and accepts_weights(pipeline):
+        return pipeline.fit(X, y, model__sample_weight=weights)
+    return pipeline.fit(X, y)

@@ -29,12 +29,13 @@ LATENCY_ROWS = 250  # rows the prediction latency is measured on
 
 
 def importance(folder: RunFolder, model: Any, X: pd.DataFrame, y: Any, schema: Schema, metric: Any,
-                config: FitConfig, deadline: float | None, latency: float | None = None) -> None:
+                config: FitConfig, deadline: float | None, latency: float | None = None,
+               sample_weight: Any = None) -> None:
     """Permutation importance of the final model in what is left of the budget (its report section);
     ``latency``: the model's seconds per 1000 rows, to skip it without a first, costly scoring."""
     seconds = None if deadline is None else deadline - time.monotonic() - REPORT_SECONDS
     with threads.limited():
-        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds, latency)
+        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds, latency, sample_weight)
     if frame is not None:
         folder.write_text(IMPORTANCE_FILE, frame.to_csv(index=False))
 

@@ -43,15 +43,16 @@ class ThresholdChoice:
 
 
 def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold], metric: str,
-                     given: float | None = None) -> ThresholdChoice:
+                     given: float | None = None, sample_weight: np.ndarray | None = None) -> ThresholdChoice:
     """The threshold for a binary model whose out-of-fold probability of the positive class is ``p_positive``
     (shape (n_rows,)) for labels ``y`` (0/1) on ``folds``.
 
     ``given`` (``--threshold``) wins. Otherwise a metric of labels in ``TUNED_METRICS`` is tuned (see the
-    module's docstring); any other metric keeps 0.5.
+    module's docstring); any other metric keeps 0.5. ``sample_weight``: the rows' weights in every score.
     """
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     name = metric if metric in THRESHOLD_METRICS else "f1"
-    curve = [[float(t), label_score(name, y, (p_positive >= t).astype(int))] for t in CURVE]
+    curve = [[float(t), label_score(name, y, (p_positive >= t).astype(int), w)] for t in CURVE]
     if given is not None:
         return ThresholdChoice(float(given), "given", name, curve=curve)
     if metric not in TUNED_METRICS:
@@ -59,24 +60,25 @@ def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold
     first = [f for f, r in zip(folds, repetitions(folds, len(y)), strict=True) if r == 0]
     default, tuned = [], []
     for train, valid in first:
-        t = best_threshold(p_positive[train], y[train], metric)
-        default.append(label_score(metric, y[valid], (p_positive[valid] > 0.5).astype(int)))
-        tuned.append(label_score(metric, y[valid], (p_positive[valid] >= t).astype(int)))
+        t = best_threshold(p_positive[train], y[train], metric, w[train])
+        default.append(label_score(metric, y[valid], (p_positive[valid] > 0.5).astype(int), w[valid]))
+        tuned.append(label_score(metric, y[valid], (p_positive[valid] >= t).astype(int), w[valid]))
     cv_default, cv_tuned = float(np.mean(default)), float(np.mean(tuned))
     if not get_metric(metric).better(cv_tuned, cv_default):
         log.info("Decision threshold: 0.5 kept (%s %.4f at 0.5, %.4f with a threshold tuned on the other folds).",
                  metric, cv_default, cv_tuned)
         return ThresholdChoice(0.5, "default", metric, cv_default, cv_tuned, curve)
-    value = best_threshold(p_positive, y, metric)
+    value = best_threshold(p_positive, y, metric, w)
     log.info("Decision threshold: %.3f, tuned for %s on the out-of-fold predictions (CV %.4f, at 0.5 %.4f).",
              value, metric, cv_tuned, cv_default)
     return ThresholdChoice(value, "tuned", metric, cv_default, cv_tuned, curve)
 
 
-def best_threshold(p_positive: np.ndarray, y: np.ndarray, metric: str) -> float:
+def best_threshold(p_positive: np.ndarray, y: np.ndarray, metric: str,
+                   sample_weight: np.ndarray | None = None) -> float:
     """The threshold among quantiles of ``p_positive`` (and 0.5) that maximises ``metric`` of the labels; ties go
     to the threshold nearest 0.5."""
     grid = np.unique(np.concatenate([np.quantile(p_positive, np.linspace(0, 1, CANDIDATES)), [0.5]]))
-    scores = np.array([label_score(metric, y, (p_positive >= t).astype(int)) for t in grid])
+    scores = np.array([label_score(metric, y, (p_positive >= t).astype(int), sample_weight) for t in grid])
     best = np.flatnonzero(scores >= scores.max() - 1e-12)
     return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])

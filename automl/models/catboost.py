@@ -46,7 +46,7 @@ class CatBoostNative(BaseEstimator):
                 cat_features.append(i)
         return frame, cat_features
 
-    def fit(self, X: Any, y: Any) -> CatBoostNative:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CatBoostNative:
         import catboost
 
         frame, cat_features = self._frame(X)
@@ -59,7 +59,8 @@ class CatBoostNative(BaseEstimator):
         else:
             self.model_ = catboost.CatBoostClassifier(**params)
         stop = CatBoostDeadline()
-        self.model_.fit(frame, np.asarray(y), cat_features=cat_features, callbacks=[stop])
+        self.model_.fit(frame, np.asarray(y), cat_features=cat_features, callbacks=[stop],
+                        sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=float))
         if stop.timed_out:
             raise FitTimeout("the fit ran past its time limit")
         if self.task != "regression":

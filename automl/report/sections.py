@@ -155,6 +155,9 @@ def preparation_section(run: RunData) -> dict[str, Any]:
     sampling = (f"The search ran on a stratified sample of {search_rows:,} of {rows:,} rows; the final model "
                 f"was refitted on all rows." if search_rows and search_rows < rows
                 else f"All {rows:,} rows were used in the search and the final refit.")
+    if run.config.weight_column:
+        sampling += (f" Rows are weighted by {run.config.weight_column!r} (rows of weight 0 were left out) in every "
+                     "model's fit and in every CV score, ensemble, decision threshold and calibration.")
     if bagged:
         sampling += (f" Not refitted: {', '.join(bagged)}, each delivered as the mean of its cross-validation fold "
                      "models (k-fold bagging: each fold's model saw the other folds' rows).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,8 @@ class Context:
     seed: int
     n_jobs: int
     log_target: bool = False  # whether the search offers training on log1p(target)
+    # row weights of the search rows (--weight-column), shape (n_rows,); None: every row weighs 1
+    weights: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def make_pipeline(spec: ModelSpec, ctx: Context, params: Mapping[str, Any] | None = None) -> Pipeline:
@@ -104,6 +106,10 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
         return result
     fit_params = fit_kwargs(spec)
+    w = ctx.weights if ctx.weights is not None and accepts_weights(template) else None
+    if ctx.weights is not None and w is None:
+        log.warning("%s cannot take row weights: it is fitted unweighted (its CV scores are still weighted).",
+                    spec.name)
     rounds = RoundSelector.for_trial(spec, result.params, ctx.metric, task, n_classes, oof.shape)
     predicted = 0  # rows predicted, for the predict time per 1000 rows
     started, predict_seconds = time.monotonic(), 0.0
@@ -127,7 +133,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         try:
             pipeline = clone(template)
             with fit_deadline(deadline, soft):
-                pipeline.fit(X.iloc[train], y[train], **fit_params)
+                pipeline.fit(X.iloc[train], y[train], **fit_params,
+                             **({} if w is None else {"model__sample_weight": w[train]}))
             tick = time.monotonic()
             pred = predict_scores(pipeline, X.iloc[valid], task, n_classes)
             predict_seconds += time.monotonic() - tick
@@ -145,10 +152,10 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
             fitted.append(pipeline)
         _keep_training_curve(result, pipeline)
         if rounds is None:
-            result.fold_scores.append(ctx.metric(y[valid], pred, task))
+            result.fold_scores.append(ctx.metric(y[valid], pred, task, _part(ctx.weights, valid)))
         else:  # every fold's score at the round count best on the folds so far
             try:
-                rounds.add_fold(pipeline, X.iloc[valid], y[valid], pred, reps[i], valid)
+                rounds.add_fold(pipeline, X.iloc[valid], y[valid], pred, reps[i], valid, _part(ctx.weights, valid))
             except Exception as e:
                 log.debug("%s could not predict with fewer rounds on fold %d", spec.name, i + 1, exc_info=True)
                 result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
@@ -167,11 +174,23 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         oof = rounds.oof[rounds.best_index]
     if result.status == "ok":
         result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
-        result.secondary = all_scores(y, result.oof, task)
+        result.secondary = all_scores(y, result.oof, task, ctx.weights)
         if keep:
             result.fold_models = FoldBag(spec.key, fitted, task, n_classes, result.chosen.get(spec.rounds.param)
                                          if spec.rounds is not None and result.chosen else None)
     return result
+
+
+def _part(weights: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if weights is None else weights[rows]
+
+
+def accepts_weights(pipeline: Pipeline) -> bool:
+    """Whether the pipeline's model takes ``sample_weight`` in ``fit`` (inside a log-target wrapper too)."""
+    from sklearn.utils.validation import has_fit_parameter
+
+    model = pipeline.steps[-1][1]
+    return has_fit_parameter(getattr(model, "regressor", model), "sample_weight")
 
 
 def after_folds(spec: ModelSpec) -> float:

@@ -70,10 +70,11 @@ class RoundSelector:
         return cls(spec, int(params[spec.rounds.param]), metric, task, n_classes, oof_shape)
 
     def add_fold(self, pipeline: Pipeline, X_valid: pd.DataFrame, y_valid: np.ndarray, full: np.ndarray,
-                 repetition: int, valid: np.ndarray) -> None:
-        """Score the fold's validation rows at every round count (``full``: the predictions at all rounds)."""
+                 repetition: int, valid: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        """Score the fold's validation rows at every round count (``full``: the predictions at all rounds;
+        ``sample_weight``: the rows' weights)."""
         preds = [*staged_scores(self.spec, pipeline, X_valid, self.grid[:-1], self.task, self.n_classes), full]
-        self.scores.append(np.array([self.metric(y_valid, p, self.task) for p in preds]))
+        self.scores.append(np.array([self.metric(y_valid, p, self.task, sample_weight) for p in preds]))
         for g, pred in enumerate(preds):
             self.oof[g, repetition, valid] = pred
 
