@@ -193,6 +193,10 @@ def _explicit(families: str | None, models: str | None, exclude_models: str | No
               "of a CV fold; not a feature.")
 @click.option("--weight-column", help="Column of row weights (numbers >= 0) for every fit and every CV score; "
               "not a feature.")
+@click.option("--time-column", help="Rows are ordered by this column (dates or numbers): each CV fold trains on the "
+              "past and validates on the next period.")
+@click.option("--time-gap", type=click.IntRange(min=0), help="With --time-column: rows left out between each "
+              "fold's training and validation rows.")
 @click.option("--outlier-factor", type=click.FloatRange(min=0), help="IQR factor for clipping outliers (0: off).")
 @click.option("--scaler", type=click.Choice(SCALERS), help="Scaler for neural nets and linear models.")
 @_verbosity_options

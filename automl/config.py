@@ -115,6 +115,13 @@ class FitConfig:
         ``sample_weight``, and the CV scores, the ensembles, the constant predictor, the decision threshold and
         calibration weigh rows by them. A weight of 0 removes a row's influence. Not a feature, not needed to
         predict.
+    time_column
+        Column of each row's time (datetimes or numbers): the folds chain forward (each trains on the rows before
+        a cut and validates on the next period, never on earlier rows), so the CV score estimates the error on the
+        future. The earliest period is only trained on. The column stays a feature; the refit uses every row.
+    time_gap
+        With ``time_column``: rows (in time order) left out between each fold's training rows and its validation
+        rows, for targets known only after a delay.
     threshold
         Decision threshold of a binary model: a row is labelled positive when the positive class's probability
         is at least this (0 < threshold < 1). ``None``: tuned on the out-of-fold predictions when the metric
@@ -161,6 +168,8 @@ class FitConfig:
     keep_columns: tuple[str, ...] = ()
     group_column: str | None = None
     weight_column: str | None = None
+    time_column: str | None = None
+    time_gap: int = 0
     threshold: float | None = None
     keep_whitespace: bool = False
     parse_numbers: bool = True
@@ -198,6 +207,14 @@ class FitConfig:
             raise ConfigError(f"The weight column {self.weight_column!r} is also the "
                               f"{'target' if self.weight_column == self.target else 'group column'}; "
                               "--weight-column names a column of row weights.")
+        if self.time_column is not None and self.time_column == self.target:
+            raise ConfigError(f"The time column {self.time_column!r} is the target; --time-column names the column "
+                              "that orders the rows in time.")
+        if self.time_column is not None and self.group_column is not None:
+            raise ConfigError("--time-column and --group-column cannot be used together yet: choose forward-chaining "
+                              "folds in time, or folds that keep each group whole.")
+        if self.time_gap < 0:
+            raise ConfigError(f"time_gap must be 0 or more rows, got {self.time_gap}.")
         if self.group_column is not None and self.group_column == self.target:
             raise ConfigError(f"The group column {self.group_column!r} is the target; --group-column names another "
                               "column, whose values group the rows (a patient, a customer).")

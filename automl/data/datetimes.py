@@ -79,6 +79,17 @@ def split(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Seri
     return _naive(body, fmt).rename(values.name), _minutes(offset)
 
 
+def instants(values: pd.Series) -> np.ndarray:
+    """Each value as a point in time, for ordering rows: numbers as they are, datetimes as seconds since
+    1970-01-01 UTC (a value with an offset at its instant, one without as written), shape (n,) of float; NaN
+    where a value is missing or not a time."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    wall, offset = split(values)
+    seconds = (wall - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
+    return (seconds - offset.fillna(0.0) * 60).to_numpy(dtype=float)
+
+
 def text_format(values: pd.Series) -> str | None:
     """The format of a column's datetimes that are not ISO 8601 (``"%m/%d/%Y %H:%M"``), guessed by pandas from
     up to 20 distinct values, month or day first, whichever reads more of them (month first on a tie, as

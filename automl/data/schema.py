@@ -394,7 +394,8 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
                                                (config.weight_column, WEIGHT_REASON)) if name}
     for option, names in (("--categorical", config.categorical), ("--keep-column", config.keep_columns),
                           ("--group-column", (config.group_column,) if config.group_column else ()),
-                          ("--weight-column", (config.weight_column,) if config.weight_column else ())):
+                          ("--weight-column", (config.weight_column,) if config.weight_column else ()),
+                          ("--time-column", (config.time_column,) if config.time_column else ())):
         unknown = [c for c in names if c not in frame.columns]
         if unknown:
             raise ConfigError(f"{option} names unknown column(s) {format_values(unknown)}; "

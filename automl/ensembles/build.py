@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from automl.ensembles.greedy import greedy_weights
+from automl.ensembles.greedy import blend, greedy_weights
 from automl.ensembles.model import combine
 from automl.ensembles.stacking import make_meta_model, meta_features
 from automl.results.records import LeaderboardRow
-from automl.search.cv import Fold, repetitions
+from automl.search.cv import Fold, repetitions, validated_rows
 from automl.search.evaluate import Context
 from automl.search.metrics import Metric, all_scores
 
@@ -30,13 +30,15 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
         return []
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     by_repeat = [b.oof_by_repeat if b.oof_by_repeat is not None else b.oof[None] for b in bases]
-    oofs = [b.oof for b in bases]
+    v = validated_rows(folds, len(y))  # forward-chaining folds in time never validate the first period
+    oofs = [b.oof[v] for b in bases]
     out = []
     for method, (key, name, kind) in NAMES.items():
         try:
             scores, oof_reps = cross_validated_ensemble(method, by_repeat, y, folds, ctx.metric, task, n_classes,
                                                         ctx.seed, ctx.weights)
-            weights, meta = fit_combiner(method, oofs, y, ctx.metric, task, ctx.seed, ctx.weights)
+            weights, meta = fit_combiner(method, oofs, y[v], ctx.metric, task, ctx.seed,
+                                         None if ctx.weights is None else ctx.weights[v])
         except Exception as e:  # an ensemble that cannot be built is reported, the run goes on
             log.debug("%s failed", name, exc_info=True)
             out.append(LeaderboardRow(key, name, kind, {}, status="failed", reason=f"{type(e).__name__}: {e}"))
@@ -48,7 +50,7 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
         oof = oof_reps.mean(axis=0)
         result = LeaderboardRow(key, name, kind, {}, fold_scores=scores, oof=oof, members=members,
                              weights=[] if weights is None else [float(w) for w in weights], combiner=meta,
-                             secondary=all_scores(y, oof, task, ctx.weights),
+                             secondary=all_scores(y[v], oof[v], task, None if ctx.weights is None else ctx.weights[v]),
                              fit_time=sum(b.fit_time for b in bases if b.key in members))
         result.params = {"members": members, **({"weights": result.weights} if result.weights else {})}
         log.info("%s of %s: %s %.4f.", name, ", ".join(members), ctx.metric.name, result.mean)
@@ -77,8 +79,14 @@ def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndar
     Returns the fold scores and the ensemble's out-of-fold predictions per repetition.
     """
     w = sample_weight
+    v = validated_rows(folds, len(y))
     scores, out = [], np.zeros_like(oofs[0], dtype=float)
     for (train, valid), r in zip(folds, repetitions(folds, len(y)), strict=True):
+        train = train[v[train]]  # rows with out-of-fold predictions only (time folds: not the first period)
+        if not len(train):  # the first forward-chaining fold: nothing earlier to fit on, the members' mean
+            out[r][valid] = blend([p[r][valid] for p in oofs], np.full(len(oofs), 1 / len(oofs)))
+            scores.append(metric(y[valid], out[r][valid], task, None if w is None else w[valid]))
+            continue
         weights, meta = fit_combiner(method, [p[r][train] for p in oofs], y[train], metric, task, seed,
                                      None if w is None else w[train])
         out[r][valid] = combine(method, weights, meta, [p[r][valid] for p in oofs], task, n_classes)

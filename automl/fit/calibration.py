@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from automl.models.calibrators import Isotonic, Temperature
-from automl.search.cv import Fold, repetitions
+from automl.search.cv import Fold, first_repetition_on_validated
 from automl.search.metrics import get_metric
 
 log = logging.getLogger(__name__)
@@ -64,15 +64,17 @@ def choose_calibration(oof: np.ndarray, y: np.ndarray, folds: Sequence[Fold], ta
     ``folds``; see the module's docstring. ``sample_weight``: the rows' weights in the log loss (the calibrators
     themselves are fitted unweighted)."""
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    v, first = first_repetition_on_validated(folds, len(y))  # time folds: the first period has no prediction
+    oof, y, w = oof[v], y[v], w[v]
     log_loss = get_metric("log_loss")
-    first = [f for f, r in zip(folds, repetitions(folds, len(y)), strict=True) if r == 0]
     before = float(np.mean([log_loss(y[v], oof[v], task, w[v]) for _, v in first]))
     methods = ["temperature"] + (["isotonic"] if task == "binary" and len(y) >= ISOTONIC_MIN_ROWS else [])
     after, crossed = {}, {}
     for name in methods:
         out = np.array(oof, dtype=float)
         for train, valid in first:
-            out[valid] = METHODS[name]().fit(oof[train], y[train]).transform(oof[valid])
+            if len(train):  # else the first forward-chaining fold: nothing earlier to fit on, left as it is
+                out[valid] = METHODS[name]().fit(oof[train], y[train]).transform(oof[valid])
         after[name] = float(np.mean([log_loss(y[v], out[v], task, w[v]) for _, v in first]))
         crossed[name] = out
     best = min(after, key=after.get)

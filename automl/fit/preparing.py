@@ -18,11 +18,12 @@ import pandas as pd
 
 from automl.config import FitConfig
 from automl.data import memory
+from automl.data.datetimes import instants
 from automl.data.io import read_table
 from automl.data.leakage import drop_leaks
 from automl.data.schema import describe_dropped, infer_schema
 from automl.data.weights import take_weights
-from automl.errors import ConfigError, DataError
+from automl.errors import ConfigError, DataError, format_rows
 from automl.fit import runinfo
 from automl.models import registry
 from automl.results import DataRecord, RunFolder, RunRecord
@@ -33,6 +34,7 @@ from automl.search.cv import (
     plan_folds,
     plan_repeats,
     search_sample,
+    time_folds,
 )
 from automl.search.evaluate import Context, wants_class_balance, wants_log_target
 from automl.search.metrics import get_metric
@@ -59,6 +61,7 @@ class Prepared:
     n_groups: int | None = None  # groups of --group-column in the search rows
     group_hint: dict[str, Any] | None = None  # a column that looks like a group id, when none was given
     weights: Any = None  # --weight-column: every row's weight (mean 1), shape (n_rows,); ctx.weights: search rows
+    time_periods: list[dict[str, Any]] | None = None  # --time-column: each fold's periods
 
 
 def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
@@ -81,17 +84,14 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
                         + describe_dropped(schema.dropped)
                         + ". Keep a column with --keep-column if it will be known at prediction time.")
 
-    groups = None if config.group_column is None else group_codes(frame[config.group_column])
     weights = None if row_weight is None else row_weight.loc[frame.index].to_numpy()
     weights = None if weights is None else weights / weights.mean()
-    n_folds = plan_folds(y, schema.task, config.folds, schema.classes, groups, config.group_column or "")
-    sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
+    cv = plan_cv(config, frame, schema, y, info.name)
+    sample = cv.sample
     X_s, y_s = (X, y) if sample is None else (X.iloc[sample], y[sample])
-    groups_s = groups if sample is None or groups is None else groups[sample]
     weights_s = weights if sample is None or weights is None else weights[sample]
-    repeats = plan_repeats(len(y_s), config.repeats, None if config.trials else config.time_limit)
-    folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats, groups_s)
-    hint = None if groups is not None else group_hint(schema, X_s, folds)
+    n_folds, repeats, folds = cv.n_folds, cv.repeats, cv.folds
+    hint = None if cv.n_groups is not None or cv.periods is not None else group_hint(schema, X_s, folds)
     metric = get_metric(schema.metric)
     log_target = wants_log_target(y_s, schema.task)
     if log_target:
@@ -108,16 +108,75 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
                              if c.kind == "categorical") + sum(c.n_missing > 0 for c in schema.features)
     memory.check_fit(len(y), len(y_s), width, [s.key for s in specs], int(frame.memory_usage().sum()))
     budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
-    cv_text = f"{n_folds} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
-    if weights is not None:
-        cv_text += f", rows weighted by {config.weight_column!r}"
-    if groups_s is not None:
-        cv_text += f" grouped by {config.group_column!r} ({len(set(groups_s.tolist())):,} groups, none in two folds)"
+    cv_text = cv.text + (f", rows weighted by {config.weight_column!r}" if weights is not None else "")
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)
     return Prepared(frame, X, y, X_s, y_s, list(folds), n_folds, repeats, ctx, list(specs),
-                    runinfo.data_record(info, frame, schema),
-                    None if groups_s is None else len(set(groups_s.tolist())), hint, weights)
+                    runinfo.data_record(info, frame, schema), cv.n_groups, hint, weights, cv.periods)
+
+
+@dataclass
+class CVPlan:
+    """The folds of a run and what decided them."""
+
+    n_folds: int
+    repeats: int
+    sample: Any  # row positions of the search sample (large data), or None: every row
+    folds: list[Any]
+    n_groups: int | None  # --group-column: groups in the search rows
+    periods: list[dict[str, Any]] | None  # --time-column: each fold's training and validation periods
+    text: str  # for the log's plan line
+
+
+def plan_cv(config: FitConfig, frame: pd.DataFrame, schema: Any, y: np.ndarray, where: str) -> CVPlan:
+    """Shuffled (stratified) k-fold, group k-fold (``--group-column``) or forward-chaining folds in time
+    (``--time-column``) over the search rows, as the config asks (same seed and data: same folds)."""
+    groups = None if config.group_column is None else group_codes(frame[config.group_column])
+    times = None if config.time_column is None else row_times(frame[config.time_column], config.time_column, where)
+    n_folds = plan_folds(y, schema.task, config.folds, schema.classes, groups, config.group_column or "")
+    sample = search_sample(y, schema.task, config.sample_rows, config.seed, min_per_class=n_folds)
+    y_s = y if sample is None else y[sample]
+    text = f"{n_folds} folds"
+    if times is not None:
+        times_s = times if sample is None else times[sample]  # the sample's rows stay in time order
+        if (config.repeats or 1) > 1:
+            log.warning("--repeats %d is ignored: forward-chaining folds in time have one order.", config.repeats)
+        folds = time_folds(times_s, n_folds, config.time_gap)
+        periods = time_periods(folds, times_s, frame[config.time_column], sample)
+        text += f" chained forward in time by {config.time_column!r} (the earliest period only trained on)"
+        return CVPlan(n_folds, 1, sample, folds, None, periods, text)
+    groups_s = groups if sample is None or groups is None else groups[sample]
+    repeats = plan_repeats(len(y_s), config.repeats, None if config.trials else config.time_limit)
+    folds = make_folds(y_s, schema.task, n_folds, config.seed, repeats, groups_s)
+    text += f" repeated {repeats} times" if repeats > 1 else ""
+    n_groups = None if groups_s is None else len(set(groups_s.tolist()))
+    if n_groups is not None:
+        text += f" grouped by {config.group_column!r} ({n_groups:,} groups, none in two folds)"
+    return CVPlan(n_folds, repeats, sample, folds, n_groups, None, text)
+
+
+def row_times(values: pd.Series, column: str, where: str) -> np.ndarray:
+    """The rows' times for ordering (see :func:`automl.data.datetimes.instants`); :class:`DataError` naming
+    the rows where a time is missing or not a date or number."""
+    times = instants(values)
+    bad = np.isnan(times)
+    if bad.any():
+        positions = values.index if pd.api.types.is_integer_dtype(values.index) else pd.RangeIndex(len(values))
+        raise DataError(f"Time column {column!r} in {where} has no date or number in {int(bad.sum())} row(s): "
+                        f"{format_rows(positions[bad])}. Fill them, or remove those rows.")
+    return times
+
+
+def time_periods(folds: list[Any], times: np.ndarray, values: pd.Series, sample: Any) -> list[dict[str, Any]]:
+    """Each forward-chaining fold's training and validation periods, as written in the data, for the report."""
+    shown = values if sample is None else values.iloc[sample]
+
+    def at(rows: np.ndarray, pick: Any) -> str:
+        return str(shown.iloc[int(rows[pick(times[rows])])])
+
+    return [{"train_rows": len(train), "train_from": at(train, np.argmin), "train_until": at(train, np.argmax),
+             "valid_rows": len(valid), "valid_from": at(valid, np.argmin), "valid_until": at(valid, np.argmax)}
+            for train, valid in folds]
 
 
 GROUP_LIKE_ROWS = (2.0, 50.0)  # rows per value of a column that looks like a group id

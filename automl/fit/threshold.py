@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from automl.config import THRESHOLD_METRICS
-from automl.search.cv import Fold, repetitions
+from automl.search.cv import Fold, first_repetition_on_validated
 from automl.search.metrics import get_metric, label_score
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,18 @@ def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold
     ``given`` (``--threshold``) wins. Otherwise a metric of labels in ``TUNED_METRICS`` is tuned (see the
     module's docstring); any other metric keeps 0.5. ``sample_weight``: the rows' weights in every score.
     """
+    v, first = first_repetition_on_validated(folds, len(y))  # time folds: the first period has no prediction
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    p_positive, y, w = p_positive[v], y[v], w[v]
     name = metric if metric in THRESHOLD_METRICS else "f1"
     curve = [[float(t), label_score(name, y, (p_positive >= t).astype(int), w)] for t in CURVE]
     if given is not None:
         return ThresholdChoice(float(given), "given", name, curve=curve)
     if metric not in TUNED_METRICS:
         return ThresholdChoice(0.5, "default", name, curve=curve)
-    first = [f for f, r in zip(folds, repetitions(folds, len(y)), strict=True) if r == 0]
     default, tuned = [], []
     for train, valid in first:
-        t = best_threshold(p_positive[train], y[train], metric, w[train])
+        t = best_threshold(p_positive[train], y[train], metric, w[train]) if len(train) else 0.5
         default.append(label_score(metric, y[valid], (p_positive[valid] > 0.5).astype(int), w[valid]))
         tuned.append(label_score(metric, y[valid], (p_positive[valid] >= t).astype(int), w[valid]))
     cv_default, cv_tuned = float(np.mean(default)), float(np.mean(tuned))

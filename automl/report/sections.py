@@ -146,6 +146,11 @@ def preparation_section(run: RunData) -> dict[str, Any]:
     repeats = record.cv_repeats
     cv = (f"{record.folds}-fold {'stratified ' if record.task != 'regression' else ''}"
           f"{'group ' if record.cv_groups else ''}cross-validation")
+    if record.time_folds:
+        gap = f", leaving {run.config.time_gap} rows out between them" if run.config.time_gap else ""
+        cv = (f"{record.folds} forward-chaining folds in time by {run.config.time_column!r}: each trains on every row "
+              f"before its validation period{gap} and validates on that period only, so the scores estimate the error "
+              "on the future; the earliest period is only trained on. The final model was refitted on all rows")
     if record.cv_groups:
         cv += (f" by {run.config.group_column!r} ({record.cv_groups:,} groups): the rows of a group are never on "
                "both sides of a fold, so the scores estimate the error on new groups")
@@ -164,10 +169,12 @@ def preparation_section(run: RunData) -> dict[str, Any]:
     return {
         "pipelines": pipelines,
         "sampling": sampling,
-        "cv": cv + f", shuffled with seed {run.config.seed}; every model was scored on the same folds.",
+        "cv": cv + ("" if record.time_folds else f", shuffled with seed {run.config.seed}")
+        + "; every model was scored on the same folds.",
         "log_target": record.log_target_offered,
         "class_balance": record.class_balance_offered,
         "group_hint": _group_hint(record.group_hint),
+        "time_folds": record.time_folds or [],
     }
 
 
@@ -528,6 +535,7 @@ def _oof_plots(run: RunData, chosen: str | None) -> dict[str, Any]:
     oof, data = run.oof, run.record.data or DataRecord()
     if oof is None or not chosen:
         return {}
+    oof = oof[oof[lb.FOLD] > 0]  # forward-chaining folds in time: the first period has no prediction
     classes = data.classes
     if classes is None:
         if lb.oof_column(chosen) not in oof:

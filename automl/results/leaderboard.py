@@ -123,17 +123,20 @@ def oof_frame(rows: Sequence[LeaderboardRow], y: np.ndarray, positions: pd.Index
     Columns: ``row`` (data row number, 0-based, header excluded), ``fold`` (its validation fold in the first
     CV repetition, 1-based: ``fold_of``), ``target`` (the label or value), then per model ``<model>``
     (regression) or ``<model>:<class>`` (the probability of each class). With repeated CV, predictions are
-    averaged over the repetitions.
+    averaged over the repetitions. Rows no fold validates (the first period of forward-chaining folds in time)
+    have ``fold`` 0 and no predictions (NaN).
     """
+    unvalidated = np.asarray(fold_of) == 0
     columns: dict[str, Any] = {ROW: np.asarray(positions), FOLD: fold_of,
                                TARGET: y if classes is None else np.asarray(classes, dtype=object)[y]}
     for r in rows:
         if r.status != "ok" or r.oof is None:
             continue
+        oof = np.where(unvalidated[:, None] if r.oof.ndim == 2 else unvalidated, np.nan, r.oof)
         if classes is None:
-            columns[oof_column(r.key)] = r.oof
+            columns[oof_column(r.key)] = oof
         else:
-            columns.update({oof_column(r.key, c): r.oof[:, j] for j, c in enumerate(classes)})
+            columns.update({oof_column(r.key, c): oof[:, j] for j, c in enumerate(classes)})
     return pd.DataFrame(columns)
 
 

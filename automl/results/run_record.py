@@ -90,6 +90,7 @@ class RunRecord:
     greater_is_better: bool = True
     folds: int | None = None
     cv_repeats: int = 1
+    time_folds: list[dict[str, Any]] | None = None  # --time-column: each fold's training and validation periods
     cv_groups: int | None = None  # groups of --group-column in the search rows (no group in two folds)
     group_hint: dict[str, Any] | None = None  # a column that looks like a group id, when none was given
     decision_threshold: dict[str, Any] | None = None  # binary targets: automl.fit.threshold.ThresholdChoice

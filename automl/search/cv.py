@@ -7,6 +7,7 @@ no group is on both sides of a fold: stratified group k-fold for classification,
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 
@@ -185,3 +186,54 @@ def duplicates_across_folds(X: pd.DataFrame, folds: Sequence[Fold]) -> int:
     keys = pd.util.hash_pandas_object(X[dup], index=False).to_numpy()
     spread = pd.DataFrame({"key": keys, "fold": fold_of[dup]}).groupby("key")["fold"].transform("nunique")
     return int((spread > 1).sum())
+
+
+def time_folds(times: np.ndarray, folds: int, gap: int = 0) -> list[Fold]:
+    """Forward-chaining folds over rows ordered by ``times`` (numbers, shape (n_rows,); ties keep their order).
+
+    The rows, in time order, are cut into ``folds + 1`` periods of about equal size, never between rows of
+    the same time; fold ``i`` trains on every row before period ``i`` (less at least ``gap`` rows just before it,
+    more where a time would be split) and validates
+    on period ``i``. The first period is only trained on. :class:`DataError` when there are too few distinct
+    times (or rows, with the gap) to make ``folds`` such folds.
+    """
+    order = np.argsort(times, kind="stable")
+    ordered = times[order]
+    n = len(order)
+    cuts = []
+    for i in range(1, folds + 2):
+        cut = min(n, round(i * n / (folds + 1)))
+        while 0 < cut < n and ordered[cut] == ordered[cut - 1]:  # never split one time between periods
+            cut += 1
+        cuts.append(cut)
+    out: list[Fold] = []
+    for start, end in itertools.pairwise(cuts):
+        stop = max(start - gap, 0)
+        while gap and 0 < stop < n and ordered[stop - 1] == ordered[stop]:  # the gap never splits one time
+            stop -= 1
+        train, valid = order[:stop], order[start:end]
+        if len(train) < 2 or len(valid) < 1:
+            raise DataError(f"Cannot make {folds} forward-chaining folds: {len(np.unique(times))} distinct times in "
+                            f"{n} rows" + (f" with a gap of {gap} rows" if gap else "") + f". Use --folds "
+                            f"{max(2, folds - 1)} or fewer" + (", a smaller --time-gap" if gap else "") + ".")
+        out.append((np.sort(train), np.sort(valid)))
+    return out
+
+
+def validated_rows(folds: Sequence[Fold], n_rows: int) -> np.ndarray:
+    """Which rows some fold validates, shape (n_rows,) of bool: all of them, except the first period of
+    forward-chaining time folds, which has no out-of-fold prediction."""
+    mask = np.zeros(n_rows, dtype=bool)
+    for _, valid in folds:
+        mask[valid] = True
+    return mask
+
+
+def first_repetition_on_validated(folds: Sequence[Fold], n_rows: int) -> tuple[np.ndarray, list[Fold]]:
+    """The rows some fold validates (mask, shape (n_rows,)) and the first CV repetition's folds re-indexed into
+    those rows, training rows limited to them (a forward-chaining fold's may then be empty): for fitting and
+    judging something on out-of-fold predictions, as the decision threshold and calibration are."""
+    mask = validated_rows(folds, n_rows)
+    position = np.cumsum(mask) - 1
+    first = [f for f, r in zip(folds, repetitions(folds, n_rows), strict=True) if r == 0]
+    return mask, [(position[train[mask[train]]], position[valid]) for train, valid in first]

@@ -26,7 +26,7 @@ from automl.models.deadline import FitTimeout, fit_deadline
 from automl.models.outputs import predict_scores
 from automl.results.records import TrialResult
 from automl.search.bagged import FoldBag
-from automl.search.cv import Fold, repetitions
+from automl.search.cv import Fold, repetitions, validated_rows
 from automl.search.metrics import Metric, all_scores
 from automl.search.rounds import RoundSelector
 
@@ -180,7 +180,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         oof = rounds.oof[rounds.best_index]
     if result.status == "ok":
         result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
-        result.secondary = all_scores(y, result.oof, task, ctx.weights)
+        v = validated_rows(folds, len(y))  # forward-chaining folds in time never validate the first period
+        result.secondary = all_scores(y[v], result.oof[v], task, _part(ctx.weights, v))
         if keep:
             result.fold_models = FoldBag(spec.key, fitted, task, n_classes, result.chosen.get(spec.rounds.param)
                                          if spec.rounds is not None and result.chosen else None)
