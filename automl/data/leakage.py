@@ -97,7 +97,8 @@ def numeric_leak_reasons(values: np.ndarray, y: np.ndarray, task: str) -> list[s
 
 def drop_leaks(schema: Schema, X: pd.DataFrame, y: np.ndarray, keep: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mark leaking feature columns of ``schema`` as dropped (with the reason) and return ``X`` without them."""
-    candidates = [c for c in schema.features if c.name not in keep and c.kind != "datetime"]
+    # free text is nearly unique per row, so "each value with one class" says nothing about it
+    candidates = [c for c in schema.features if c.name not in keep and c.kind not in ("datetime", "text")]
     dtypes, has_missing = X.dtypes, X.isna().any()
     complete = [c.internal for c in candidates
                 if pd.api.types.is_float_dtype(dtypes[c.internal]) and not has_missing[c.internal]]

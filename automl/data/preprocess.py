@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from automl.config import PreprocessConfig
 from automl.data.network_inputs import MISSING_LEVEL, RobustSmoothScaler, SplitCategoricalEncoder
 from automl.data.schema import Schema
+from automl.data.text import TEXT_COMPONENTS, TextFeatures
 from automl.errors import ConfigError, choices
 
 PIPELINES = ("dense", "ordinal", "native", "neural")
@@ -194,11 +195,13 @@ def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> 
         raise ConfigError(f"Unknown preprocessing pipeline {kind!r}; choose one of {choices(PIPELINES)}.")
     numeric = schema.prepared_columns("numeric")
     categorical = schema.prepared_columns("categorical")
-    steps: list[tuple[str, Any, list[str]]] = []
+    text = schema.prepared_columns("text")
+    steps: list[tuple[str, Any, Any]] = []
     if kind == "native":
         steps.append(("num", "passthrough", ByName(numeric)))
         steps.append(("cat", NativeCategorical(options.rare_min_frequency, options.max_categories),
                       ByName(categorical)))
+        steps += _text_steps(text, kind)
         ct = ColumnTransformer(steps, verbose_feature_names_out=False)
         return ct.set_output(transform="pandas")
     if kind == "neural":
@@ -207,20 +210,45 @@ def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> 
         number = Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                            ("scale", RobustSmoothScaler())])
         steps.append(("num", number, ByName(numeric)))
-        with_missing = [n for c in schema.features if c.kind != "categorical" and c.n_missing > 0
+        with_missing = [n for c in schema.features if c.kind not in ("categorical", "text") and c.n_missing > 0
                         for n in c.outputs()]
         steps.append(("missing", MissingIndicator(features="all", error_on_new=False), ByName(with_missing)))
         levels = [[*c.levels, *([MISSING_LEVEL] if c.n_missing > 0 else [])] for c in schema.features
                   if c.kind == "categorical"]
         steps.append(("cat", SplitCategoricalEncoder(categories=levels if all(levels) else None),
                       ByName(categorical)))
-        # the prefixes ("num__", "missing__", "cat__") tell the network each column's role
+        steps += _text_steps(text, kind)
+        # the prefixes ("num__", "missing__", "cat__", "text…__") tell the network each column's role
         ct = ColumnTransformer(steps, verbose_feature_names_out=True, sparse_threshold=0.0)
         return ct.set_output(transform="pandas")
     steps.append(("num", _numeric_pipeline(kind, options), ByName(numeric)))
-    steps.append(("missing", MissingIndicator(features="missing-only", error_on_new=False), ByName(numeric)))
+    if text and kind == "dense":  # a sparse output takes no empty part: the columns with missing values in the table
+        with_missing = [n for c in schema.features if c.kind not in ("categorical", "text") and c.n_missing > 0
+                        for n in c.outputs()]
+        if with_missing:
+            steps.append(("missing", MissingIndicator(features="all", error_on_new=False), ByName(with_missing)))
+    else:
+        steps.append(("missing", MissingIndicator(features="missing-only", error_on_new=False), ByName(numeric)))
     steps.append(("cat", _categorical_pipeline(kind, options), ByName(categorical)))
-    return ColumnTransformer(steps, verbose_feature_names_out=False, sparse_threshold=0.0)
+    steps += _text_steps(text, kind)
+    # with text, the linear model's TF-IDF stays sparse (the whole output is then a sparse matrix)
+    return ColumnTransformer(steps, verbose_feature_names_out=False, sparse_threshold=1.0 if text and kind == "dense"
+                             else 0.0)
+
+
+def _text_steps(columns: list[str], kind: str) -> list[tuple[str, Any, str]]:
+    """One step per free-text column (:mod:`automl.data.text`): its TF-IDF for the linear model (``dense``),
+    its truncated-SVD projection for the others (scaled as numbers are for the network)."""
+    steps: list[tuple[str, Any, str]] = []
+    for i, name in enumerate(columns):
+        if kind == "dense":
+            step: Any = TextFeatures(prefix=name)
+        elif kind == "neural":
+            step = Pipeline([("tfidf", TextFeatures(TEXT_COMPONENTS, prefix=name)), ("scale", RobustSmoothScaler())])
+        else:
+            step = TextFeatures(TEXT_COMPONENTS, prefix=name)
+        steps.append((f"text{i}", step, name))  # a column name, not a list: the step gets one 1-D column
+    return steps
 
 
 def _numeric_pipeline(kind: str, options: PreprocessConfig) -> Pipeline:
@@ -291,8 +319,13 @@ def summarize(prep: ColumnTransformer, schema: Schema) -> dict[str, Any]:
     return out
 
 
-def describe(kind: str, options: PreprocessConfig) -> list[str]:
-    """The steps of one pipeline kind in words, for the report."""
+def describe(kind: str, options: PreprocessConfig, text: bool = False) -> list[str]:
+    """The steps of one pipeline kind in words, for the report (``text``: the table has free-text columns)."""
+    steps = _describe(kind, options)
+    return [*steps, TEXT_STEPS["dense" if kind == "dense" else "other"]] if text else steps
+
+
+def _describe(kind: str, options: PreprocessConfig) -> list[str]:
     rare = (f"levels rarer than {options.rare_min_frequency:.0%} of rows, or beyond the {options.max_categories} "
             "most frequent, are grouped into one 'rare' level; unseen levels go there too")
     if kind == "neural":
@@ -320,3 +353,11 @@ def describe(kind: str, options: PreprocessConfig) -> list[str]:
     else:
         steps.append(f"Categorical columns ordinal-encoded (no scaling: trees do not need it); {rare}.")
     return steps
+
+
+TEXT_STEPS = {
+    "dense": "Free-text columns: TF-IDF of word 1-2-grams and character 3-5-grams (vocabularies learnt on the "
+             "training rows, at most 20 000 each), kept sparse.",
+    "other": f"Free-text columns: the same TF-IDF, projected to {TEXT_COMPONENTS} columns by truncated SVD "
+             "(latent semantic analysis), learnt on the training rows.",
+}

@@ -2,7 +2,8 @@
 
 The report is a pure function of the run folder, so everything it says about the data is saved here
 (``profile.json``): per column its kind, missing values, distinct values, and for numbers summary statistics,
-skewness, IQR outliers and a histogram; for categories the most frequent levels; the target's distribution;
+skewness, IQR outliers and a histogram; for categories the most frequent levels; for free text the mean word
+count and the words most associated with the target; the target's distribution;
 duplicate rows; dropped columns with the reason.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data.schema import Schema
+from automl.data.text import top_terms
 
 BINS = 20
 TOP_LEVELS = 10
@@ -47,6 +49,10 @@ def profile(frame: pd.DataFrame, X: pd.DataFrame, schema: Schema, y: np.ndarray)
         elif col.kind in ("categorical", "boolean") and col.internal in X:
             counts = X[col.internal].astype(object).value_counts(dropna=True)
             entry["top_levels"] = [[str(k), int(v)] for k, v in counts.head(TOP_LEVELS).items()]
+        elif col.kind == "text" and col.internal in X:
+            words = X[col.internal].str.split().str.len()
+            entry["mean_words"] = float(words.mean())
+            entry["top_terms"] = top_terms(X[col.internal], y, schema.task)
         columns.append(entry)
     return {
         "rows": len(frame), "input_columns": len(frame.columns) - 1, "features": len(schema.features),

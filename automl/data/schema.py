@@ -25,7 +25,7 @@ from automl.errors import ConfigError, DataError, choices, format_rows, format_v
 
 log = logging.getLogger(__name__)
 
-FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime")
+FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime", "text")
 MAX_CLASSES_FOR_INTEGER_TARGET = 10
 MIXED_TYPE_SHARE = 0.9
 DATETIME_SHARE = 0.9
@@ -93,9 +93,9 @@ class Schema:
 
     def prepared_columns(self, kind: str) -> list[str]:
         """Internal names of prepared columns of one kind (datetime parts and booleans count as numeric)."""
-        if kind == "categorical":
-            return [c.internal for c in self.features if c.kind == "categorical"]
-        return [n for c in self.features if c.kind != "categorical" for n in c.outputs()]
+        if kind in ("categorical", "text"):
+            return [c.internal for c in self.features if c.kind == kind]
+        return [n for c in self.features if c.kind not in ("categorical", "text") for n in c.outputs()]
 
     def original_name(self, internal: str) -> str:
         """Map an internal (prepared) column name back to what the user calls it."""
@@ -529,8 +529,9 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
     non_null = len(present)
     words = float(present.str.split().str.len().mean())
     if words >= TEXT_MIN_WORDS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
-        col.reason = (f"free text (on average {words:.0f} words, {col.n_unique} distinct values); "
-                      "text columns are not modelled")
+        col.kind = "text"
+        col.reason = (f"free text (on average {words:.0f} words, {col.n_unique} distinct values): TF-IDF of word "
+                      "and character n-grams")
         return
     if col.n_unique == non_null and non_null >= 20:
         col.reason = "ID-like (a distinct value in every row)"
@@ -598,6 +599,8 @@ def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
         text = pd.Series(_category_text(s, strip), index=s.index)
         values = np.where(text.isna(), np.nan, text.isin([v.strip() if strip else v for v in col.true_values]))
         return {col.internal: pd.Series(values, index=s.index, dtype=float)}
+    if col.kind == "text":
+        return {col.internal: s.astype(object).where(s.notna(), "").astype(str)}
     if col.kind == "categorical":
         text = pd.Series(_category_text(s, strip), index=s.index, dtype=object)
         if strict and col.levels:

@@ -82,7 +82,10 @@ def screen(X: pd.DataFrame, y: np.ndarray, features: list[Any], task: str, k: in
     from sklearn.feature_selection import f_classif, f_regression
 
     p_values = np.ones(len(features))
-    numeric = [(i, n) for i, c in enumerate(features) if c.kind != "categorical" for n in c.outputs()]
+    numeric = [(i, n) for i, c in enumerate(features) if c.kind not in ("categorical", "text") for n in c.outputs()]
+    for i, c in enumerate(features):  # free text has no single test here: it is always permuted
+        if c.kind == "text":
+            p_values[i] = 0.0
     if numeric:
         values = X[[n for _, n in numeric]].to_numpy(dtype=float)
         values = np.where(np.isnan(values), np.nanmedian(values, axis=0), values)
@@ -91,7 +94,7 @@ def screen(X: pd.DataFrame, y: np.ndarray, features: list[Any], task: str, k: in
         for (i, _), pv in zip(numeric, np.nan_to_num(p, nan=1.0), strict=True):
             p_values[i] = min(p_values[i], pv)
     for i, c in enumerate(features):
-        if c.kind != "categorical":
+        if c.kind != "categorical":  # numbers done above, text always kept
             continue
         levels = X[c.internal].astype(object).fillna("__missing__").to_numpy()
         try:

@@ -58,9 +58,10 @@ def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, An
     """Each preprocessing pipeline of the run: its families, its steps in words, and in numbers (fitted on the
     search rows)."""
     out: dict[str, Any] = {}
+    text = bool(ctx.schema.prepared_columns("text"))
     for spec in specs:
         entry = out.setdefault(spec.preprocessing,
-                               {"families": [], "steps": describe(spec.preprocessing, ctx.preprocess)})
+                               {"families": [], "steps": describe(spec.preprocessing, ctx.preprocess, text)})
         entry["families"].append(spec.key)
     for kind, entry in out.items():
         try:

@@ -76,6 +76,11 @@ def auto_batch_size(n_rows: int) -> int:
     return int(np.clip(2 ** round(np.log2(max(n_rows, 1) / 20)), 32, 1024))
 
 
+def _dense(X: Any) -> np.ndarray:
+    """A sparse input (the TF-IDF of free text in the ``dense`` pipeline) as a dense float32 array."""
+    return X.toarray() if hasattr(X, "toarray") else X
+
+
 def column_roles(names: Any, n_features: int) -> tuple[list[int], list[int], list[int]]:
     """Positions of the numeric, 0/1 and categorical-code columns, from the ``neural`` pipeline's column names
     (:mod:`automl.data.network_inputs`); without such names every column is numeric."""
@@ -85,7 +90,7 @@ def column_roles(names: Any, n_features: int) -> tuple[list[int], list[int], lis
     for i, name in enumerate(map(str, names)):
         if name.startswith("cat__" + CODE_PREFIX):
             codes.append(i)
-        elif name.startswith("num__"):
+        elif name.startswith(("num__", "text")):  # numbers, and the SVD projection of free text
             numeric.append(i)
         else:
             binary.append(i)
@@ -236,7 +241,7 @@ class _KerasMLP(BaseEstimator):
         """The network's output, computed with NumPy from its exported weights (see
         :mod:`automl.models.network_arrays`): the same in the search and once saved, without TensorFlow."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = _dense(validate_data(self, X, dtype=np.float32, reset=False, accept_sparse="csr"))
         return network_arrays.forward(self.net_, X).astype(np.float64)
 
     # ------------------------------------------------------------------ pickling: the arrays, not the Keras model
@@ -398,7 +403,8 @@ class KerasMLPRegressor(RegressorMixin, _KerasMLP):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KerasMLPRegressor:
         """Train on ``X`` (n_rows, n_features) and ``y`` (n_rows,), each row's loss weighted by
         ``sample_weight`` (n_rows,; None: 1)."""
-        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True, accept_sparse="csr")
+        X = _dense(X)
         y = np.asarray(y, dtype=np.float64)
         self._y_mean, self._y_std = float(y.mean()), float(y.std()) or 1.0
         self._y_range = (float(y.min()), float(y.max()))
@@ -417,7 +423,8 @@ class KerasMLPClassifier(ClassifierMixin, _KerasMLP):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KerasMLPClassifier:
         """Train on ``X`` (n_rows, n_features) and labels ``y`` (n_rows,), each row's loss weighted by
         ``sample_weight`` (n_rows,; None: 1)."""
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        X, y = validate_data(self, X, y, dtype=np.float32, accept_sparse="csr")
+        X = _dense(X)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:

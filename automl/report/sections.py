@@ -93,6 +93,7 @@ def data_section(run: RunData) -> dict[str, Any]:
         "missing_plot": _missing_plot(missing),
         "skewed": _listed([c["name"] for c in numeric if abs(c.get("skew", 0)) > 1]),
         "datetimes": [c for c in columns if c.get("kind") == "datetime" and c.get("reason")][:MAX_LISTED],
+        "text_columns": [c for c in columns if c.get("kind") == "text" and "mean_words" in c][:MAX_LISTED],
     }
     if target.get("classes"):
         out["target_plot"] = figures.bars(target["classes"], target["class_counts"], "Class balance", "rows",
