@@ -50,7 +50,11 @@ def test_metrics():
     assert get_metric("log_loss").better(0.1, 0.2) and get_metric("roc_auc").better(0.9, 0.8)
     multi = all_scores(np.array([0, 1, 2]), np.eye(3), "multiclass")
     assert multi["accuracy"] == 1.0 and multi["log_loss"] < 1e-6
-    assert set(METRICS) == {"roc_auc", "log_loss", "accuracy", "f1", "precision", "recall", "rmse", "mse", "mae", "r2"}
+    assert set(METRICS) == {"roc_auc", "log_loss", "accuracy", "f1", "precision", "recall", "balanced_accuracy",
+                            "rmse", "mse", "mae", "r2"}
+    assert scores["balanced_accuracy"] == pytest.approx(0.75)  # recall 1/2 of class 0, 2/2 of class 1
+    weighted = get_metric("rmse")(np.array([1.0, 2.0]), np.array([1.0, 4.0]), "regression", np.array([1.0, 0.0]))
+    assert weighted == 0.0  # a row of weight 0 does not count
     with pytest.raises(ConfigError, match="choose one of"):
         get_metric("auc")
 
