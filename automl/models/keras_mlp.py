@@ -76,6 +76,23 @@ def auto_batch_size(n_rows: int) -> int:
     return int(np.clip(2 ** round(np.log2(max(n_rows, 1) / 20)), 32, 1024))
 
 
+def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
+    """``sample_weight`` as float32 of shape (n_rows,) (None: ones); :class:`ValueError` for another shape, a
+    negative or non-finite weight, or all zeros."""
+    if sample_weight is None:
+        return np.ones(n_rows, np.float32)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n_rows, float(w))
+    if w.shape != (n_rows,):
+        raise ValueError(f"sample_weight must have shape ({n_rows},), got {w.shape}.")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("sample_weight must hold finite numbers of at least 0.")
+    if not w.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return w.astype(np.float32)
+
+
 def _dense(X: Any) -> np.ndarray:
     """A sparse input (the TF-IDF of free text in the ``dense`` pipeline) as a dense float32 array."""
     return X.toarray() if hasattr(X, "toarray") else X
@@ -189,14 +206,19 @@ class _KerasMLP(BaseEstimator):
             "sgd": lambda: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
         }[self.optimizer](), schedule
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified: the TF-IDF of free text comes sparse
+        return tags
+
     # ------------------------------------------------------------------ training
     def _fit_arrays(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> None:
         """Train on ``X`` (float32) and targets ``y`` shaped ``(n, outputs)``, each row's loss weighted by
         ``sample_weight`` (shape (n,); None: 1): a validation split (``validation_fraction``) chooses the best
         epoch, whose weights are kept."""
         self._check_params()
+        w = _weights(sample_weight, len(X))
         keras = _keras(self.n_jobs)
-        w = np.ones(len(X), np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
         n_valid = round(len(X) * self.validation_fraction) if self.validation_fraction > 0 else 0
         if n_valid >= 1 and len(X) - n_valid >= 2:
             order = np.random.default_rng(self.random_state).permutation(len(X))
