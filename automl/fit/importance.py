@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 MAX_ROWS = 2000
 REPEATS = 5
 MAX_COLUMNS = 40  # without a time limit (--trials), the columns permuted at most: the most associated first
+UNTIMED_SECONDS = 120.0  # without a time limit, the most scoring time spent (a slow model: fewer repeats, columns)
 MIN_COLUMNS = 10  # fewer repeats are tried before fewer columns than this
 
 
@@ -28,15 +29,19 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
 
     Computed on up to ``MAX_ROWS`` training rows: it shows what the model relies on, not how it generalises.
     Columns are the users' input columns (a datetime column is shuffled with all its parts). When not every
-    column can be permuted in ``seconds`` (``None``: no limit, but at most ``MAX_COLUMNS`` columns), fewer
+    column can be permuted in ``seconds`` (``None``, a run without a time limit: at most ``MAX_COLUMNS``
+    columns and ``UNTIMED_SECONDS`` of scoring, so a slow model, such as 26 classes of 1 000 boosting rounds at
+    8 s per 1 000 rows, is not permuted for half an hour), fewer
     repeats are tried first, then only the columns most associated with the target on their own (univariate
     screening, :func:`screen`) are permuted. Returns ``None`` when not even one column fits; with ``latency``
     (the model's seconds per 1000 rows) that is known before the first scoring, which is then skipped too.
     ``sample_weight``: the rows' weights in the metric.
     """
+    untimed = seconds is None
+    seconds = UNTIMED_SECONDS if untimed else seconds
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(len(X), MAX_ROWS), replace=False))
-    if seconds is not None and latency is not None and 2 * latency * len(rows) / 1000 > seconds:
+    if latency is not None and 2 * latency * len(rows) / 1000 > seconds:
         log.info("Permutation importance skipped: one column needs about %.1f s, %.0f s of the budget are left.",
                  latency * len(rows) / 1000, max(seconds, 0))
         return None
@@ -52,7 +57,9 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     tick = time.monotonic()
     baseline = score(None, Xs, ys)
     one = time.monotonic() - tick
-    evaluations = MAX_COLUMNS * REPEATS if seconds is None else int(seconds / max(one, 1e-6))
+    evaluations = int(seconds / max(one, 1e-6))
+    if untimed:
+        evaluations = min(evaluations, MAX_COLUMNS * REPEATS)
     for repeats in (REPEATS, 3, 1):
         k = min(len(features), evaluations // repeats)
         if k >= min(len(features), MIN_COLUMNS):
