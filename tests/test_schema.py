@@ -70,13 +70,14 @@ def test_column_kinds_and_drop_reasons():
     schema, _ = schema_of(frame)
     assert kinds(schema) == {
         "row_id": "dropped", "code": "dropped", "const": "dropped", "empty": "dropped", "flag": "boolean",
-        "when": "datetime", "comment": "dropped", "level": "categorical", "amount": "numeric",
+        "when": "datetime", "comment": "text", "level": "categorical", "amount": "numeric",
     }
     reasons = {c.name: c.reason for c in schema.dropped}
     assert reasons["row_id"].startswith("ID-like") and reasons["code"].startswith("ID-like")
     assert reasons["const"] == "constant (every row is 5)" and reasons["empty"] == "all values are missing"
-    assert reasons["comment"].startswith("free text")
+    assert next(c for c in schema.columns if c.name == "comment").reason.startswith("free text")
     prepared = schema.transform(frame)
+    assert prepared["comment"].iloc[3] == "this is a long free text comment number 3"  # kept as text
     assert {"when__year", "when__month", "when__day_of_week", "when__hour"} <= set(prepared.columns)
     assert set(prepared["flag"].unique()) == {0.0, 1.0}
 
