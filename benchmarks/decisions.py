@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_datasets import DATASETS, split  # noqa: E402
+from run_datasets import DATASETS, split
 
-from automl import AutoML  # noqa: E402
-from automl.search.metrics import get_metric, label_score  # noqa: E402
+from automl import AutoML
+from automl.search.metrics import get_metric, label_score
 
 
 def codes(model: AutoML, truth: pd.Series) -> np.ndarray:

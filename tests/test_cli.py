@@ -401,7 +401,8 @@ def test_same_seed_gives_the_same_leaderboard(write_csv, tmp_path):
     boards = []
     for name in ("a", "b"):
         result = run("fit", data, "--target", "y", "--output", tmp_path / name, "--seed", "11",
-                     "--models", "linear,lightgbm,random_forest", "--trials", "3")
+                     "--models", "linear,lightgbm,random_forest", "--trials", "3", "--folds", "3",
+                     "--repeats", "1")
         assert result.exit_code == 0, result.output
         board = pd.read_csv(tmp_path / name / "leaderboard.csv")
         boards.append(board.drop(columns=["fit_seconds", "predict_seconds_per_1000_rows"]))
