@@ -215,6 +215,8 @@ class FitConfig:
                               "folds in time, or folds that keep each group whole.")
         if self.time_gap < 0:
             raise ConfigError(f"time_gap must be 0 or more rows, got {self.time_gap}.")
+        if self.time_gap and self.time_column is None:
+            raise ConfigError("--time-gap applies to forward-chaining folds in time: give --time-column too.")
         if self.group_column is not None and self.group_column == self.target:
             raise ConfigError(f"The group column {self.group_column!r} is the target; --group-column names another "
                               "column, whose values group the rows (a patient, a customer).")

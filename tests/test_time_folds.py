@@ -84,3 +84,8 @@ def test_a_fit_in_time_order_records_reports_and_refits_on_every_row(task, tmp_p
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="time-folds"' in html and "forward-chaining folds in time" in html
     assert len(model.predict(frame.drop(columns="y").head(5))) == 5
+
+
+def test_a_time_gap_needs_a_time_column():
+    with pytest.raises(ConfigError, match="give --time-column too"):
+        FitConfig(target="y", time_gap=3)

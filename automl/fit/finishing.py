@@ -120,16 +120,13 @@ def _decisions(chosen: LeaderboardRow, p: Prepared,
     """Calibration (classification) and the decision threshold (binary) of the chosen model, from its
     out-of-fold predictions."""
     task, metric = p.ctx.schema.task, p.ctx.metric.name
+    if task != "binary" and config.threshold is not None:
+        log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
+                    config.threshold, task)
     if task == "regression" or chosen.oof is None:
-        if config.threshold is not None:
-            log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
-                        config.threshold, task)
         return None, None
     calibration = choose_calibration(chosen.oof, p.y_s, p.folds, task, metric, p.ctx.weights)
     if task != "binary":
-        if config.threshold is not None:
-            log.warning("--threshold %s is ignored: a decision threshold applies to binary targets, this one is %s.",
-                        config.threshold, task)
         return calibration, None
     return calibration, choose_threshold(chosen.oof[:, 1], p.y_s, p.folds, metric, config.threshold,
                                          p.ctx.weights)
