@@ -253,7 +253,7 @@ class _KerasMLP(BaseEstimator):
             trained.set_weights(best_weights)
         # predictions use these arrays (a copy: the loop goes on to the next fit), here and once saved: the
         # trained network's layers, then the mean over members (building a Keras inference model to copy the
-        # weights into took 0.14 s per fit, measured)
+        # weights into cost 0.07 s per fit: 0.31 -> 0.24 s for a 3-epoch fit of a reused loop, measured)
         self.net_ = [*network_arrays.export(trained), {"kind": "member_mean"}]
         self.history_ = history
         self.best_epoch_ = int(np.nanargmin(history["val_loss"])) + 1 if X_valid is not None else len(history["loss"])

@@ -1,16 +1,18 @@
 """A trained network as plain arrays, with a NumPy forward pass: a saved network predicts without TensorFlow.
 
-:func:`export` (which needs Keras, so runs where the network was trained) turns the inference model of
-:mod:`automl.models.keras_mlp` into a list of layers, each a dict of its kind, settings and weights as NumPy
-arrays; :func:`forward` computes the network's output from them with NumPy alone, in float64 (the weights stay
-float32). BLAS's float32 kernels sum in an order that depends on a row's place in the batch, so a row's float32
-output would change in its 7th digit with the rows around it; a prediction must not depend on the other rows. The
-layers covered are every one the family builds: the input embedding (:class:`~automl.models.keras_layers.
-FeatureEmbedding`: numbers as they are, their periodic embeddings, 0/1 columns, categorical embeddings), the
-TabM-mini members (``EnsembleAdapter`` or a single member's ``Reshape``), ``Dense`` with ReLU / SiLU / GELU,
-``BatchNormalization`` (its moving statistics), ``Dropout`` (nothing at inference), the members' output layers
-(``EnsembleHead`` with sigmoid / softmax / linear) and their mean. Any other layer is a :class:`TypeError` at
-export, so a layer added to the family without a NumPy twin fails in its tests, not at a user's predict.
+:func:`export` (which needs Keras, so runs where the network was trained) turns a network of
+:mod:`automl.models.keras_mlp` (the trained one, to which the caller appends the members' mean; or an inference
+model ending in ``MemberMean``, as earlier versions saved) into a list of layers, each a dict of its kind, settings
+and weights as NumPy arrays; :func:`forward` computes the network's output from them with NumPy alone, in float64
+(the weights stay float32). BLAS's float32 kernels sum in an order that depends on a row's place in the batch, so a
+row's float32 output would change in its 7th digit with the rows around it; a prediction must not depend on the
+other rows. The layers covered are every one the family builds: the input embedding
+(:class:`~automl.models.keras_layers.FeatureEmbedding`: numbers as they are, their periodic embeddings, 0/1
+columns, categorical embeddings), the TabM-mini members (``EnsembleAdapter`` or a single member's ``Reshape``),
+``Dense`` with ReLU / SiLU / GELU, ``BatchNormalization`` (its moving statistics), ``Dropout`` (nothing at
+inference), the members' output layers (``EnsembleHead`` with sigmoid / softmax / linear) and their mean. Any other
+layer is a :class:`TypeError` at export, so a layer added to the family without a NumPy twin fails in its tests,
+not at a user's predict.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ CHUNK_ROWS = 8192
 
 
 def export(model: Any) -> list[dict[str, Any]]:
-    """The layers of a Keras inference model as dicts of NumPy arrays (see the module docstring).
+    """The layers of a Keras network of the family as dicts of NumPy arrays (see the module docstring).
 
     Raises
     ------
