@@ -213,6 +213,71 @@ def test_a_reused_training_loop_never_changes_an_earlier_estimator():
     np.testing.assert_array_equal(first.predict_proba(X), before)
 
 
+RUN_TIME = {"learning_rate": 5e-3, "weight_decay": 3e-2, "frequency_scale": 0.5, "label_smoothing": 0.1,
+            "batch_size": 64}
+
+
+def test_configurations_differing_in_run_time_values_share_one_graph(monkeypatch):
+    """Learning rate, weight decay, σ, label smoothing and batch size are set at each fit: a configuration that
+    differs from the last one only in these reuses its compiled graph, each of them changes the training, and
+    a reused graph trains exactly as a new one."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    y = np.digitize(X[:, 0] + 0.5 * X[:, 1], [-0.5, 0.5])  # 3 classes
+    built = []
+    monkeypatch.setattr(keras_mlp, "_TrainingLoop", _counting(keras_mlp._TrainingLoop, built))
+    keras_mlp._LOOPS.clear()
+    base = KerasMLPClassifier(epochs=3, patience=3).fit(X, y).predict_proba(X)
+    for name, value in RUN_TIME.items():
+        one = KerasMLPClassifier(epochs=3, patience=3, **{name: value}).fit(X, y).predict_proba(X)
+        assert np.abs(one - base).max() > 1e-4, name
+    reused = KerasMLPClassifier(epochs=3, patience=3, **RUN_TIME).fit(X, y)
+    assert len(built) == 1
+    keras_mlp._LOOPS.clear()
+    fresh = KerasMLPClassifier(epochs=3, patience=3, **RUN_TIME).fit(X, y)
+    assert len(built) == 2
+    np.testing.assert_array_equal(reused.predict_proba(X), fresh.predict_proba(X))
+    assert reused.history_ == fresh.history_
+    again = KerasMLPClassifier(epochs=3, patience=3).fit(X, y)  # back to the first values: the first network
+    assert len(built) == 2
+    np.testing.assert_array_equal(again.predict_proba(X), base)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_the_first_portfolio_configurations_reuse_the_defaults_graph(task):
+    spec = registry.get("keras_mlp")
+    X = np.zeros((10, 3), np.float32)
+
+    def key(params):
+        est = spec.make(task, params)
+        if task != "regression":
+            est.classes_ = np.arange(2 if task == "binary" else 3)
+        return keras_mlp.loop_key(est, X)
+
+    keys = [key(params) for _, params in spec.portfolio_for(task)]
+    assert keys[0] == keys[1] == key({}) != keys[2]
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_label_smoothing_is_keras_own(classes):
+    """The training loop's label smoothing gives Keras' smoothed cross-entropy (binary: towards 1/2; softmax:
+    towards 1/classes)."""
+    import keras
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 2)).astype(np.float32)
+    y = rng.integers(0, classes, 120)
+    net = KerasMLPClassifier(epochs=2, members=1, label_smoothing=0.2).fit(X, y)
+    loop = keras_mlp._LOOPS[0]
+    target = (y[:, None] == 1).astype(np.float32) if classes == 2 else np.eye(classes, dtype=np.float32)[y]
+    w = np.ones(len(X), np.float32)
+    pred = loop.model(X, training=False)[:, 0, :]
+    loss = (keras.losses.BinaryCrossentropy if classes == 2 else keras.losses.CategoricalCrossentropy)(
+        label_smoothing=0.2)
+    assert loop.loss(X, target, w) == pytest.approx(float(loss(target, pred)), rel=1e-5)
+    assert net.n_epochs_ == 2
+
+
 def test_periodic_embedding_computes_its_formula():
     import keras
 
@@ -266,7 +331,7 @@ def test_batch_size_grows_with_the_data():
 
 def test_the_classic_configuration_is_the_notes_mlp():
     spec = registry.get("keras_mlp")
-    assert spec.portfolio[0][1] is keras_mlp.CLASSIC
+    assert any(params is keras_mlp.CLASSIC for _, params in spec.portfolio)
     classic = spec.make("binary", keras_mlp.CLASSIC)
     assert (classic.members, classic.numeric_embedding, classic.optimizer, classic.schedule) == (
         1, "none", "adam", "constant")

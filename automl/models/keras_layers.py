@@ -179,15 +179,16 @@ class WarmupCosine:
     """Learning rate rising linearly over the first 5 % of the steps to ``peak``, then falling along half a
     cosine to ``peak * floor`` at the last step, and staying there.
 
-    The number of steps is a variable: :meth:`reset` sets it for a new fit, :meth:`shorten` moves the end
-    earlier while training runs (the time limit allows fewer epochs than planned). Called with the step
-    number inside the training graph; saved networks do not keep it.
+    The peak and the number of steps are variables: a new fit may assign another ``peak`` and :meth:`reset`
+    the steps, :meth:`shorten` moves the end earlier while training runs (the time limit allows fewer epochs
+    than planned). Called with the step number inside the training graph; saved networks do not keep it.
     """
 
     WARMUP = 0.05
 
     def __init__(self, peak: float, floor: float = 0.01) -> None:
-        self.peak, self.floor = float(peak), float(floor)
+        self.peak = keras.Variable(float(peak), trainable=False, name="peak_learning_rate")
+        self.floor = float(floor)
         self.total = keras.Variable(1000.0, trainable=False, name="total_steps")
         self.warmup = keras.Variable(50.0, trainable=False, name="warmup_steps")
 
