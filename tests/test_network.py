@@ -241,6 +241,10 @@ def test_configurations_differing_in_run_time_values_share_one_graph(monkeypatch
     again = KerasMLPClassifier(epochs=3, patience=3).fit(X, y)  # back to the first values: the first network
     assert len(built) == 2
     np.testing.assert_array_equal(again.predict_proba(X), base)
+    KerasMLPClassifier(epochs=3, patience=3, units=16).fit(X, y)  # another architecture: a third loop ...
+    after = KerasMLPClassifier(epochs=3, patience=3).fit(X, y)  # ... and the one before it is still kept
+    assert len(built) == 3 and len(keras_mlp._LOOPS) == keras_mlp.MAX_LOOPS
+    np.testing.assert_array_equal(after.predict_proba(X), base)
 
 
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
@@ -255,7 +259,7 @@ def test_the_first_portfolio_configurations_reuse_the_defaults_graph(task):
         return keras_mlp.loop_key(est, X)
 
     keys = [key(params) for _, params in spec.portfolio_for(task)]
-    assert keys[0] == keys[1] == key({}) != keys[2]
+    assert keys[1] == keys[2] == key({}) != keys[0]  # the classic MLP between them: two loops are kept
 
 
 @pytest.mark.parametrize("classes", [2, 3])
@@ -331,7 +335,7 @@ def test_batch_size_grows_with_the_data():
 
 def test_the_classic_configuration_is_the_notes_mlp():
     spec = registry.get("keras_mlp")
-    assert any(params is keras_mlp.CLASSIC for _, params in spec.portfolio)
+    assert spec.portfolio[0][1] is keras_mlp.CLASSIC
     classic = spec.make("binary", keras_mlp.CLASSIC)
     assert (classic.members, classic.numeric_embedding, classic.optimizer, classic.schedule) == (
         1, "none", "adam", "constant")
