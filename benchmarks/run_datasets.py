@@ -13,7 +13,8 @@ Usage::
 ``--families`` is passed to ``automl fit`` (``keras_mlp``: the network alone, with the whole budget). Each row
 also gives the neural side's and the tree side's trials and seconds in the search (from the run folder's
 ``trials.csv``), the best network's and the best single tree model's CV score, and the corrected t-test's
-p-value between the two (Nadeau & Bengio; p > 0.05: within the noise of the folds).
+p-value between the two (Nadeau & Bengio; p > 0.05: within the noise of the folds); the JSON file also keeps
+each network trial's CV score and seconds, in the order run (defaults, portfolio, then the sampler's).
 
 Writes a Markdown table (and a JSON file beside it) with the score per dataset, a normalized score (0 = the
 worst of the compared systems on that dataset, 1 = the best), fit time and peak memory.
@@ -98,6 +99,10 @@ def sides(run: Path, metric: str) -> dict[str, Any]:
     for side, side_kinds in (("nn", ("neural net",)), ("tree", ("boosting", "bagging"))):
         mine = trials[trials["model"].map(kinds).isin(side_kinds)]
         out[f"{side}_trials"], out[f"{side}_seconds"] = len(mine), float(mine["fit_seconds"].sum())
+        if side == "nn":  # each network trial in the order run (defaults, portfolio, sampler): which one won
+            scores = mine[f"cv_{metric}_mean"].astype(float)
+            out["nn_trial_cv"] = [None if np.isnan(v) else round(float(v), 5) for v in scores]
+            out["nn_trial_seconds"] = [round(float(v), 1) for v in mine["fit_seconds"]]
         rows = board[board["kind"].isin(side_kinds) & (board["status"] == "ok")]
         rows = rows.sort_values(f"cv_{metric}_mean", ascending=not greater)
         if len(rows):
