@@ -434,7 +434,8 @@ def loop_key(est: _KerasMLP, X: np.ndarray) -> tuple[Any, ...]:
 
 
 def _loop_for(est: _KerasMLP, keras: Any, X: np.ndarray) -> _TrainingLoop:
-    """The training loop for ``est``'s architecture on inputs like ``X``: the last one if it matches."""
+    """The training loop for ``est``'s architecture on inputs like ``X``: one of the ``MAX_LOOPS`` latest if its
+    key matches (:func:`loop_key`), else a new one, which replaces the oldest."""
     key = loop_key(est, X)
     found = next((loop for loop in _LOOPS if loop.key == key), None)
     if found is None:
@@ -568,8 +569,9 @@ SPEC = ModelSpec(
     # Dropout adds noise to a regression network's output: 0 against 0.2 measured on the classic MLP, diamonds
     # RMSE 560 vs 1293 (a held-out third), Ames 26 414 vs 27 020, Boston (Keras split) MAE 2.12 vs 2.33 (5-fold CV).
     task_defaults={"regression": {"dropout": 0.0}},
-    # after the defaults: the notes' classic MLP (cheap per step: on larger tables, where a short trial cannot
-    # train the defaults to the end, it often wins), then two configurations of the defaults' architecture that
+    # after the defaults: the notes' classic MLP (cheap per step: on larger tables a short trial cannot train the
+    # defaults to the end; with it third, the network alone at 60 s went 0.38 -> 0.43 on letter, 639 -> 752 on
+    # diamonds, benchmarks/neural.md), then two configurations of the defaults' architecture that
     # differ only in RUNTIME values, so they reuse its compiled graph (2.4 s less each): a slower, more
     # regularised one with smoother embeddings, and a faster one with sharper embeddings; then a plain MLP with
     # the modern training (no embeddings, one member: the cheapest per step), and a wider ensemble
