@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 import automl  # noqa: F401  (sets OMP_WAIT_POLICY before the libraries below load)
+from automl.results.leaderboard import score_column
 from automl.search.metrics import get_metric
 
 try:
@@ -100,15 +101,15 @@ def sides(run: Path, metric: str) -> dict[str, Any]:
         mine = trials[trials["model"].map(kinds).isin(side_kinds)]
         out[f"{side}_trials"], out[f"{side}_seconds"] = len(mine), float(mine["fit_seconds"].sum())
         if side == "nn":  # each network trial in the order run (defaults, portfolio, sampler): which one won
-            scores = mine[f"cv_{metric}_mean"].astype(float)
+            scores = mine[score_column(metric)].astype(float)
             out["nn_trial_cv"] = [None if np.isnan(v) else round(float(v), 5) for v in scores]
             out["nn_trial_seconds"] = [round(float(v), 1) for v in mine["fit_seconds"]]
         rows = board[board["kind"].isin(side_kinds) & (board["status"] == "ok")]
-        rows = rows.sort_values(f"cv_{metric}_mean", ascending=not greater)
+        rows = rows.sort_values(score_column(metric), ascending=not greater)
         if len(rows):
             best[side] = rows.iloc[0]
             out[f"{side}_best"] = str(rows.iloc[0]["model"])
-            out[f"{side}_cv"] = float(rows.iloc[0][f"cv_{metric}_mean"])
+            out[f"{side}_cv"] = float(rows.iloc[0][score_column(metric)])
     if len(best) == 2:
         folds = [[float(v) for v in str(best[k]["fold_scores"]).split()] for k in ("nn", "tree")]
         meta = json.loads((run / "run.json").read_text())

@@ -329,7 +329,7 @@ class _TrainingLoop:
         self.frequencies = [v for v in self.model.variables if v.path.endswith("/frequencies")]
         self.initial_optimizer = [v.numpy() for v in self.optimizer.variables]  # its learning rate among them
         x_spec = tf.TensorSpec([None, X.shape[1]], tf.float32)
-        y_spec = tf.TensorSpec([None, est._outputs()[0]], tf.float32)
+        y_spec = tf.TensorSpec([None, width], tf.float32)
         w_spec = tf.TensorSpec([None], tf.float32)
         scalar = tf.TensorSpec([], tf.int32)
         self._epoch = tf.function(self._epoch_graph, input_signature=[
