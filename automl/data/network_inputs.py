@@ -36,6 +36,18 @@ MISSING_LEVEL = "__missing__"  # how a missing category is written among the lev
 MAX_ONEHOT = 9  # levels (missing counts as one); RealMLP one-hot encodes up to 8 levels and embeds the rest
 
 
+def as_text(values: Any, missing: Any = MISSING_LEVEL) -> np.ndarray:
+    """A 2-D array of category values as an object array of their ``str()`` texts, ``missing`` where a value is
+    missing (None, NaN, NaT); vectorised (a column-by-column ``Series.map(str)`` cost 0.15 s per call on a
+    1 900 x 44 table, most of a network fold's preprocessing, measured)."""
+    values = np.asarray(values, dtype=object)
+    if values.size == 0:
+        return values.copy()
+    text = values.astype(str).astype(object)
+    text[pd.isna(values)] = missing
+    return text
+
+
 def smooth_clip(x: np.ndarray, bound: float = 3.0) -> np.ndarray:
     """``x / sqrt(1 + (x / bound)^2)``: about ``x`` near 0, tends to ``±bound`` for large ``|x|`` (RealMLP)."""
     return x / np.sqrt(1.0 + (x / bound) ** 2)
@@ -93,8 +105,8 @@ class SplitCategoricalEncoder(TransformerMixin, BaseEstimator):
         self.levels_: list[list[str]] = []
         self.coded_: list[bool] = []
         self.rare_: list[list[str]] = []  # coded columns: levels seen fewer than min_count times (code 0)
-        for i, name in enumerate(frame.columns):
-            counts = frame[name].value_counts()
+        for i in range(frame.shape[1]):
+            counts = pd.Series(frame[:, i], dtype=object).value_counts()
             known = counts.index if self.categories is None else pd.Index(self.categories[i])
             levels = sorted(str(v) for v in known)
             coded = len(levels) > self.max_onehot
@@ -111,10 +123,11 @@ class SplitCategoricalEncoder(TransformerMixin, BaseEstimator):
         frame = self._frame(X, reset=False)
         blocks = []
         rare_levels = getattr(self, "rare_", None) or [[] for _ in self.levels_]  # none in models saved before it
-        for name, levels, coded, rare in zip(frame.columns, self.levels_, self.coded_, rare_levels, strict=True):
-            # unseen levels (and rare ones of a coded column) → missing → code -1
-            values = frame[name].where(frame[name].isin(levels) & ~frame[name].isin(rare))
-            codes = pd.Categorical(values, categories=levels).codes.astype(np.int64)
+        for column, levels, coded, rare in zip(frame.T, self.levels_, self.coded_, rare_levels, strict=True):
+            # unseen levels (and rare ones of a coded column) → code -1
+            codes = pd.Categorical(column, categories=levels).codes.astype(np.int64)
+            if rare:
+                codes[np.isin(codes, [levels.index(v) for v in rare if v in levels])] = -1
             if coded:
                 blocks.append((codes + 1).astype(np.float32)[:, None])
             else:
@@ -130,10 +143,9 @@ class SplitCategoricalEncoder(TransformerMixin, BaseEstimator):
             out += [f"{CODE_PREFIX}{len(levels) + 1}:{name}"] if coded else [f"{name}={level}" for level in levels]
         return np.asarray(out, dtype=object)
 
-    def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
-        values = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
-        frame = pd.DataFrame(values).astype(object)
-        return frame.apply(lambda col: col.map(str).where(col.notna(), MISSING_LEVEL))
+    def _frame(self, X: Any, reset: bool) -> np.ndarray:
+        """``X``'s values as texts, ``MISSING_LEVEL`` where missing: an object array of shape (n_rows, n_columns)."""
+        return as_text(validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

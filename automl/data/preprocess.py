@@ -28,7 +28,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, R
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl.config import PreprocessConfig
-from automl.data.network_inputs import MISSING_LEVEL, RobustSmoothScaler, SplitCategoricalEncoder
+from automl.data.network_inputs import MISSING_LEVEL, RobustSmoothScaler, SplitCategoricalEncoder, as_text
 from automl.data.schema import Schema
 from automl.data.text import TEXT_COMPONENTS, TextFeatures
 from automl.errors import ConfigError, choices
@@ -168,11 +168,11 @@ class NativeCategorical(_NanAware, OneToOneFeatureMixin, TransformerMixin, BaseE
         frame = self._frame(X, reset=False)
         out = {}
         for name, levels in zip(frame.columns, self.categories_, strict=True):
-            values = frame[name].astype(object)
-            known = values.isin(levels) | values.isna()
-            if RARE in levels:
-                values = values.where(known, RARE)
-            out[name] = pd.Categorical(values.where(values.isin(levels)), categories=levels)
+            values = frame[name].to_numpy(dtype=object)
+            codes = pd.Categorical(values, categories=levels).codes  # -1: missing or not a level
+            if RARE in levels:  # an unseen (not missing) level is rare
+                codes = np.where((codes < 0) & pd.notna(values), levels.index(RARE), codes)
+            out[name] = pd.Categorical.from_codes(codes, categories=levels)
         return pd.DataFrame(out, index=frame.index)
 
     def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
@@ -180,8 +180,7 @@ class NativeCategorical(_NanAware, OneToOneFeatureMixin, TransformerMixin, BaseE
         values = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
         names = getattr(self, "feature_names_in_", None)
         columns = list(names) if names is not None else list(range(values.shape[1]))
-        frame = pd.DataFrame(values, columns=columns, index=index).astype(object)
-        return frame.apply(lambda col: col.map(str).where(col.notna()))
+        return pd.DataFrame(as_text(values, missing=None), columns=columns, index=index)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
