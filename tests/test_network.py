@@ -243,8 +243,37 @@ def test_configurations_differing_in_run_time_values_share_one_graph(monkeypatch
     np.testing.assert_array_equal(again.predict_proba(X), base)
     KerasMLPClassifier(epochs=3, patience=3, units=16).fit(X, y)  # another architecture: a third loop ...
     after = KerasMLPClassifier(epochs=3, patience=3).fit(X, y)  # ... and the one before it is still kept
-    assert len(built) == 3 and len(keras_mlp._LOOPS) == keras_mlp.MAX_LOOPS
+    assert len(built) == 3
     np.testing.assert_array_equal(after.predict_proba(X), base)
+    for units in range(17, 17 + keras_mlp.MAX_LOOPS):  # as many newer architectures: the first one is let go
+        KerasMLPClassifier(epochs=3, patience=3, units=units).fit(X, y)
+    assert len(keras_mlp._LOOPS) == keras_mlp.MAX_LOOPS and len(built) == 3 + keras_mlp.MAX_LOOPS
+    np.testing.assert_array_equal(KerasMLPClassifier(epochs=3, patience=3).fit(X, y).predict_proba(X), base)
+    assert len(built) == 4 + keras_mlp.MAX_LOOPS
+    monkeypatch.setattr(keras_mlp, "MAX_LOOP_WEIGHTS", 1)  # beyond the weight budget only the latest is kept
+    KerasMLPClassifier(epochs=3, patience=3, units=8).fit(X, y)
+    assert len(keras_mlp._LOOPS) == 1
+
+
+def test_unnamed_inputs_are_padded_so_folds_of_slightly_different_width_share_a_graph(monkeypatch):
+    assert [keras_mlp.padded_width(n) for n in (1, 8, 9, 85, 254, 256, 257, 5000)] == [8, 8, 16, 88, 256, 256,
+                                                                                        288, 5120]
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 11)).astype(np.float32)
+    y = (X[:, 0] + X[:, 10] > 0).astype(int)
+    built = []
+    monkeypatch.setattr(keras_mlp, "_TrainingLoop", _counting(keras_mlp._TrainingLoop, built))
+    keras_mlp._LOOPS.clear()
+    ten = KerasMLPClassifier(epochs=3, patience=3).fit(X[:, :10], y)
+    net = KerasMLPClassifier(epochs=3, patience=3).fit(X, y)  # one more one-hot column on another fold
+    assert len(built) == 1 and ten.n_inputs_ == net.n_inputs_ == 16 and net.n_features_in_ == 11
+    keras_out = np.asarray(keras_mlp._LOOPS[0].model(np.hstack([X, np.zeros((200, 5), np.float32)]),
+                                                     training=False), dtype=np.float64).mean(axis=1)
+    np.testing.assert_allclose(net._raw_predict(X), keras_out, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="features"):
+        net.predict(X[:, :10])  # the width it was fitted on, not the padded one
+    named = pd.DataFrame(X, columns=[f"num__x{i}" for i in range(11)])  # the neural pipeline's: never padded
+    assert KerasMLPClassifier(epochs=2).fit(named, y).n_inputs_ == 11
 
 
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
@@ -259,7 +288,7 @@ def test_the_first_portfolio_configurations_reuse_the_defaults_graph(task):
         return keras_mlp.loop_key(est, X)
 
     keys = [key(params) for _, params in spec.portfolio_for(task)]
-    assert keys[1] == keys[2] == key({}) != keys[0]  # the classic MLP between them: two loops are kept
+    assert keys[1] == keys[2] == key({}) != keys[0]  # the classic MLP between them: its loops are kept too
 
 
 @pytest.mark.parametrize("classes", [2, 3])
@@ -273,6 +302,7 @@ def test_label_smoothing_is_keras_own(classes):
     y = rng.integers(0, classes, 120)
     net = KerasMLPClassifier(epochs=2, members=1, label_smoothing=0.2).fit(X, y)
     loop = keras_mlp._LOOPS[0]
+    X = keras_mlp._pad(X, net.n_inputs_)  # unnamed columns: the network sees them padded
     target = (y[:, None] == 1).astype(np.float32) if classes == 2 else np.eye(classes, dtype=np.float32)[y]
     w = np.ones(len(X), np.float32)
     pred = loop.model(X, training=False)[:, 0, :]

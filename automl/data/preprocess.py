@@ -169,7 +169,7 @@ class NativeCategorical(_NanAware, OneToOneFeatureMixin, TransformerMixin, BaseE
         out = {}
         for name, levels in zip(frame.columns, self.categories_, strict=True):
             values = frame[name].to_numpy(dtype=object)
-            codes = pd.Categorical(values, categories=levels).codes  # -1: missing or not a level
+            codes = pd.Index(levels, dtype=object).get_indexer(values)  # -1: missing or not a level
             if RARE in levels:  # an unseen (not missing) level is rare
                 codes = np.where((codes < 0) & pd.notna(values), levels.index(RARE), codes)
             out[name] = pd.Categorical.from_codes(codes, categories=levels)

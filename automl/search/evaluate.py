@@ -92,8 +92,9 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     fit in the budget (the remaining folds only, for a family that keeps its fold models: they can be
     delivered instead of a refit, see :mod:`automl.search.bagged`); an anytime family (a network) instead
     gives each fold (and the refit, unless its fold models are delivered) an equal share of the time until
-    ``soft_deadline`` (default: ``deadline``), and ends each fold's training there (the network's
-    one-off set-up and an epoch may overrun it; ``deadline`` still stops the fit). An exception inside a fit
+    ``soft_deadline`` (default: ``deadline``; moved later by the time building the pipeline took, which is where
+    the model's library is imported), and ends each fold's training there (the network's one-off set-up and an
+    epoch may overrun it; ``deadline`` still stops the fit). An exception inside a fit
     marks the result ``"failed"`` with its reason. With an Optuna ``trial``, the running mean score is reported
     after each fold and a pruned trial stops there (status ``"pruned"``). A boosting family is scored at the
     round count with the best mean over the folds (:mod:`automl.search.rounds`), recorded in ``chosen``. A
@@ -103,6 +104,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     result = TrialResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
     reps = repetitions(folds, len(y))
     oof = np.zeros((reps[-1] + 1, len(y), n_classes) if task != "regression" else (reps[-1] + 1, len(y)))
+    entered = time.monotonic()
     try:
         template = make_pipeline(spec, ctx, params)  # imports the model's library before the clock starts
     except Exception as e:
@@ -119,6 +121,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     predicted = 0  # rows predicted, for the predict time per 1000 rows
     started, predict_seconds = time.monotonic(), 0.0
     soft_end = deadline if soft_deadline is None else soft_deadline
+    if soft_deadline is not None:  # importing the library (TensorFlow: 3-7 s, once) does not eat the training time
+        soft_end = min(soft_end + (started - entered), deadline)
     anytime = spec.anytime and np.isfinite(soft_end)
     keep = spec.fold_models != "drop"
     refit_folds = 0.0 if spec.fold_models == "deliver" else REFIT_FACTOR  # an anytime family's time after its folds
