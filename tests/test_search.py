@@ -275,6 +275,31 @@ def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trial
     assert alone._neural_share() == 1.0 and search._neural_share() == NEURAL_SHARE
 
 
+def test_the_neural_share_grows_when_the_networks_defaults_are_slow(seed):
+    """The share rises to what the defaults plus 3 trials at half their time need, at most NEURAL_SHARE_MAX
+    (a 60 s run: defaults of 8-13 s left room for one more trial in a third of 47 s)."""
+    from automl.results.records import TrialResult
+    from automl.search.tuner import LATER_TRIAL_COST, NEURAL_SHARE, NEURAL_SHARE_MAX, NEURAL_TRIALS
+
+    ctx, X, y = _setup("binary", seed)
+    specs = [registry.get(k) for k in ("keras_mlp", "lightgbm")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    search._started, search._search_seconds = time.monotonic(), 48.0
+    assert search._neural_share() == NEURAL_SHARE  # before the defaults ran
+    network = search.families[0]
+    network.trials.append(TrialResult("keras_mlp", "Keras MLP", "neural net", {}, fold_scores=[0.7] * 3,
+                                      fit_time=8.0, trial=0))
+    needed = 8.0 * (1 + LATER_TRIAL_COST * (NEURAL_TRIALS[0] - 1))
+    assert NEURAL_SHARE * 48.0 < needed < NEURAL_SHARE_MAX * 48.0
+    assert search._neural_share() == pytest.approx(needed / 48.0)
+    network.trials[0].fit_time = 2.0  # cheap defaults: the usual share
+    assert search._neural_share() == NEURAL_SHARE
+    network.trials[0].fit_time = 20.0  # never more than half
+    assert search._neural_share() == NEURAL_SHARE_MAX
+    search.schedule = "sides"
+    assert search._neural_share() == 0.5
+
+
 def test_a_networks_defaults_are_skipped_when_not_even_their_set_up_fits(seed):
     """A network's first trial ends its training at its time, but building the network and the first epochs
     take seconds: with under MIN_ANYTIME_SECONDS of search left it is skipped (letter at 60 s: LightGBM's

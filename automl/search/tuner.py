@@ -60,6 +60,11 @@ NEURAL = "neural net"
 # run alone, half under the "sides" schedule), split into at least one trial per 25 s of search, 4 to 10: without
 # it the best-ranked boosting families took nearly all the time and the network got one untuned trial.
 NEURAL_SHARE = 1 / 3
+# ... raised, up to NEURAL_SHARE_MAX, when their defaults took so long that the minimum of NEURAL_TRIALS (the
+# later ones planned at LATER_TRIAL_COST of the defaults' time) would not fit in it: at 60 s a network's defaults
+# took 8-13 s of the 16 s share on 2 000-5 000 rows (building its graph alone 3 s), leaving room for one more trial
+NEURAL_SHARE_MAX = 1 / 2
+LATER_TRIAL_COST = 0.5
 NEURAL_TRIALS = (4, 10)
 NEURAL_SECONDS_PER_TRIAL = 25.0
 MIN_ANYTIME_SECONDS = 3.0  # a network trial is started only with at least this much search time left,
@@ -294,13 +299,24 @@ class Search:
     # ------------------------------------------------------------------ the neural nets' share
     def _neural_share(self) -> float:
         """Share of the search time for the neural nets: all of it when nothing else runs, half under the
-        ``"sides"`` schedule, else ``NEURAL_SHARE``."""
+        ``"sides"`` schedule, else ``NEURAL_SHARE``, or once their defaults have run what the minimum number of
+        trials needs (the defaults' time, then ``LATER_TRIAL_COST`` of it for each later one), at most
+        ``NEURAL_SHARE_MAX``."""
         neural = {s.spec.kind == NEURAL for s in self.families}
         if True not in neural:
             return 0.0
         if False not in neural:
             return 1.0
-        return 0.5 if self.schedule == "sides" else NEURAL_SHARE
+        if self.schedule == "sides":
+            return 0.5
+        return max(NEURAL_SHARE, min(NEURAL_SHARE_MAX, self._neural_needed() / max(self._search_seconds, 1e-9)))
+
+    def _neural_needed(self) -> float:
+        """Seconds the minimum number of neural trials needs, judged by the first network's defaults (0 before)."""
+        ran = [s.trials[0] for s in self.families if s.spec.kind == NEURAL and s.trials and s.trials[0].fold_scores]
+        if not ran:
+            return 0.0
+        return ran[0].fit_time * (1 + LATER_TRIAL_COST * (NEURAL_TRIALS[0] - 1))
 
     def _neural_trials_target(self) -> int:
         """How many trials the neural share is split into: one per ``NEURAL_SECONDS_PER_TRIAL`` s of search."""
@@ -403,7 +419,8 @@ class Search:
             neural = (f" Neural nets: {share:.0%} of it ({share * search:.0f} s), in at least {trials} trials: "
                       f"about {2 * share * search / (trials + 1):.0f} s for their defaults, then about "
                       f"{share * search / (trials + 1):.0f} s each (each stops training at its time and keeps its "
-                      "best epoch);")
+                      "best epoch)" + (f", up to {NEURAL_SHARE_MAX:.0%} if their defaults take so long that "
+                                       f"{trials - 1} more would not fit" if share < NEURAL_SHARE_MAX else "") + ";")
         rest = ("the tree ensembles and the others get the same time and trials as the neural nets, as far as can be"
                 if self.schedule == "sides" else "the others: the family with the least time spent so far, weighted "
                 "by its rank (time x rank), gets the next trial, each within its share of what is left")
@@ -525,6 +542,11 @@ class Search:
         else:
             level = logging.WARNING if result.status == "failed" else logging.INFO
             logger.log(level, "%s%s %s (%s)%s.", label, number, result.status, result.reason, best_text)
+        if first and state.spec.kind == NEURAL and self._search_seconds and self._neural_share() > NEURAL_SHARE \
+                and self.schedule == "rank":
+            log.info("Neural nets: their defaults took %.1f s; their share rises to %.0f%% of the search (%.0f s) "
+                     "so that %d more trials fit.", result.fit_time, 100 * self._neural_share(),
+                     self._neural_share() * self._search_seconds, NEURAL_TRIALS[0] - 1)
         now = time.monotonic()
         if now - self._last_summary >= SUMMARY_SECONDS:
             self._last_summary = now
