@@ -125,9 +125,10 @@ class SplitCategoricalEncoder(TransformerMixin, BaseEstimator):
         rare_levels = getattr(self, "rare_", None) or [[] for _ in self.levels_]  # none in models saved before it
         for column, levels, coded, rare in zip(frame.T, self.levels_, self.coded_, rare_levels, strict=True):
             # unseen levels (and rare ones of a coded column) → code -1
-            codes = pd.Index(levels, dtype=object).get_indexer(column).astype(np.int64)
+            index = pd.Index(levels, dtype=object)
+            codes = index.get_indexer(column).astype(np.int64)
             if rare:
-                codes[np.isin(codes, [levels.index(v) for v in rare if v in levels])] = -1
+                codes[np.isin(codes, index.get_indexer(rare))] = -1  # a rare level not among levels: -1 already
             if coded:
                 blocks.append((codes + 1).astype(np.float32)[:, None])
             else:

@@ -309,7 +309,9 @@ class Search:
             return 1.0
         if self.schedule == "sides":
             return 0.5
-        return max(NEURAL_SHARE, min(NEURAL_SHARE_MAX, self._neural_needed() / max(self._search_seconds, 1e-9)))
+        if not self._search_seconds:  # no time limit (n_trials)
+            return NEURAL_SHARE
+        return max(NEURAL_SHARE, min(NEURAL_SHARE_MAX, self._neural_needed() / self._search_seconds))
 
     def _neural_needed(self) -> float:
         """Seconds the minimum number of neural trials needs, judged by the first network's defaults (0 before)."""
