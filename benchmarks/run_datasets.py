@@ -104,6 +104,7 @@ def sides(run: Path, metric: str) -> dict[str, Any]:
             scores = mine[score_column(metric)].astype(float)
             out["nn_trial_cv"] = [None if np.isnan(v) else round(float(v), 5) for v in scores]
             out["nn_trial_seconds"] = [round(float(v), 1) for v in mine["fit_seconds"]]
+            out["nn_trial_status"] = [str(v) for v in mine["status"]]  # a pruned trial's score: its folds' mean
         rows = board[board["kind"].isin(side_kinds) & (board["status"] == "ok")]
         rows = rows.sort_values(score_column(metric), ascending=not greater)
         if len(rows):
