@@ -19,13 +19,12 @@ SMALL = {"hidden_layers": 1, "units": 8, "epochs": 3, "patience": 2, "batch_size
 @parametrize_with_checks(
     [KerasMLPClassifier(**SMALL), KerasMLPRegressor(**SMALL)],
     expected_failed_checks=lambda est: {
-        # 3 epochs of a tiny net cannot reach the accuracy / R² these checks demand of a fitted model
-        "check_classifiers_train": "3 epochs are too few for the accuracy threshold",
-        "check_classifiers_train(readonly_memmap=True)": "3 epochs are too few",
-        "check_classifiers_train(readonly_memmap=True,X_dtype=float32)": "3 epochs are too few",
-        "check_regressors_train": "3 epochs are too few for the R² threshold",
-        "check_regressors_train(readonly_memmap=True)": "3 epochs are too few",
-        "check_regressors_train(readonly_memmap=True,X_dtype=float32)": "3 epochs are too few",
+        # 3 epochs of a tiny net cannot reach the R² this check demands of a fitted model (the classifier reaches
+        # its accuracy threshold since its unnamed inputs are padded, padded_width, which changed its initial weights)
+        **({"check_regressors_train": "3 epochs are too few for the R² threshold",
+            "check_regressors_train(readonly_memmap=True)": "3 epochs are too few",
+            "check_regressors_train(readonly_memmap=True,X_dtype=float32)": "3 epochs are too few"}
+           if isinstance(est, KerasMLPRegressor) else {}),
         # mini-batch training: a row of weight 2 is not two copies of it in the shuffled batches
         "check_sample_weight_equivalence_on_dense_data": "mini-batch SGD is not weight-duplication invariant",
         "check_sample_weight_equivalence_on_sparse_data": "mini-batch SGD is not weight-duplication invariant",

@@ -43,9 +43,12 @@ def as_text(values: Any, missing: Any = MISSING_LEVEL) -> np.ndarray:
     values = np.asarray(values, dtype=object)
     if values.size == 0:
         return values.copy()
-    text = values.astype(str).astype(object)
+    text = np.asarray(_STR(values), dtype=object)  # str() of each value, as objects: no fixed-width copy
     text[pd.isna(values)] = missing
     return text
+
+
+_STR = np.frompyfunc(str, 1, 1)
 
 
 def smooth_clip(x: np.ndarray, bound: float = 3.0) -> np.ndarray:

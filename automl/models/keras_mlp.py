@@ -83,8 +83,9 @@ def padded_width(n_features: int) -> int:
     """The width a network's input is padded to, with zero columns, when its columns have no roles (the
     ``dense`` pipeline, whose one-hot and missing-indicator columns differ by a few between CV folds): rounded up
     to a multiple of at least 8 and of about 1/16 to 1/8 of it, so that the folds of a trial mostly share one
-    compiled graph (a new one cost 1.2-1.3 s per fold on Ames, 254 to 258 columns, measured). A zero column is
-    an input that never varies: the network learns nothing from it, as it would without it."""
+    compiled graph (a new one cost 1.2-1.3 s per fold on Ames, 254 to 258 columns, measured). A zero column
+    never varies, so the network learns nothing useful from it; the wider first layer changes its initial weights
+    a little (Glorot's scale and draws)."""
     step = max(8, 2 ** (int(np.log2(max(n_features, 1))) - 3))
     return -(-n_features // step) * step
 
@@ -260,39 +261,42 @@ class _KerasMLP(BaseEstimator):
         else:
             X_valid = y_valid = w_valid = None
         loop = _loop_for(self, keras, X)
-        loop.reset(self, X, y, w)
-        trained = loop.model
-        clock = deadline.EpochClock()
-        min_epochs = max(2, -(-MIN_STEPS // loop.steps))
-        history: dict[str, list[float]] = {"loss": []}
-        if X_valid is not None:
-            history["val_loss"] = []
-        best, best_weights, waited = np.inf, None, 0
-        for epoch in range(int(self.epochs)):
-            history["loss"].append(loop.epoch(epoch))
+        try:  # a fit stopped by the time limit (FitTimeout) also lets go of its rows
+            loop.reset(self, X, y, w)
+            trained = loop.model
+            clock = deadline.EpochClock()
+            min_epochs = max(2, -(-MIN_STEPS // loop.steps))
+            history: dict[str, list[float]] = {"loss": []}
             if X_valid is not None:
-                history["val_loss"].append(loop.loss(X_valid, y_valid, w_valid))
-                if history["val_loss"][-1] < best:
-                    best, best_weights, waited = history["val_loss"][-1], trained.get_weights(), 0
-                else:
-                    waited += 1
-            stop = clock.epoch_end(epoch, min_epochs) or waited >= self.patience
-            allowed = clock.epochs_allowed(epoch, min_epochs)
-            if allowed is not None:
-                loop.shorten(allowed)
-            if stop:
-                break
-        if best_weights is not None:
-            trained.set_weights(best_weights)
-        # predictions use these arrays (a copy: the loop goes on to the next fit), here and once saved: the
-        # trained network's layers, then the mean over members (building a Keras inference model to copy the
-        # weights into cost 0.07 s per fit: 0.31 -> 0.24 s for a 3-epoch fit of a reused loop, measured)
-        self.net_ = [*network_arrays.export(trained), {"kind": "member_mean"}]
-        self.history_ = history
-        self.best_epoch_ = int(np.nanargmin(history["val_loss"])) + 1 if X_valid is not None else len(history["loss"])
-        self.n_epochs_ = len(history["loss"])
-        self.timed_out_ = clock.timed_out  # ended by the search's time limit, not by early stopping
-        loop.release()
+                history["val_loss"] = []
+            best, best_weights, waited = np.inf, None, 0
+            for epoch in range(int(self.epochs)):
+                history["loss"].append(loop.epoch(epoch))
+                if X_valid is not None:
+                    history["val_loss"].append(loop.loss(X_valid, y_valid, w_valid))
+                    if history["val_loss"][-1] < best:
+                        best, best_weights, waited = history["val_loss"][-1], trained.get_weights(), 0
+                    else:
+                        waited += 1
+                stop = clock.epoch_end(epoch, min_epochs) or waited >= self.patience
+                allowed = clock.epochs_allowed(epoch, min_epochs)
+                if allowed is not None:
+                    loop.shorten(allowed)
+                if stop:
+                    break
+            if best_weights is not None:
+                trained.set_weights(best_weights)
+            # predictions use these arrays (a copy: the loop goes on to the next fit), here and once saved: the
+            # trained network's layers, then the mean over members (building a Keras inference model to copy the
+            # weights into cost 0.07 s per fit: 0.31 -> 0.24 s for a 3-epoch fit of a reused loop, measured)
+            self.net_ = [*network_arrays.export(trained), {"kind": "member_mean"}]
+            self.history_ = history
+            self.best_epoch_ = (int(np.nanargmin(history["val_loss"])) + 1 if X_valid is not None
+                                else len(history["loss"]))
+            self.n_epochs_ = len(history["loss"])
+            self.timed_out_ = clock.timed_out  # ended by the search's time limit, not by early stopping
+        finally:
+            loop.release()
 
     def _raw_predict(self, X: Any) -> np.ndarray:
         """The network's output, computed with NumPy from its exported weights (see
@@ -470,6 +474,7 @@ def _loop_for(est: _KerasMLP, keras: Any, X: np.ndarray) -> _TrainingLoop:
     key = loop_key(est, X)
     found = next((loop for loop in _LOOPS if loop.key == key), None)
     if found is None:
+        del _LOOPS[MAX_LOOPS - 1:]  # before building: never more than MAX_LOOPS networks at once
         found = _TrainingLoop(est, keras, X, key)
     else:
         _LOOPS.remove(found)

@@ -314,8 +314,12 @@ class Search:
         return max(NEURAL_SHARE, min(NEURAL_SHARE_MAX, self._neural_needed() / self._search_seconds))
 
     def _neural_needed(self) -> float:
-        """Seconds the minimum number of neural trials needs, judged by the first network's defaults (0 before)."""
-        ran = [s.trials[0] for s in self.families if s.spec.kind == NEURAL and s.trials and s.trials[0].fold_scores]
+        """Seconds the minimum number of neural trials needs, judged by the first finished network trial (its
+        defaults; 0 before). Its time holds the training that replaced its library's import (see
+        :func:`~automl.search.evaluate.cross_validate`), which the later trials do not pay: up to about 110 s of
+        search any overrun of the defaults' planned two fifths of the share raises the share."""
+        ran = [t for s in self.families if s.spec.kind == NEURAL for t in s.trials
+               if t.status == "ok" and t.trial is not None]
         if not ran:
             return 0.0
         return ran[0].fit_time * (1 + LATER_TRIAL_COST * (NEURAL_TRIALS[0] - 1))
@@ -422,7 +426,8 @@ class Search:
                       f"about {2 * share * search / (trials + 1):.0f} s for their defaults, then about "
                       f"{share * search / (trials + 1):.0f} s each (each stops training at its time and keeps its "
                       "best epoch)" + (f", up to {NEURAL_SHARE_MAX:.0%} if their defaults take so long that "
-                                       f"{trials - 1} more would not fit" if share < NEURAL_SHARE_MAX else "") + ";")
+                                       f"{NEURAL_TRIALS[0] - 1} more would not fit" if share < NEURAL_SHARE_MAX
+                                       else "") + ";")
         rest = ("the tree ensembles and the others get the same time and trials as the neural nets, as far as can be"
                 if self.schedule == "sides" else "the others: the family with the least time spent so far, weighted "
                 "by its rank (time x rank), gets the next trial, each within its share of what is left")
@@ -544,8 +549,8 @@ class Search:
         else:
             level = logging.WARNING if result.status == "failed" else logging.INFO
             logger.log(level, "%s%s %s (%s)%s.", label, number, result.status, result.reason, best_text)
-        if first and state.spec.kind == NEURAL and self._search_seconds and self._neural_share() > NEURAL_SHARE \
-                and self.schedule == "rank":
+        if first and state.spec.kind == NEURAL and result.status == "ok" and self._search_seconds \
+                and self.schedule == "rank" and self._neural_share() > NEURAL_SHARE:
             log.info("Neural nets: their defaults took %.1f s; their share rises to %.0f%% of the search (%.0f s) "
                      "so that %d more trials fit.", result.fit_time, 100 * self._neural_share(),
                      self._neural_share() * self._search_seconds, NEURAL_TRIALS[0] - 1)
