@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 
@@ -275,7 +276,7 @@ def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trial
     assert alone._neural_share() == 1.0 and search._neural_share() == NEURAL_SHARE
 
 
-def test_the_neural_share_grows_when_the_networks_defaults_are_slow(seed):
+def test_the_neural_share_grows_when_the_networks_defaults_are_slow(seed, caplog):
     """The share rises to what the defaults plus 3 trials at half their time need, at most NEURAL_SHARE_MAX
     (a 60 s run: defaults of 8-13 s left room for one more trial in a third of 47 s)."""
     from automl.results.records import TrialResult
@@ -294,6 +295,15 @@ def test_the_neural_share_grows_when_the_networks_defaults_are_slow(seed):
     assert search._neural_share() == pytest.approx(needed / 48.0)
     network.trials[0].fit_time = 2.0  # cheap defaults: the usual share
     assert search._neural_share() == NEURAL_SHARE
+    alone = Search(specs[:1], ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    alone._search_seconds = 48.0
+    alone.families[0].trials = list(network.trials)
+    network.trials[0].fit_time = 8.0
+    with caplog.at_level(logging.INFO, logger="automl.search.tuner"):
+        search._log(network, network.trials[0])
+        alone._log(alone.families[0], network.trials[0])  # alone it has all the time: no "rise" is logged
+    assert caplog.text.count("their share rises to") == 1
+    network.trials[0].fit_time = 2.0
     network.trials[0].fit_time = 20.0  # never more than half
     assert search._neural_share() == NEURAL_SHARE_MAX
     search.schedule = "sides"

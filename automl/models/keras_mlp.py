@@ -480,9 +480,9 @@ def _loop_for(est: _KerasMLP, keras: Any, X: np.ndarray) -> _TrainingLoop:
         _LOOPS.remove(found)
     _LOOPS.insert(0, found)
     kept = 0
-    for i, loop in enumerate(_LOOPS):
+    for i, loop in enumerate(_LOOPS):  # the weight budget (the count was kept before building)
         kept += loop.n_weights
-        if i >= MAX_LOOPS or (i > 0 and kept > MAX_LOOP_WEIGHTS):
+        if i > 0 and kept > MAX_LOOP_WEIGHTS:
             del _LOOPS[i:]
             break
     return found
