@@ -113,6 +113,10 @@ class ModelSpec:
         Changes to the defaults and to each portfolio entry on wide data (:func:`is_wide`: more columns than
         rows), where a fit's cost grows with the columns and few of them carry signal: feature subsampling,
         an L1 penalty, a smaller network (measured in ``benchmarks/wide.md``).
+    large
+        Changes to the defaults on large data (more than ``automl.config.LARGE_DATA_ROWS`` rows searched), where
+        a fit under a short time limit sees few passes over the rows: a network that converges in fewer steps.
+        The portfolio's entries start from these defaults; their own changes win.
     anytime
         Whether a fit can be stopped at a time limit and still give a model (a network keeps its best epoch's
         weights): the search then caps the time of its trials instead of waiting for them or failing them.
@@ -141,6 +145,7 @@ class ModelSpec:
     task_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     portfolio: tuple[tuple[float, Mapping[str, Any]], ...] = ()
     wide: Mapping[str, Any] = field(default_factory=dict)
+    large: Mapping[str, Any] = field(default_factory=dict)
     anytime: bool = False
     rounds: Rounds | None = None
     fold_models: str = "fallback"
@@ -153,10 +158,10 @@ class ModelSpec:
         """The known-good hyperparameters for ``task``: ``defaults`` with that task's changes."""
         return {**self.defaults, **self.task_defaults.get(task, {})}
 
-    def portfolio_for(self, task: str, wide: bool = False) -> list[tuple[float, dict[str, Any]]]:
-        """The portfolio for ``task``: ``(relative cost, full hyperparameters)`` per configuration (with the
-        ``wide`` changes on wide data)."""
-        base = self.defaults_for(task)
+    def portfolio_for(self, task: str, wide: bool = False, large: bool = False) -> list[tuple[float, dict[str, Any]]]:
+        """The portfolio for ``task``: ``(relative cost, full hyperparameters)`` per configuration (from the
+        ``large`` defaults on large data; with the ``wide`` changes on wide data)."""
+        base = {**self.defaults_for(task), **(self.large if large else {})}
         extra = dict(self.wide) if wide else {}
         return [(cost, {**base, **changes, **extra}) for cost, changes in self.portfolio]
 

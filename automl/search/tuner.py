@@ -40,6 +40,7 @@ import optuna
 import pandas as pd
 from optuna.storages._heartbeat import get_heartbeat_thread
 
+from automl.config import LARGE_DATA_ROWS
 from automl.models.base import ModelSpec, is_wide
 from automl.results.records import TrialResult
 from automl.search import checkpoint
@@ -169,17 +170,24 @@ class Search:
         """Wide data (more columns than rows): the families' ``wide`` changes apply to defaults and portfolio."""
         return is_wide(len(self.X), self.X.shape[1])
 
+    @property
+    def large(self) -> bool:
+        """Large data (more than ``LARGE_DATA_ROWS`` rows searched): the families' ``large`` changes apply to the
+        defaults (and so to the portfolio's starting point)."""
+        return len(self.X) > LARGE_DATA_ROWS
+
     def _defaults(self, spec: ModelSpec) -> dict[str, Any]:
-        """The family's defaults for this task (with its wide-data changes on wide data); a skewed target is
-        learnt as log1p first; a rare class unweighted first."""
-        return {**spec.defaults_for(self.ctx.schema.task), **(spec.wide if self.wide else {}),
+        """The family's defaults for this task (with its large-data changes on large data, its wide-data changes
+        on wide data); a skewed target is learnt as log1p first; a rare class unweighted first."""
+        return {**spec.defaults_for(self.ctx.schema.task), **(spec.large if self.large else {}),
+                **(spec.wide if self.wide else {}),
                 **({LOG_TARGET: True} if self.ctx.log_target else {}),
                 **({CLASS_WEIGHT: "none"} if self.ctx.class_balance else {})}
 
     def _portfolio(self, spec: ModelSpec) -> list[tuple[float, dict[str, Any]]]:
         """The family's portfolio for this task; with a rare class, the defaults with balanced class weights
         first; with a skewed target, the raw target first (the defaults learnt its log), then alternately."""
-        entries = spec.portfolio_for(self.ctx.schema.task, self.wide)
+        entries = spec.portfolio_for(self.ctx.schema.task, self.wide, self.large)
         if self.ctx.class_balance:  # a rare class: the defaults with balanced class weights, then alternately
             defaults = {k: v for k, v in self._defaults(spec).items() if k != LOG_TARGET}
             entries = [(1.0, defaults), *entries]
@@ -413,6 +421,9 @@ class Search:
         if self.wide:
             log.info("Wide table (%d columns, %d rows): the families start from their wide-data defaults (feature "
                      "subsampling, an L1-penalised linear model, a smaller network).", self.X.shape[1], len(self.X))
+        for spec in (s.spec for s in self.families if self.large and s.spec.large):
+            log.info("Large table (%d rows): %s starts from its large-data defaults (%s).", len(self.X), spec.name,
+                     ", ".join(f"{k} {v}" for k, v in spec.large.items()))
         if n_trials is not None:
             log.info("Plan: %d trials per family, one family after another (%s); no time limit.", n_trials, order)
             return
