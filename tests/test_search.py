@@ -10,7 +10,7 @@ import numpy as np
 import optuna
 import pytest
 
-from automl.config import FitConfig, PreprocessConfig
+from automl.config import LARGE_DATA_ROWS, FitConfig, PreprocessConfig
 from automl.data.io import read_table
 from automl.data.schema import infer_schema
 from automl.ensembles.build import build_ensembles
@@ -335,3 +335,27 @@ def test_predictor_offers_the_members_of_its_ensemble():
     assert predictor.pipeline_for(None) == "ensemble" and predictor.pipeline_for("linear") == "lin"
     with pytest.raises(ConfigError, match=r"'keras_mlp' was not refitted.*available: stacking, lightgbm, linear"):
         predictor.pipeline_for("keras_mlp")
+
+
+@pytest.mark.parametrize("n", [LARGE_DATA_ROWS, LARGE_DATA_ROWS + 1])
+def test_on_large_data_the_network_starts_from_its_large_data_defaults(n, seed, caplog):
+    """Above LARGE_DATA_ROWS rows the network's defaults (and the portfolio's starting point) take its ``large``
+    changes; an entry's own changes still win (the classic MLP keeps its rate); the plan says so."""
+    ctx, X, y = _setup("binary", seed, n=n)
+    spec = registry.get("keras_mlp")
+    with caplog.at_level(logging.INFO, logger="automl"):
+        search = Search([spec, registry.get("linear")], ctx, X, y, make_folds(y, "binary", 3, seed),
+                        storage=optuna.storages.InMemoryStorage())
+        search._log_plan(time.monotonic() + 60, None)
+    network = search.families[0]
+    queued = network.study.get_trials(deepcopy=False)[0].system_attrs["fixed_params"]
+    large = n > LARGE_DATA_ROWS
+    assert search.large is large
+    expected = {**spec.defaults_for("binary"), **(spec.large if large else {})}
+    assert (queued["members"], queued["learning_rate"]) == (expected["members"], expected["learning_rate"])
+    assert (queued["members"], queued["learning_rate"]) == ((1, 6e-3) if large else (4, 2e-3))
+    entries = [params for _, params in network.portfolio]
+    assert entries[0]["learning_rate"] == 1e-3 and entries[0]["preprocessing"] == "dense"  # the classic MLP
+    assert entries[2]["members"] == (1 if large else 4) and entries[-1]["members"] == 8
+    assert ("Large table" in caplog.text) is large
+    assert search.families[1].portfolio == []  # the linear model has no large-data changes
