@@ -288,7 +288,7 @@ def test_the_first_portfolio_configurations_reuse_the_defaults_graph(task):
         return keras_mlp.loop_key(est, X)
 
     keys = [key(params) for _, params in spec.portfolio_for(task)]
-    assert keys[0] == keys[2] == key({}) != keys[1]  # the classic MLP between them: its loops are kept too
+    assert keys[1] == keys[2] == key({}) != keys[0]  # the classic MLP between them: its loops are kept too
 
 
 @pytest.mark.parametrize("classes", [2, 3])
@@ -365,7 +365,7 @@ def test_batch_size_grows_with_the_data():
 
 def test_the_classic_configuration_is_the_notes_mlp():
     spec = registry.get("keras_mlp")
-    assert spec.portfolio[1][1] is keras_mlp.CLASSIC
+    assert spec.portfolio[0][1] is keras_mlp.CLASSIC
     classic = spec.make("binary", keras_mlp.CLASSIC)
     assert (classic.members, classic.numeric_embedding, classic.optimizer, classic.schedule) == (
         1, "none", "adam", "constant")

@@ -355,8 +355,7 @@ def test_on_large_data_the_network_starts_from_its_large_data_defaults(n, seed, 
     assert (queued["members"], queued["learning_rate"]) == (expected["members"], expected["learning_rate"])
     assert (queued["members"], queued["learning_rate"]) == ((1, 6e-3) if large else (4, 2e-3))
     entries = [params for _, params in network.portfolio]
-    assert entries[1]["learning_rate"] == 1e-3 and entries[1]["preprocessing"] == "dense"  # the classic MLP
-    assert entries[0]["members"] == (1 if large else 4) and entries[0]["learning_rate"] == 4e-3
-    assert entries[-1]["members"] == 8
+    assert entries[0]["learning_rate"] == 1e-3 and entries[0]["preprocessing"] == "dense"  # the classic MLP
+    assert entries[2]["members"] == (1 if large else 4) and entries[-1]["members"] == 8
     assert ("Large table" in caplog.text) is large
     assert search.families[1].portfolio == []  # the linear model has no large-data changes
