@@ -626,7 +626,7 @@ SPEC = ModelSpec(
     # thousands of columns), one member, a narrower and more regularised network
     wide={"numeric_embedding": "none", "members": 1, "hidden_layers": 2, "units": 64, "dropout": 0.3, "l2": 1e-3},
     # large data (over LARGE_DATA_ROWS rows): one member and a faster rate. Under a time limit a large table gets
-    # few passes, and four members (twice the cost per step) at 2e-3 are far from converged: 3-fold CV, 15 s per
+    # few passes, and four members (1.7 times the cost per step) at 2e-3 are far from converged: 3-fold CV, 15 s per
     # trial, letter log loss 0.634 -> 0.146 (one member at 2e-3: 0.226; four at 6e-3: 0.391), diamonds RMSE
     # 742 -> 597 on the log target and 573 on the raw one (benchmarks/neural.md). Below 10 000 rows the four
     # members hold or win at 10 s a trial (credit 0.8443 against 0.8396, pima 0.8280 against 0.8251).
