@@ -60,7 +60,7 @@ def test_defaults_and_portfolio_lie_in_the_search_space(key, task):
     spec = registry.get(key)
     configs = [spec.defaults_for(task)] + [params for _, params in spec.portfolio_for(task)]
     if spec.large:  # the large-data defaults and the portfolio built from them
-        configs += [{**spec.defaults_for(task), **spec.large}]
+        configs += [spec.defaults_for(task, large=True)]
         configs += [params for _, params in spec.portfolio_for(task, large=True)]
     for params in configs:
         if spec.search_space is None:

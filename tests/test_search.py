@@ -303,7 +303,6 @@ def test_the_neural_share_grows_when_the_networks_defaults_are_slow(seed, caplog
         search._log(network, network.trials[0])
         alone._log(alone.families[0], network.trials[0])  # alone it has all the time: no "rise" is logged
     assert caplog.text.count("their share rises to") == 1
-    network.trials[0].fit_time = 2.0
     network.trials[0].fit_time = 20.0  # never more than half
     assert search._neural_share() == NEURAL_SHARE_MAX
     search.schedule = "sides"

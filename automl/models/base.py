@@ -154,14 +154,15 @@ class ModelSpec:
         if self.fold_models not in FOLD_MODELS:
             raise ValueError(f"fold_models must be one of {', '.join(FOLD_MODELS)}; got {self.fold_models!r}.")
 
-    def defaults_for(self, task: str) -> dict[str, Any]:
-        """The known-good hyperparameters for ``task``: ``defaults`` with that task's changes."""
-        return {**self.defaults, **self.task_defaults.get(task, {})}
+    def defaults_for(self, task: str, large: bool = False) -> dict[str, Any]:
+        """The known-good hyperparameters for ``task``: ``defaults`` with that task's changes (and the ``large``
+        changes on large data)."""
+        return {**self.defaults, **self.task_defaults.get(task, {}), **(self.large if large else {})}
 
     def portfolio_for(self, task: str, wide: bool = False, large: bool = False) -> list[tuple[float, dict[str, Any]]]:
         """The portfolio for ``task``: ``(relative cost, full hyperparameters)`` per configuration (from the
         ``large`` defaults on large data; with the ``wide`` changes on wide data)."""
-        base = {**self.defaults_for(task), **(self.large if large else {})}
+        base = self.defaults_for(task, large)
         extra = dict(self.wide) if wide else {}
         return [(cost, {**base, **changes, **extra}) for cost, changes in self.portfolio]
 

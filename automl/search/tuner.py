@@ -179,8 +179,7 @@ class Search:
     def _defaults(self, spec: ModelSpec) -> dict[str, Any]:
         """The family's defaults for this task (with its large-data changes on large data, its wide-data changes
         on wide data); a skewed target is learnt as log1p first; a rare class unweighted first."""
-        return {**spec.defaults_for(self.ctx.schema.task), **(spec.large if self.large else {}),
-                **(spec.wide if self.wide else {}),
+        return {**spec.defaults_for(self.ctx.schema.task, self.large), **(spec.wide if self.wide else {}),
                 **({LOG_TARGET: True} if self.ctx.log_target else {}),
                 **({CLASS_WEIGHT: "none"} if self.ctx.class_balance else {})}
 
