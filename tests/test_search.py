@@ -358,3 +358,25 @@ def test_on_large_data_the_network_starts_from_its_large_data_defaults(n, seed, 
     assert entries[2]["members"] == (1 if large else 4) and entries[-1]["members"] == 8
     assert ("Large table" in caplog.text) is large
     assert search.families[1].portfolio == []  # the linear model has no large-data changes
+
+
+def test_on_large_data_the_neural_share_does_not_rise(seed, caplog):
+    """Above LARGE_DATA_ROWS the share stays NEURAL_SHARE however slow the network's defaults were (the rise is
+    for the minimum of trials on smaller tables; on diamonds it took a trial from the leading trees)."""
+    from automl.results.records import TrialResult
+    from automl.search.tuner import NEURAL_SHARE
+
+    ctx, X, y = _setup("binary", seed, n=LARGE_DATA_ROWS + 1)
+    specs = [registry.get(k) for k in ("keras_mlp", "lightgbm")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    search._started, search._search_seconds = time.monotonic(), 48.0
+    network = search.families[0]
+    network.trials.append(TrialResult("keras_mlp", "Keras MLP", "neural net", {}, fold_scores=[0.7] * 3,
+                                      fit_time=20.0, trial=0))
+    assert search._neural_share() == NEURAL_SHARE
+    with caplog.at_level(logging.INFO, logger="automl.search.tuner"):
+        search._log(network, network.trials[0])
+        search._log_plan(time.monotonic() + 48.0, None)
+    assert "their share rises to" not in caplog.text and "if their defaults take so long" not in caplog.text
+    search.schedule = "sides"
+    assert search._neural_share() == 0.5

@@ -66,6 +66,9 @@ NEURAL_SHARE = 1 / 3
 # took 8-13 s of the 16 s share on 2 000-5 000 rows (building its graph alone 3 s), leaving room for one more trial
 NEURAL_SHARE_MAX = 1 / 2
 LATER_TRIAL_COST = 0.5
+# Not on large data (over LARGE_DATA_ROWS rows searched): there a short budget cannot tune the network anyway (on
+# diamonds, 43 000 rows at 60 s, its best of 5 trials stayed 25 % behind the trees), and the raised share cost the
+# leading trees a trial (test RMSE 538 -> 551)
 NEURAL_TRIALS = (4, 10)
 NEURAL_SECONDS_PER_TRIAL = 25.0
 MIN_ANYTIME_SECONDS = 3.0  # a network trial is started only with at least this much search time left,
@@ -308,7 +311,7 @@ class Search:
         """Share of the search time for the neural nets: all of it when nothing else runs, half under the
         ``"sides"`` schedule, else ``NEURAL_SHARE``, or once their defaults have run what the minimum number of
         trials needs (the defaults' time, then ``LATER_TRIAL_COST`` of it for each later one), at most
-        ``NEURAL_SHARE_MAX``."""
+        ``NEURAL_SHARE_MAX`` (not on large data: there it stays ``NEURAL_SHARE``)."""
         neural = {s.spec.kind == NEURAL for s in self.families}
         if True not in neural:
             return 0.0
@@ -316,7 +319,7 @@ class Search:
             return 1.0
         if self.schedule == "sides":
             return 0.5
-        if not self._search_seconds:  # no time limit (n_trials)
+        if not self._search_seconds or self.large:  # no time limit (n_trials), or a large table
             return NEURAL_SHARE
         return max(NEURAL_SHARE, min(NEURAL_SHARE_MAX, self._neural_needed() / self._search_seconds))
 
@@ -429,6 +432,7 @@ class Search:
         assert deadline is not None
         search = deadline - time.monotonic()
         share = self._neural_share()
+        rises = share < NEURAL_SHARE_MAX and not self.large
         neural = ""
         if share:
             trials = self._neural_trials_target()
@@ -436,7 +440,7 @@ class Search:
                       f"about {2 * share * search / (trials + 1):.0f} s for their defaults, then about "
                       f"{share * search / (trials + 1):.0f} s each (each stops training at its time and keeps its "
                       "best epoch)" + (f", up to {NEURAL_SHARE_MAX:.0%} if their defaults take so long that "
-                                       f"{NEURAL_TRIALS[0] - 1} more would not fit" if share < NEURAL_SHARE_MAX
+                                       f"{NEURAL_TRIALS[0] - 1} more would not fit" if rises
                                        else "") + ";")
         rest = ("the tree ensembles and the others get the same time and trials as the neural nets, as far as can be"
                 if self.schedule == "sides" else "the others: the family with the least time spent so far, weighted "
