@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl.models.deadline import fit_deadline
-from automl.models.keras_mlp import KerasMLPClassifier, KerasMLPRegressor
+from automl.models.keras_mlp import REGRESSION_LOSSES, KerasMLPClassifier, KerasMLPRegressor
 
 SMALL = {"hidden_layers": 1, "units": 8, "epochs": 3, "patience": 2, "batch_size": 32}
 
@@ -84,3 +84,25 @@ def test_unknown_optimizer_is_named():
     X, y = make_data("binary", 50)
     with pytest.raises(ValueError, match="Unknown optimizer 'adagrad'"):
         KerasMLPClassifier(optimizer="adagrad", epochs=1).fit(X, y)
+
+
+def test_a_regression_network_trains_on_the_loss_it_is_given():
+    """``loss`` on the standardised target: the squared error ("auto", the notes' MLP), the absolute error or
+    Huber's; each trains differently; a classifier's loss is its cross-entropy ("auto") only."""
+    import keras
+
+    X, y = make_data("regression", 120)
+    expected = {"auto": keras.losses.MeanSquaredError, "squared_error": keras.losses.MeanSquaredError,
+                "absolute_error": keras.losses.MeanAbsoluteError, "huber": keras.losses.Huber}
+    histories = {}
+    for loss in REGRESSION_LOSSES:
+        model = KerasMLPRegressor(loss=loss, **SMALL).fit(X, y)
+        assert isinstance(model._outputs()[2], expected[loss])
+        histories[loss] = model.history_["loss"]
+    np.testing.assert_allclose(histories["auto"], histories["squared_error"], rtol=1e-6)
+    assert len({round(h[-1], 6) for h in histories.values()}) == 3  # squared, absolute, Huber
+    with pytest.raises(ValueError, match="Unknown loss 'poisson'; choose one of auto, squared_error, absolute_error"):
+        KerasMLPRegressor(loss="poisson", **SMALL).fit(X, y)
+    X, y = make_data("binary", 50)
+    with pytest.raises(ValueError, match="Unknown loss 'absolute_error'; choose one of auto"):
+        KerasMLPClassifier(loss="absolute_error", **SMALL).fit(X, y)
