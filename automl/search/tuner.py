@@ -67,8 +67,8 @@ NEURAL_SHARE = 1 / 3
 NEURAL_SHARE_MAX = 1 / 2
 LATER_TRIAL_COST = 0.5
 # Not on large data (over LARGE_DATA_ROWS rows searched): there a short budget cannot tune the network anyway (on
-# diamonds, 43 000 rows at 60 s, its best of 5 trials stayed 25 % behind the trees), and the raised share cost the
-# leading trees a trial (test RMSE 538 -> 551)
+# diamonds, 43 000 rows at 60 s, its best of 5 trials stayed 25 % behind the trees), and on a slow machine the
+# raised share gave it half the search (25 of 50 s), time the leading trees lose
 NEURAL_TRIALS = (4, 10)
 NEURAL_SECONDS_PER_TRIAL = 25.0
 MIN_ANYTIME_SECONDS = 3.0  # a network trial is started only with at least this much search time left,
