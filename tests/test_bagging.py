@@ -16,6 +16,7 @@ from automl.fit.finishing import choose
 from automl.models import registry
 from automl.models.base import FOLD_MODELS, ModelSpec
 from automl.results.records import LeaderboardRow
+from automl.search import bagged
 from automl.search.bagged import FoldBag
 from automl.search.cv import make_folds
 from automl.search.evaluate import cross_validate, predict_scores
@@ -43,6 +44,19 @@ def test_fold_models_predict_as_they_were_scored(task, seed):
     if task == "multiclass":
         assert list(bag.classes_) == list(range(n_classes))
         np.testing.assert_array_equal(bag.predict(X), bag.predict_proba(X).argmax(axis=1))
+
+
+def test_fold_models_predicting_side_by_side_give_the_same_mean(monkeypatch, seed):
+    """One thread per core (each with one BLAS / OpenMP thread) changes nothing: the bag's mean is the one of
+    its fold models predicting one after another."""
+    _, X, _, _, _, _, result = overfitting_boosting_trial("multiclass", seed)
+    bag = result.fold_models
+    monkeypatch.setattr(bagged, "_cores", lambda: 1)
+    alone = bag.predict_proba(X)
+    monkeypatch.setattr(bagged, "_cores", lambda: 2)
+    np.testing.assert_array_equal(bag.predict_proba(X), alone)
+    singles = [FoldBag(bag.key, [p], bag.task, bag.n_classes, bag.rounds).predict_proba(X) for p in bag.pipelines]
+    np.testing.assert_array_equal(alone, np.mean(singles, axis=0))
 
 
 def test_only_finished_trials_of_families_that_keep_them_hold_fold_models(seed):
