@@ -59,6 +59,25 @@ def test_fold_models_predicting_side_by_side_give_the_same_mean(monkeypatch, see
     np.testing.assert_array_equal(alone, np.mean(singles, axis=0))
 
 
+def test_fold_bags_predicting_from_several_threads_leave_the_thread_limits_as_they_were(monkeypatch, seed):
+    """The one-thread limit of a side-by-side prediction is process-wide: callers in several threads (a web
+    service) take turns, so the limits they restore are the ones they found."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    _, X, _, _, _, _, result = overfitting_boosting_trial("multiclass", seed)
+    bag = result.fold_models
+    monkeypatch.setattr(bagged, "_cores", lambda: 2)
+    before = [(i["filepath"], i["num_threads"]) for i in threadpool_info()]
+    expected = bag.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        outputs = list(pool.map(lambda _: bag.predict_proba(X), range(8)))
+    assert [(i["filepath"], i["num_threads"]) for i in threadpool_info()] == before
+    for out in outputs:
+        np.testing.assert_array_equal(out, expected)
+
+
 def test_only_finished_trials_of_families_that_keep_them_hold_fold_models(seed):
     ctx, X, y = _setup("binary", seed)
     folds = make_folds(y, "binary", 3, seed)

@@ -10,6 +10,7 @@ all rows would not fit in the budget (see :attr:`automl.models.base.ModelSpec.fo
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ import pandas as pd
 
 from automl.models.outputs import predict_scores
 from automl.search.rounds import staged_scores
+
+_SIDE_BY_SIDE = threading.Lock()
 
 
 def _cores() -> int:
@@ -79,7 +82,9 @@ class FoldBag:
 
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:
+        # one at a time: the thread limits are process-wide, and two callers setting and restoring them at once
+        # could leave the process at one thread
+        with _SIDE_BY_SIDE, threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:
             return np.mean(list(pool.map(lambda p: self._scores(p, X), self.pipelines)), axis=0)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
