@@ -55,23 +55,44 @@ def test_search_space_suggests_buildable_params(key):
 @pytest.mark.parametrize("key", sorted(registry.REGISTRY))
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_defaults_and_portfolio_lie_in_the_search_space(key, task):
-    """Every known-good configuration is one the sampler could suggest (its values are taken as they are, no
-    key is silently ignored), and builds."""
+    """Every known-good configuration (defaults, portfolio; on wide and large data too) is one the sampler could
+    suggest, and the trial that runs it keeps every one of its values: the suggested ones as they are, the others
+    (the classic MLP's epochs and patience, the wide-data changes) from the enqueued configuration, where Optuna
+    does not hand them back. It builds."""
     spec = registry.get(key)
-    configs = [spec.defaults_for(task)] + [params for _, params in spec.portfolio_for(task)]
-    if spec.large:  # the large-data defaults and the portfolio built from them
-        configs += [spec.defaults_for(task, large=True)]
-        configs += [params for _, params in spec.portfolio_for(task, large=True)]
-    for params in configs:
+    configs = [(False, spec.defaults_for(task))] + [(False, params) for _, params in spec.portfolio_for(task)]
+    if spec.wide:
+        configs += [(False, {**spec.defaults_for(task), **spec.wide})]
+        configs += [(False, params) for _, params in spec.portfolio_for(task, wide=True)]
+    if spec.large:  # the large-data defaults and the portfolio built from them, in the large-data search space
+        configs += [(True, spec.defaults_for(task, large=True))]
+        configs += [(True, params) for _, params in spec.portfolio_for(task, large=True)]
+    for large, params in configs:
         if spec.search_space is None:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # FixedTrial warns about a value outside a categorical's choices
-            suggested = spec.search_space(optuna.trial.FixedTrial(params), task)
-        assert {k: params[k] for k in suggested} == suggested
-        assert set(params) - set(suggested) <= set(spec.defaults)  # the rest are fixed settings of the defaults
-        assert spec.make(task, params) is not None
+            trial = optuna.trial.FixedTrial(params)
+            suggested = spec.suggest(trial, task, large, base=params)
+        assert {k: suggested[k] for k in trial.params} == trial.params  # the space's suggestions, as they are
+        assert {k: suggested[k] for k in params} == params  # and every value of the configuration
+        assert set(params) <= set(spec.defaults_for(task)) | set(trial.params)  # no key the estimator ignores
+        assert spec.make(task, suggested) is not None
     assert all(cost > 0 for cost, _ in spec.portfolio)
+
+
+def test_on_large_data_the_network_samples_one_member_and_a_faster_rate():
+    """The network's large-data search space keeps its large-data defaults (one member, automatic batches) and
+    samples the rate from 1e-3, so every sampled trial converges in few passes; a portfolio entry keeps its own."""
+    spec = registry.get("keras_mlp")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(30):
+        params = spec.suggest(study.ask(), "multiclass", large=True)
+        assert params["members"] == 1 and params["batch_size"] == 0 and 1e-3 <= params["learning_rate"] <= 1e-2
+    small = [spec.suggest(study.ask(), "multiclass") for _ in range(30)]
+    assert {p["members"] for p in small} > {1} and min(p["learning_rate"] for p in small) < 1e-3
+    wider = spec.portfolio_for("multiclass", large=True)[-1][1]
+    assert spec.suggest(optuna.trial.FixedTrial(wider), "multiclass", True, base=wider)["members"] == 8
 
 
 ROUNDED = sorted(key for key, spec in registry.REGISTRY.items() if spec.rounds is not None)

@@ -245,9 +245,9 @@ def test_the_sides_schedule_also_evens_out_the_trial_counts(seed):
 
 def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trials(seed):
     """Issue 13: in the default (rank) schedule the networks get NEURAL_SHARE of the search time, split into at
-    least 4 trials at a 60 s budget (up to 10 at 300 s), whatever their rank."""
+    least 4 trials at a 60 s budget (10 at 300 s), whatever their rank."""
     from automl.results.records import TrialResult
-    from automl.search.tuner import NEURAL_SHARE
+    from automl.search.tuner import NEURAL_DEFAULTS_SHARE, NEURAL_SHARE
 
     ctx, X, y = _setup("binary", seed)
     specs = [registry.get(k) for k in ("keras_mlp", "lightgbm", "xgboost")]
@@ -270,8 +270,18 @@ def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trial
     assert search._next_family(now + 18.0, None).spec.key == "lightgbm"
     search.families[0].seconds = 17.0  # its share spent: an equal share of what is left
     assert search._neural_cap(18.0) == pytest.approx(6.0)
-    search._search_seconds = 280.0
+    search._search_seconds = 225.0  # a 300 s budget's search (its last fifth is for the ensembles and the refit)
     assert search._neural_trials_target() == 10
+    seconds, search.families[0].trials = search.families[0].seconds, []
+    search.families[0].seconds = 0.0  # the defaults: a fifth of the 75 s share (two of 11 trials would be less)
+    assert search._neural_cap(200.0) == pytest.approx(NEURAL_SHARE * 225.0 * NEURAL_DEFAULTS_SHARE)
+    search.families[0].trials, search.families[0].seconds = keras_trials, seconds
+    even = (NEURAL_SHARE * 225.0 - 17.0) / 9
+    assert search._neural_cap(200.0) == pytest.approx(even)
+    search._neural_overruns = [0.5, 1.5]  # the later trials ran 1 s past their time on average: 1 s less
+    assert search._neural_cap(200.0) == pytest.approx(even - 1.0)
+    search._neural_overruns = [60.0]  # never under half
+    assert search._neural_cap(200.0) == pytest.approx(even / 2)
     alone = Search(specs[:1], ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
     assert alone._neural_share() == 1.0 and search._neural_share() == NEURAL_SHARE
 

@@ -170,3 +170,27 @@ def test_the_report_says_plainly_when_no_model_beat_the_constant_predictor():
     text = _constant_sentence(ConstantPredictor(0.5, True, ["linear"]), "roc_auc")
     assert not text["warning"] and "linear could not be chosen" in text["text"]
     assert _constant_sentence(None, "rmse") is None  # run folders from before the check
+
+
+def test_every_trial_on_wide_data_keeps_the_wide_changes_the_space_does_not_search(seed):
+    """HistGradientBoosting's search space does not search ``max_features``: its defaults, its portfolio entry and
+    its sampled trials all keep the wide-data 0.3 (Optuna hands back only the values the space suggests)."""
+    import optuna
+
+    from automl.config import PreprocessConfig
+    from automl.data.io import read_table
+    from automl.data.schema import infer_schema
+    from automl.search.evaluate import Context
+    from automl.search.tuner import Search
+
+    frame, info = read_table(_wide("binary", n=40, p=120, seed=seed))
+    schema, labels = infer_schema(frame, FitConfig(target="y"), info)
+    X, y = schema.transform(frame), schema.encode_target(labels)
+    ctx = Context(schema, get_metric(schema.metric), PreprocessConfig(), seed, 1)
+    search = Search([registry.get("hist_gb")], ctx, X, y, make_folds(y, "binary", 3, seed),
+                    storage=optuna.storages.InMemoryStorage())
+    assert search.wide
+    trials = search.run(n_trials=4)
+    assert len(trials) == 4 and [t.params["max_features"] for t in trials] == [0.3] * 4
+    assert trials[1].params["max_iter"] == 1000  # the portfolio entry's own values
+    assert len({t.params["max_iter"] for t in trials[2:]} - {150, 1000}) == 2  # the sampler's

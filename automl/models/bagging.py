@@ -16,7 +16,7 @@ def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
     tree = tree_cls(min_samples_leaf=params["min_samples_leaf"], max_depth=params["max_depth"])
     cls = BaggingRegressor if task == "regression" else BaggingClassifier
     return cls(tree, n_estimators=params["n_estimators"], max_samples=params["max_samples"],
-               max_features=params.get("max_features", 1.0), random_state=seed, n_jobs=n_jobs)
+               max_features=params["max_features"], random_state=seed, n_jobs=n_jobs)
 
 
 def search_space(trial: Any, task: str) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def search_space(trial: Any, task: str) -> dict[str, Any]:
 SPEC = ModelSpec(
     key="bagging", name="Bagged trees", kind="bagging", preprocessing="ordinal", cost=6.0, build=build,
     defaults={"n_estimators": 100, "max_samples": 1.0, "min_samples_leaf": MIN_LEAF_FRACTION,
-              "max_depth": None},
+              "max_depth": None, "max_features": 1.0},
     search_space=search_space,
     wide={"max_features": 0.3},  # each tree on 30 % of the columns (random subspaces)
     fold_models="drop",  # deep trees: k fold models take too much memory

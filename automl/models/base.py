@@ -117,6 +117,9 @@ class ModelSpec:
         Changes to the defaults on large data (more than ``automl.config.LARGE_DATA_ROWS`` rows searched), where
         a fit under a short time limit sees few passes over the rows: a network that converges in fewer steps.
         The portfolio's entries start from these defaults; their own changes win.
+    large_search_space
+        The search space on large data, where it differs (default: ``search_space``): the sampler's trials then
+        keep the ``large`` changes too (a network: one member, a faster rate), not only the known-good ones.
     anytime
         Whether a fit can be stopped at a time limit and still give a model (a network keeps its best epoch's
         weights): the search then caps the time of its trials instead of waiting for them or failing them.
@@ -146,6 +149,7 @@ class ModelSpec:
     portfolio: tuple[tuple[float, Mapping[str, Any]], ...] = ()
     wide: Mapping[str, Any] = field(default_factory=dict)
     large: Mapping[str, Any] = field(default_factory=dict)
+    large_search_space: SearchSpace | None = None
     anytime: bool = False
     rounds: Rounds | None = None
     fold_models: str = "fallback"
@@ -165,6 +169,18 @@ class ModelSpec:
         base = self.defaults_for(task, large)
         extra = dict(self.wide) if wide else {}
         return [(cost, {**base, **changes, **extra}) for cost, changes in self.portfolio]
+
+    def suggest(self, trial: Any, task: str, large: bool = False,
+                base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """A trial's hyperparameters: what the search space (on ``large`` data, ``large_search_space``) suggests
+        through the Optuna ``trial``, and for the family's other keys the values of ``base``: the configuration
+        enqueued for the trial (its defaults or a portfolio entry: the classic MLP's epochs and patience), or for
+        a sampled trial the defaults for this data (the wide-data changes the space does not search). Optuna hands
+        back only the values the space asks for, and the others would silently be the plain defaults."""
+        space = (self.large_search_space if large else None) or self.search_space
+        params = space(trial, task) if space is not None else {}
+        known = set(self.defaults_for(task)) | set(params)
+        return {**params, **{k: v for k, v in (base or {}).items() if k in known and k not in trial.params}}
 
     def pipeline_for(self, task: str, params: Mapping[str, Any] | None = None) -> str:
         """The preprocessing pipeline of a configuration: its ``preprocessing`` hyperparameter, if the family

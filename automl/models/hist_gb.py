@@ -29,7 +29,7 @@ def search_space(trial: Any, task: str) -> dict[str, Any]:
 SPEC = ModelSpec(
     key="hist_gb", name="HistGradientBoosting", kind="boosting", preprocessing="native", cost=4.0, build=build,
     defaults={"max_iter": 150, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20,
-              "l2_regularization": 1e-3},
+              "l2_regularization": 1e-3, "max_features": 1.0},
     portfolio=((3.0, {"max_iter": 1000, "learning_rate": 0.03, "min_samples_leaf": 10, "l2_regularization": 1.0}),),
     search_space=search_space,
     wide={"max_features": 0.3},  # each split considers 30 % of the columns (scikit-learn >= 1.4)

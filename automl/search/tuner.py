@@ -58,7 +58,7 @@ SCHEDULES = ("rank", "sides")
 SUMMARY_SECONDS = 10.0  # the search logs a one-line progress summary at most this often
 NEURAL = "neural net"
 # Default schedule: the neural nets' share of the search time when tree ensembles run too (all of it when they
-# run alone, half under the "sides" schedule), split into at least one trial per 25 s of search, 4 to 10: without
+# run alone, half under the "sides" schedule), split into at least one trial per 22 s of search, 4 to 10: without
 # it the best-ranked boosting families took nearly all the time and the network got one untuned trial.
 NEURAL_SHARE = 1 / 3
 # ... raised, up to NEURAL_SHARE_MAX, when their defaults took so long that the minimum of NEURAL_TRIALS (the
@@ -70,7 +70,13 @@ LATER_TRIAL_COST = 0.5
 # diamonds, 43 000 rows at 60 s, its best of 5 trials stayed 25 % behind the trees), and on a slow machine the
 # raised share gave it half the search (25 of 50 s), time the leading trees lose
 NEURAL_TRIALS = (4, 10)
-NEURAL_SECONDS_PER_TRIAL = 25.0
+# 22 s: a 300 s budget searches about 225-235 s (the rest is for the ensembles and the refit), which one trial per
+# 25 s planned as 9 (caravan and letter, whole product at 300 s: 9 network trials, benchmarks/results-300s.md)
+NEURAL_SECONDS_PER_TRIAL = 22.0
+# the defaults, the strongest configuration, are planned as two trials, and at least this share of the neural
+# share: with 12 trials planned (1/6.5 of it) letter's defaults got 14.3 s instead of 16.7 and CV log loss went
+# 0.131 -> 0.136 (benchmarks/neural.md)
+NEURAL_DEFAULTS_SHARE = 0.2
 MIN_ANYTIME_SECONDS = 3.0  # a network trial is started only with at least this much search time left,
 ANYTIME_SECONDS_PER_1000_COLUMNS = 2.0  # plus this: its graph and each fold's preprocessing grow with the columns
 # (a 120 x 5 000 table: 3.4 s to build the first fold's graph, 0.6 s per fold to prepare the inputs; measured)
@@ -151,6 +157,7 @@ class Search:
     _started: float = 0.0
     _search_seconds: float = 0.0
     _last_summary: float = 0.0
+    _neural_overruns: list[float] = field(default_factory=list)  # seconds later network trials ran past their plan
 
     def __post_init__(self) -> None:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -339,6 +346,11 @@ class Search:
         low, high = NEURAL_TRIALS
         return int(np.clip(round(self._search_seconds / NEURAL_SECONDS_PER_TRIAL), low, high))
 
+    def _neural_defaults_fraction(self) -> float:
+        """The neural share's fraction planned for the defaults: two of the planned trials, at least
+        ``NEURAL_DEFAULTS_SHARE``."""
+        return max(2 / (self._neural_trials_target() + 1), NEURAL_DEFAULTS_SHARE)
+
     def _neural_spent(self) -> tuple[float, int]:
         """Seconds and trials the neural nets have had so far."""
         states = [s for s in self.families if s.spec.kind == NEURAL]
@@ -350,7 +362,8 @@ class Search:
 
     def _neural_cap(self, remaining: float) -> float:
         """Seconds for the next neural trial: what is left of the share, over the trials still planned (the
-        defaults count as two; at least two, so a later trial always has time too); once the share is spent (a
+        defaults count as two; at least two, so a later trial always has time too), less the mean time the later
+        trials that ran every fold took past theirs (at most half of it); once the share is spent (a
         leading network may get more trials by its rank), an equal share of the ``remaining`` seconds with the
         other families."""
         seconds, trials = self._neural_spent()
@@ -358,8 +371,13 @@ class Search:
         if left <= 0:
             return max(remaining, 0.0) / max(1, sum(not s.exhausted for s in self.families))
         if not trials:  # the defaults, the strongest configuration, count as two trials
-            return left * 2 / (self._neural_trials_target() + 1)
-        return left / max(self._neural_trials_target() - trials, 2)
+            return left * self._neural_defaults_fraction()
+        even = left / max(self._neural_trials_target() - trials, 2)
+        # less what the later trials ran past their time on average (predicting each fold's validation rows,
+        # preparing its inputs; caravan's 85 columns: 9 trials in a 79 s share instead of the planned 10), never
+        # under half
+        overrun = float(np.mean(self._neural_overruns)) if self._neural_overruns else 0.0
+        return max(even - overrun, even / 2)
 
     def _fits(self, state: FamilyState, remaining: float) -> bool:
         """Whether another trial of the family fits in the ``remaining`` seconds: a whole CV run and a refit (or
@@ -437,8 +455,9 @@ class Search:
         if share:
             trials = self._neural_trials_target()
             neural = (f" Neural nets: {share:.0%} of it ({share * search:.0f} s), in at least {trials} trials: "
-                      f"about {2 * share * search / (trials + 1):.0f} s for their defaults, then about "
-                      f"{share * search / (trials + 1):.0f} s each (each stops training at its time and keeps its "
+                      f"about {self._neural_defaults_fraction() * share * search:.0f} s for their defaults, then "
+                      f"about {(1 - self._neural_defaults_fraction()) * share * search / (trials - 1):.0f} s each "
+                      "(each stops training at its time and keeps its "
                       "best epoch)" + (f", up to {NEURAL_SHARE_MAX:.0%} if their defaults take so long that "
                                        f"{NEURAL_TRIALS[0] - 1} more would not fit" if rises
                                        else "") + ";")
@@ -479,12 +498,14 @@ class Search:
         with warnings.catch_warnings():  # ask-and-tell with our own heartbeat thread (below) is on purpose
             warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
             trial = study.ask()
-        params = spec.search_space(trial, self.ctx.schema.task) if spec.search_space else {}
+        enqueued = study._storage.get_trial_system_attrs(trial._trial_id).get("fixed_params")
+        params = spec.suggest(trial, self.ctx.schema.task, self.large, enqueued or self._defaults(spec))
         if self.ctx.log_target:
             params[LOG_TARGET] = trial.suggest_categorical(LOG_TARGET, [True, False])
         if self.ctx.class_balance:
             params[CLASS_WEIGHT] = trial.suggest_categorical(CLASS_WEIGHT, ["none", "balanced"])
         expected = 0.0 if known is None else self._portfolio_seconds(state, state.portfolio_done - 1)
+        started, first = time.monotonic(), state.best is None
         trial_deadline, soft_deadline = self._trial_deadline(state, deadline, expected), None
         if spec.anytime and deadline is not None:  # it ends its training at its time limit; only the budget stops it
             soft_deadline = trial_deadline  # the search's end, or for its defaults the budget's if that is later
@@ -504,6 +525,8 @@ class Search:
             result.fold_models = None
         state.seconds += result.fit_time
         state.last_trial_seconds = max(result.fit_time, 1e-3)
+        if spec.kind == NEURAL and soft_deadline is not None and not first and result.status == "ok":
+            self._neural_overruns.append(max(0.0, result.fit_time - (soft_deadline - started)))
         if result.fold_scores:
             state.fold_seconds = result.fit_time / len(result.fold_scores)
         if result.status == "ok":
