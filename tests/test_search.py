@@ -390,3 +390,28 @@ def test_on_large_data_the_neural_share_does_not_rise(seed, caplog):
     assert "their share rises to" not in caplog.text and "if their defaults take so long" not in caplog.text
     search.schedule = "sides"
     assert search._neural_share() == 0.5
+
+
+def test_the_classic_mlp_trains_with_its_own_patience_and_epochs(seed, monkeypatch):
+    """The portfolio's classic MLP sets patience 10 and 200 epochs, which the search space does not search: its
+    trial gets them from the enqueued configuration (Optuna hands back only suggested values; before, it ran with
+    the defaults' 30 and 100, and the report's classic-MLP sentence never matched it)."""
+    import automl.search.tuner as tuner
+    from automl.models.keras_mlp import CLASSIC
+    from automl.results.records import TrialResult
+
+    seen = []
+
+    def fake_cv(spec, ctx, X, y, folds, deadline, params, **kwargs):
+        seen.append(dict(params))
+        return TrialResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(ctx.schema.task), **params},
+                           fold_scores=[0.8 - 0.01 * len(seen)] * len(folds), fit_time=0.1)
+
+    monkeypatch.setattr(tuner, "cross_validate", fake_cv)
+    ctx, X, y = _setup("binary", seed)
+    search = Search([registry.get("keras_mlp")], ctx, X, y, make_folds(y, "binary", 3, seed),
+                    storage=optuna.storages.InMemoryStorage())
+    search.run(n_trials=3)
+    assert seen[0]["patience"] == 30 and seen[0]["members"] == 4  # the defaults
+    assert {k: seen[1][k] for k in CLASSIC} == CLASSIC  # every value of the classic MLP, patience 10 included
+    assert seen[2]["learning_rate"] == 1e-3 and seen[2]["weight_decay"] == 1e-2  # the next portfolio entry
