@@ -362,10 +362,10 @@ class Search:
 
     def _neural_cap(self, remaining: float) -> float:
         """Seconds for the next neural trial: what is left of the share, over the trials still planned (the
-        defaults count as two; at least two, so a later trial always has time too), less the mean time the later
-        trials that ran every fold took past theirs (at most half of it); once the share is spent (a
-        leading network may get more trials by its rank), an equal share of the ``remaining`` seconds with the
-        other families."""
+        defaults count as two; at least two, so a later trial always has time too), less the mean time by which
+        the later trials that ran every fold overran theirs (never below half the even split); once the share is
+        spent (a leading network may get more trials by its rank), an equal share of the ``remaining`` seconds
+        with the other families."""
         seconds, trials = self._neural_spent()
         left = self._neural_share() * self._search_seconds - seconds
         if left <= 0:
