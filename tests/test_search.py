@@ -243,10 +243,11 @@ def test_the_sides_schedule_also_evens_out_the_trial_counts(seed):
     assert search._next_family(deadline, None).spec.key == "keras_mlp"
 
 
-def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trials(seed):
+def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trials(seed, monkeypatch):
     """Issue 13: in the default (rank) schedule the networks get NEURAL_SHARE of the search time, split into at
     least 4 trials at a 60 s budget (10 at 300 s), whatever their rank."""
     from automl.results.records import TrialResult
+    from automl.search import tuner
     from automl.search.tuner import NEURAL_DEFAULTS_SHARE, NEURAL_SHARE
 
     ctx, X, y = _setup("binary", seed)
@@ -284,6 +285,13 @@ def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trial
     assert search._neural_cap(200.0) == pytest.approx(even / 2)
     alone = Search(specs[:1], ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
     assert alone._neural_share() == 1.0 and search._neural_share() == NEURAL_SHARE
+    # large data: at 60 s two trials, the defaults two thirds of the share; at 300 s still 10
+    monkeypatch.setattr(tuner, "LARGE_DATA_ROWS", len(X) - 1)
+    search._search_seconds = 48.0
+    assert search.large and search._neural_trials_target() == 2
+    assert search._neural_defaults_fraction() == pytest.approx(2 / 3)
+    search._search_seconds = 225.0
+    assert search._neural_trials_target() == 10
 
 
 def test_the_neural_share_grows_when_the_networks_defaults_are_slow(seed, caplog):

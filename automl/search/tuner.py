@@ -15,7 +15,8 @@ leaderboard (time × rank), gets the next trial: the leading families are tuned 
 the others, and each trial is stopped between folds when it would overrun its share. The neural nets have a
 share of their own (``NEURAL_SHARE`` of the search time, all of it when they run alone): they go next whenever
 they have had less than that share of the time so far, and the share is split into several trials (4 at 60 s,
-up to 10 from about 250 s), each of which ends its training at its time and keeps its best epoch's weights.
+2 on large data, up to 10 from about 280 s), each of which ends its training at its time and keeps its best
+epoch's weights.
 With the ``"sides"`` schedule, neural nets and tree ensembles get equal time and, as far as can be, equal
 trials instead (a fair comparison). With ``n_trials`` instead of a budget, each family gets exactly that many
 trials in a fixed order (defaults, portfolio, sampler), so a seed reproduces the leaderboard.
@@ -70,6 +71,11 @@ LATER_TRIAL_COST = 0.5
 # diamonds, 43 000 rows at 60 s, its best of 5 trials stayed 25 % behind the trees), and on a slow machine the
 # raised share gave it half the search (25 of 50 s), time the leading trees lose
 NEURAL_TRIALS = (4, 10)
+# the fewest on large data (over LARGE_DATA_ROWS rows searched): a later trial of a few seconds cannot train there
+# (network alone at 60 s: every later trial of diamonds' and letter's was far behind their defaults, RMSE 609-662
+# against 569, log loss 0.34-0.53 against 0.134), so at 60 s the share goes to two trials, two thirds of it to the
+# defaults: diamonds CV RMSE 568.5 -> 562.5, letter CV log loss 0.134 -> 0.128 (benchmarks/neural.md)
+NEURAL_TRIALS_LARGE = 2
 # 22 s: a 300 s budget searches about 225-235 s (the rest is for the ensembles and the refit), which one trial per
 # 25 s planned as 9 (caravan and letter, whole product at 300 s: 9 network trials, benchmarks/results-300s.md)
 NEURAL_SECONDS_PER_TRIAL = 22.0
@@ -342,8 +348,10 @@ class Search:
         return ran[0].fit_time * (1 + LATER_TRIAL_COST * (NEURAL_TRIALS[0] - 1))
 
     def _neural_trials_target(self) -> int:
-        """How many trials the neural share is split into: one per ``NEURAL_SECONDS_PER_TRIAL`` s of search."""
+        """How many trials the neural share is split into: one per ``NEURAL_SECONDS_PER_TRIAL`` s of search, at
+        least ``NEURAL_TRIALS[0]`` (``NEURAL_TRIALS_LARGE`` on large data), at most ``NEURAL_TRIALS[1]``."""
         low, high = NEURAL_TRIALS
+        low = NEURAL_TRIALS_LARGE if self.large else low
         return int(np.clip(round(self._search_seconds / NEURAL_SECONDS_PER_TRIAL), low, high))
 
     def _neural_defaults_fraction(self) -> float:
