@@ -245,7 +245,7 @@ def test_the_sides_schedule_also_evens_out_the_trial_counts(seed):
 
 def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trials(seed, monkeypatch):
     """Issue 13: in the default (rank) schedule the networks get NEURAL_SHARE of the search time, split into at
-    least 4 trials at a 60 s budget (10 at 300 s), whatever their rank."""
+    least 4 trials at a 60 s budget (2 on large data; 10 at 300 s), whatever their rank."""
     from automl.results.records import TrialResult
     from automl.search import tuner
     from automl.search.tuner import NEURAL_DEFAULTS_SHARE, NEURAL_SHARE
@@ -423,3 +423,20 @@ def test_the_classic_mlp_trains_with_its_own_patience_and_epochs(seed, monkeypat
     assert seen[0]["patience"] == 30 and seen[0]["members"] == 4  # the defaults
     assert {k: seen[1][k] for k in CLASSIC} == CLASSIC  # every value of the classic MLP, patience 10 included
     assert seen[2]["learning_rate"] == 1e-3 and seen[2]["weight_decay"] == 1e-2  # the next portfolio entry
+
+
+def test_the_progress_summary_counts_trials_in_words(seed):
+    """The summary line: "1 trial", "2 trials", the pruned ones, and each family's best, leader first."""
+    from automl.results.records import TrialResult
+
+    ctx, X, y = _setup("binary", seed)
+    specs = [registry.get(k) for k in ("lightgbm", "xgboost")]
+    search = Search(specs, ctx, X, y, make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    lgb, xgb = search.families
+    lgb.trials.append(TrialResult("lightgbm", "LightGBM", "boosting", {}, fold_scores=[0.8] * 3, trial=0))
+    assert search.summary().startswith("Search: 1 trial in ")
+    xgb.trials.append(TrialResult("xgboost", "XGBoost", "boosting", {}, fold_scores=[0.9] * 3, trial=0))
+    xgb.trials.append(TrialResult("xgboost", "XGBoost", "boosting", {}, status="pruned", fold_scores=[0.5], trial=1))
+    line = search.summary()
+    assert line.startswith("Search: 3 trials in ") and "(1 pruned)" in line
+    assert line.endswith("best roc_auc: XGBoost 0.9000, LightGBM 0.8000.")

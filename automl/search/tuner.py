@@ -72,9 +72,9 @@ LATER_TRIAL_COST = 0.5
 # raised share gave it half the search (25 of 50 s), time the leading trees lose
 NEURAL_TRIALS = (4, 10)
 # the fewest on large data (over LARGE_DATA_ROWS rows searched): a later trial of a few seconds cannot train there
-# (network alone at 60 s: every later trial of diamonds' and letter's was far behind their defaults, RMSE 609-662
-# against 569, log loss 0.34-0.53 against 0.134), so at 60 s the share goes to two trials, two thirds of it to the
-# defaults: diamonds CV RMSE 568.5 -> 562.5, letter CV log loss 0.134 -> 0.128 (benchmarks/neural.md)
+# (network alone at 60 s, two runs: every later trial of diamonds' and letter's was far behind their defaults, RMSE
+# 609-689 against 569-573, log loss 0.34-0.55 against 0.13), so at 60 s the share goes to two trials, two thirds of
+# it to the defaults: diamonds CV RMSE 568.5 -> 562.5, letter CV log loss 0.134 -> 0.128 (benchmarks/neural.md)
 NEURAL_TRIALS_LARGE = 2
 # 22 s: a 300 s budget searches about 225-235 s (the rest is for the ensembles and the refit), which one trial per
 # 25 s planned as 9 (caravan and letter, whole product at 300 s: 9 network trials, benchmarks/results-300s.md)
@@ -616,7 +616,8 @@ class Search:
         shown = ", ".join(f"{s.spec.name} {s.best.mean:.4f}" for s in scored[:4])
         more = f" and {len(scored) - 4} more" if len(scored) > 4 else ""
         seconds = time.monotonic() - self._started if self._started else sum(s.seconds for s in self.families)
-        return (f"Search: {len(results)} trials in {seconds:.0f} s{f' ({extra})' if extra else ''}"
+        trials = f"{len(results)} trial{'' if len(results) == 1 else 's'}"
+        return (f"Search: {trials} in {seconds:.0f} s{f' ({extra})' if extra else ''}"
                 f"{f'; best {self.ctx.metric.name}: {shown}{more}' if shown else ''}.")
 
 
