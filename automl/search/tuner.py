@@ -350,9 +350,8 @@ class Search:
     def _neural_trials_target(self) -> int:
         """How many trials the neural share is split into: one per ``NEURAL_SECONDS_PER_TRIAL`` s of search, at
         least ``NEURAL_TRIALS[0]`` (``NEURAL_TRIALS_LARGE`` on large data), at most ``NEURAL_TRIALS[1]``."""
-        low, high = NEURAL_TRIALS
-        low = NEURAL_TRIALS_LARGE if self.large else low
-        return int(np.clip(round(self._search_seconds / NEURAL_SECONDS_PER_TRIAL), low, high))
+        low = NEURAL_TRIALS_LARGE if self.large else NEURAL_TRIALS[0]
+        return int(np.clip(round(self._search_seconds / NEURAL_SECONDS_PER_TRIAL), low, NEURAL_TRIALS[1]))
 
     def _neural_defaults_fraction(self) -> float:
         """The neural share's fraction planned for the defaults: two of the planned trials, at least
