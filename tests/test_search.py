@@ -294,6 +294,37 @@ def test_the_default_schedule_gives_the_neural_nets_their_share_in_several_trial
     assert search._neural_trials_target() == 10
 
 
+def test_the_networks_defaults_overrun_shortens_its_next_trial(seed, monkeypatch):
+    """The defaults' overrun of their time counts like a later trial's: the first later trial's time is shortened
+    by it (caravan at 60 s: the defaults took 9.1 s of 6 s, the next trial 7.0 s of 4.5 s, and the network got 3
+    trials instead of 4)."""
+    import automl.search.tuner as tuner
+    from automl.results.records import TrialResult
+
+    windows = []
+
+    def fake_cv(spec, ctx, X, y, folds, deadline, params, soft_deadline=None, **kwargs):
+        window = soft_deadline - time.monotonic()
+        windows.append(window)
+        return TrialResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(ctx.schema.task), **params},
+                           fold_scores=[0.8] * len(folds), fit_time=window + 3.0)  # 3 s past its time
+
+    monkeypatch.setattr(tuner, "cross_validate", fake_cv)
+    ctx, X, y = _setup("binary", seed)
+    search = Search([registry.get("keras_mlp")], ctx, X, y, make_folds(y, "binary", 3, seed),
+                    storage=optuna.storages.InMemoryStorage())
+    now = time.monotonic()
+    search._started, search._search_seconds, deadline = now, 48.0, now + 48.0
+    state = search.families[0]
+    search._run_trial(state, deadline)  # the defaults
+    assert search._neural_overruns == [pytest.approx(3.0, abs=0.05)]
+    even = (48.0 - state.seconds) / (search._neural_trials_target() - 1)
+    assert search._neural_cap(deadline - time.monotonic()) == pytest.approx(even - 3.0, abs=0.05)
+    search._run_trial(state, deadline)  # the first later trial: its time is 3 s shorter than the even split
+    assert windows[1] == pytest.approx(even - 3.0, abs=0.1)
+    assert search._neural_overruns == [pytest.approx(3.0, abs=0.05)] * 2
+
+
 def test_the_neural_share_grows_when_the_networks_defaults_are_slow(seed, caplog):
     """The share rises to what the defaults plus 3 trials at half their time need, at most NEURAL_SHARE_MAX
     (a 60 s run: defaults of 8-13 s left room for one more trial in a third of 47 s)."""
