@@ -380,9 +380,9 @@ class Search:
         if not trials:  # the defaults, the strongest configuration, count as two trials
             return left * self._neural_defaults_fraction()
         even = left / max(self._neural_trials_target() - trials, 2)
-        # less what the later trials ran past their time on average (predicting each fold's validation rows,
-        # preparing its inputs; caravan's 85 columns: 9 trials in a 79 s share instead of the planned 10), never
-        # under half
+        # less what the trials so far (the defaults too) ran past their time on average (predicting each fold's
+        # validation rows, preparing its inputs; caravan's 85 columns: 9 trials in a 79 s share instead of the
+        # planned 10), never under half
         overrun = float(np.mean(self._neural_overruns)) if self._neural_overruns else 0.0
         return max(even - overrun, even / 2)
 
