@@ -534,7 +534,8 @@ class Search:
         state.last_trial_seconds = max(result.fit_time, 1e-3)
         if spec.kind == NEURAL and soft_deadline is not None and result.status == "ok":
             # the defaults' too (cross_validate moved their end by the import): without it the first later trial
-            # has nothing to go by (caravan at 60 s: the classic MLP ran 7.0 s of a planned 4.5 s, 3 trials, not 4)
+            # has nothing to go by (caravan, whole product at 60 s: 3 network trials instead of 4 in 3 of 6 runs
+            # before, 2 of 6 after; benchmarks/neural.md)
             self._neural_overruns.append(max(0.0, result.fit_time - (soft_deadline - started)))
         if result.fold_scores:
             state.fold_seconds = result.fit_time / len(result.fold_scores)
