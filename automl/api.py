@@ -105,8 +105,12 @@ class AutoML:
         return predictor.predict_frame(frame, where=info.name, model=model)
 
     def predict(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.Series:
-        """Predicted labels (classification) or values (regression), in input row order."""
-        return self.predict_frame(data, model, sep)["prediction"]
+        """Predicted labels (classification) or values (regression), in input row order. Labels have the type
+        of the target they were fitted from: integers, floats or booleans for a target of numbers or booleans,
+        else text (as in :meth:`predict_frame`'s ``prediction`` column, which is always text)."""
+        predictions = self.predict_frame(data, model, sep)["prediction"]
+        schema = self._fitted().schema
+        return predictions if schema.classes is None else schema.typed_labels(predictions)
 
     def predict_proba(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.DataFrame:
         """Class probabilities, one column per class, named by its label (each row sums to 1)."""

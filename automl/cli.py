@@ -461,10 +461,10 @@ def report(run_dir: Path, output: Path | None, verbosity: int | None, debug: boo
     def action() -> None:
         from automl.report import render
 
-        if output is not None and not output.parent.is_dir():
-            from automl.errors import ConfigError
+        if output is not None:
+            from automl.results.folder import check_output_folder
 
-            raise ConfigError(f"Folder {output.parent} does not exist. Create it or choose another --output.")
+            check_output_folder(output)
         render(run_dir, output)  # logs where it was written
 
     _guarded(debug, action, log_file=lambda: run_dir / "automl.log")

@@ -6,6 +6,7 @@ This module imports nothing heavy: the CLI builds a :class:`FitConfig` before an
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,7 @@ class FitConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.target, str) or not self.target:
             raise ConfigError("A target column is required (--target NAME).")
+        self._check_types()
         if self.task is not None and self.task not in TASKS:
             raise ConfigError(f"Unknown task {self.task!r}; choose one of {choices(TASKS)}.")
         if self.metric is not None:
@@ -226,8 +228,27 @@ class FitConfig:
             object.__setattr__(self, "sep", separator(self.sep))
         if self.output is not None and not isinstance(self.output, Path):
             object.__setattr__(self, "output", Path(self.output))
-        for name in ("models", "exclude_models", "na_values", "categorical", "keep_columns"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    def _check_types(self) -> None:
+        """Numbers must be numbers (whole ones where a count is meant); a lone name where names are expected is a
+        list of one (model keys: comma-separated, as on the command line)."""
+        for name in _WHOLE_NUMBERS + _NUMBERS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            whole = name in _WHOLE_NUMBERS
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not number or (whole and not float(value).is_integer()):
+                kind = "a whole number" if whole else "a number"
+                raise ConfigError(f"{name} must be {kind}, got {value!r} ({type(value).__name__}).")
+            object.__setattr__(self, name, int(value) if whole else float(value))
+        for name in _NAMES:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = tuple(v.strip() for v in value.split(",") if v.strip()) if name in _MODEL_NAMES else (value,)
+            elif not isinstance(value, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{name} must be a list of names, got {value!r}.")
+            object.__setattr__(self, name, tuple(value))
 
     def replace(self, **changes: Any) -> FitConfig:
         """Return a copy with ``changes`` applied (and validated)."""
@@ -247,6 +268,11 @@ class FitConfig:
         prep = {k: v for k, v in prep.items() if k in PreprocessConfig.__dataclass_fields__}
         return cls(**known, preprocess=PreprocessConfig(**prep))
 
+
+_WHOLE_NUMBERS = ("trials", "folds", "repeats", "seed", "sample_rows", "n_jobs", "time_gap")
+_NUMBERS = ("time_limit", "threshold")
+_NAMES = ("models", "exclude_models", "na_values", "categorical", "keep_columns")
+_MODEL_NAMES = ("models", "exclude_models")  # keys never hold commas; column names and missing markers may
 
 SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|", "space": " "}
 

@@ -368,6 +368,22 @@ def test_predict_wrong_type(fitted_run, write_csv):
     assert_error(result, EXIT_BAD_INPUT, "Column 'x1'", "must hold numbers", "'twelve'", "row 3")
 
 
+def test_predictions_that_cannot_be_written_are_a_clear_error(fitted_run, write_csv, tmp_path, monkeypatch):
+    run_dir, frame = fitted_run
+    data = write_csv(frame, "new.csv")
+    result = run("predict", run_dir, data, "--output", Path(data) / "preds.csv")
+    assert_error(result, EXIT_BAD_INPUT, "is a file, not a folder", "--output")
+    assert_error(run("report", run_dir, "--output", Path(data) / "r.html"), EXIT_BAD_INPUT, "is a file, not a folder")
+    from automl.results import folder
+
+    def full(target, write):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(folder, "atomic_write", full)
+    assert_error(run("predict", run_dir, data, "--output", tmp_path / "p.csv"), EXIT_BAD_INPUT,
+                 f"Cannot write {tmp_path / 'p.csv'}: No space left on device. Choose another --output.")
+
+
 def test_predict_empty_file(fitted_run, write_csv):
     run_dir, _ = fitted_run
     assert_error(run("predict", run_dir, write_csv("", "new.csv")), EXIT_BAD_INPUT, "is empty")

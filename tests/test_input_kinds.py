@@ -304,3 +304,20 @@ def test_output_columns_never_collide_with_class_labels(task, colliding_runs, tm
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
     assert set(model.predict(new)) <= set(labels)
     assert list(model.predict_frame(new).columns) == [*proba, "prediction"]
+
+
+# ---------------------------------------------------------------- labels come back as the target's type
+
+
+@pytest.mark.parametrize("kind", ["int", "bool", "text"])
+def test_api_predicts_labels_of_the_targets_own_type(kind):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    positive = x + rng.normal(scale=0.3, size=200) > 0
+    y = {"int": positive.astype(int) * 2 + 1, "bool": positive, "text": np.where(positive, "yes", "no")}[kind]
+    frame = pd.DataFrame({"x": x, "z": rng.normal(size=200), "y": y})
+    model = AutoML(target="y", trials=1, folds=3, repeats=1, models=("linear",), seed=0).fit(frame)
+    predicted = model.predict(frame.drop(columns="y"))
+    assert predicted.dtype == frame["y"].dtype
+    assert set(predicted) == set(frame["y"]) and (predicted == frame["y"]).mean() > 0.8
+    assert model.predict_frame(frame.drop(columns="y"))["prediction"].map(type).eq(str).all()  # text, as in a CSV

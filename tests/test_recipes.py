@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from automl import recipes
+from automl.api import AutoML
 from automl.cli import EXIT_BAD_INPUT, main
+from automl.config import make_config
 from automl.errors import ConfigError
 
 
@@ -93,3 +98,22 @@ def test_cli_lists_recipes_and_refuses_a_bad_one(tmp_path):
     assert "Traceback" not in result.output
     result = runner.invoke(main, ["run", "quick"])
     assert result.exit_code == EXIT_BAD_INPUT and "has no [batch] section" in result.output
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"time_limit": "60"}, "time_limit must be a number, got '60' (str)"),
+    ({"trials": 1.5}, "trials must be a whole number, got 1.5"),
+    ({"seed": "x"}, "seed must be a whole number, got 'x'"),
+    ({"folds": True}, "folds must be a whole number, got True"),
+    ({"models": [1, 2]}, "models must be a list of names"),
+])
+def test_api_options_of_the_wrong_type_are_named(options, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        AutoML(target="y", **options)
+
+
+def test_a_lone_name_is_a_list_of_one_and_model_keys_may_be_comma_separated():
+    config = make_config("y", models="linear, lightgbm", categorical="island, north", trials=np.int64(2))
+    assert config.models == ("linear", "lightgbm") and config.categorical == ("island, north",)
+    assert config.trials == 2 and type(config.trials) is int
+    assert make_config("y", time_limit=30).time_limit == 30.0

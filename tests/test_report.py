@@ -191,6 +191,16 @@ def test_balanced_wording_when_the_sides_had_even_budgets(fitted, tmp_path):
     assert "Provisional" not in html and "nn-vs-ensembles" not in html
 
 
+def test_a_run_without_one_side_says_so_instead_of_blaming_the_budget(tmp_path):
+    make_frame("binary", n=150).to_csv(tmp_path / "train.csv", index=False)
+    result = run("fit", tmp_path / "train.csv", "--target", "y", "--output", tmp_path / "run", "--trials", "1",
+                 "--folds", "3", "--repeats", "1", "--models", "linear,lightgbm", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "This run had no neural net among its models" in html and "within the budget" not in html
+    assert re.search(r"neural nets</td>.*?not in this run", html, flags=re.S)
+
+
 def test_a_section_that_cannot_be_built_becomes_a_note(fitted, monkeypatch):
     from automl.report import sections
 

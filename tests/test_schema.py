@@ -82,6 +82,21 @@ def test_column_kinds_and_drop_reasons():
     assert set(prepared["flag"].unique()) == {0.0, 1.0}
 
 
+def test_a_boolean_column_reads_any_spelling_of_its_values_and_warns_about_others(caplog):
+    frame = pd.DataFrame({"flag": ["yes", "no"] * 20, "x": np.arange(40.0), "y": [0, 0, 1, 1] * 10})
+    schema, _ = schema_of(frame)
+    new = pd.DataFrame({"flag": ["yes", "YES", " Yes", "true", "1", "no", "No", "FALSE", "0", None, "maybe"],
+                        "x": 0.0})
+    with caplog.at_level("WARNING", logger="automl"):
+        prepared = schema.transform(new, where="new.csv")
+    np.testing.assert_array_equal(prepared["flag"].to_numpy(),
+                                  [1, 1, 1, 1, 1, 0, 0, 0, 0, np.nan, np.nan])
+    assert "'flag' in new.csv" in caplog.text and "'maybe'" in caplog.text and "row 11" in caplog.text
+    fitted_on_bools, _ = schema_of(frame.assign(flag=[True, False] * 20))
+    assert fitted_on_bools.transform(new.iloc[:9])["flag"].tolist() == [1, 1, 1, 1, 1, 0, 0, 0, 0]
+    assert fitted_on_bools.transform(pd.DataFrame({"flag": [True, False], "x": 0.0}))["flag"].tolist() == [1, 0]
+
+
 def test_awkward_names_get_safe_internal_names_but_users_see_theirs():
     frame = pd.DataFrame({'a[0]': [1.0, 2, 3, 4] * 5, 'a{0}': [2.0, 1, 3, 3] * 5, 'x:"y",z': [0.0, 1, 1, 2] * 5,
                           "é": ["u", "v", "w", "u"] * 5, "y": [0, 1] * 10})
@@ -118,3 +133,11 @@ def test_transform_is_the_same_for_training_and_new_rows():
     full = schema.transform(frame)
     part = schema.transform(frame.iloc[10:20].drop(columns="y"))
     pd.testing.assert_frame_equal(full.iloc[10:20], part)
+
+
+def test_a_positive_class_for_a_target_that_is_not_binary_is_ignored_with_a_warning(caplog):
+    frame = pd.DataFrame({"x": np.random.default_rng(0).normal(size=60), "y": ["a", "b", "c"] * 20})
+    with caplog.at_level("WARNING", logger="automl"):
+        schema, _ = schema_of(frame, positive_class="nope")
+    assert schema.task == "multiclass" and schema.positive_class is None
+    assert "--positive-class 'nope' is ignored" in caplog.text and "multiclass" in caplog.text

@@ -33,6 +33,10 @@ TEXT_MIN_WORDS = 5.0
 HIGH_CARDINALITY_SHARE = 0.5
 HIGH_CARDINALITY_MIN_LEVELS = 100
 BOOLEAN_PAIRS = ({"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"})
+# what a boolean column's values mean wherever they come from, whatever the spelling the training table used
+# (compared without case or surrounding whitespace): a model fitted on yes/no still reads TRUE, 1 or "Yes"
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
 DATE_PATTERN = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{4}-\d{2}|\d{1,2}:\d{2}")
 ID_NAME = re.compile(r"(^|[^a-z])(id|uuid|key|index|row)$|^(id|uuid|index)([^a-z]|$)", re.I)
 
@@ -82,6 +86,9 @@ class Schema:
     n_missing_target: int = 0
     # Text values lose surrounding whitespace at fit and predict alike (False in schemas saved before it existed)
     strip_whitespace: bool = False
+    # A class target fitted from numbers or booleans ("int", "float", "bool"; None: text): its labels are kept as
+    # text, and :meth:`typed_labels` gives them back as that type
+    label_type: str | None = None
 
     @property
     def features(self) -> list[ColumnInfo]:
@@ -139,6 +146,17 @@ class Schema:
             return numbers[order] if list(numbers.columns) != order else numbers
         return pd.concat([numbers, pd.DataFrame(parts, index=frame.index)], axis=1)[order]
 
+    def typed_labels(self, labels: pd.Series) -> pd.Series:
+        """Predicted class labels (text) as the type of the target they were fitted from: integers, floats or
+        booleans for a target of numbers or booleans (a DataFrame's ``int`` or ``bool`` column); text otherwise."""
+        if self.label_type == "bool":
+            return labels.map(lambda v: str(v).strip().lower() in TRUE_WORDS).astype(bool)
+        if self.label_type in ("int", "float"):
+            numbers = pd.to_numeric(labels, errors="coerce")
+            if numbers.notna().all():
+                return numbers.astype("int64" if self.label_type == "int" else float)
+        return labels
+
     def encode_target(self, y: pd.Series) -> np.ndarray:
         """Class labels → integer codes in the order of ``classes``; regression targets → float."""
         if self.classes is None:
@@ -167,6 +185,9 @@ def infer_schema(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> t
     y = y[~missing_y]
     task, reason = _infer_task(y, config.task, target, info)
     log.info("Task: %s (%s).", task, reason)
+    if config.positive_class is not None and task != "binary":
+        log.warning("--positive-class %r is ignored: a positive class applies to binary targets, %r is %s.",
+                    config.positive_class, target, task)
     metric = config.metric or DEFAULT_METRIC[task]
     check_metric(metric, task)
     schema = Schema(target=target, task=task, task_reason=reason, metric=metric, columns=[],
@@ -174,6 +195,7 @@ def infer_schema(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> t
     if task == "regression":
         y = _numeric_target(y, target, info)
     else:
+        schema.label_type = _label_type(frame[target])
         y = _label_target(y, info, target, ~missing_y, strip)
         _set_classes(schema, y, config)
     schema.columns = _type_columns(frame.loc[~missing_y].drop(columns=[target]), config, info)
@@ -330,6 +352,15 @@ def _target_numbers(y: pd.Series, target: str, info: TableSource) -> pd.Series:
              "--task binary/multiclass or --no-parse-numbers to keep the labels.", target, info.name,
              ", ".join(found[1].stripped) or "nothing")
     return found[1].values
+
+
+def _label_type(s: pd.Series) -> str | None:
+    """"bool", "int" or "float" for a target column of that type (class labels are kept as text); else None."""
+    if pd.api.types.is_bool_dtype(s):
+        return "bool"
+    if pd.api.types.is_integer_dtype(s):
+        return "int"
+    return "float" if pd.api.types.is_float_dtype(s) else None
 
 
 def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
@@ -596,9 +627,7 @@ def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
     if col.kind == "numeric":
         return {col.internal: _as_numbers(col, s, where, strict)}
     if col.kind == "boolean":
-        text = pd.Series(_category_text(s, strip), index=s.index)
-        values = np.where(text.isna(), np.nan, text.isin([v.strip() if strip else v for v in col.true_values]))
-        return {col.internal: pd.Series(values, index=s.index, dtype=float)}
+        return {col.internal: _as_boolean(col, s, where, strict, strip)}
     if col.kind == "text":
         return {col.internal: s.astype(object).where(s.notna(), "").astype(str)}
     if col.kind == "categorical":
@@ -618,6 +647,21 @@ def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
                     "missing.", col.name, where, int(unread.sum()), format_values(pd.unique(s[unread]), 3),
                     format_rows(np.flatnonzero(unread)))
     return {f"{col.internal}__{p}": getattr(parsed.dt, p).astype(float) for p in col.datetime_parts}
+
+
+def _as_boolean(col: ColumnInfo, s: pd.Series, where: str, strict: bool, strip: bool) -> pd.Series:
+    """A boolean column as 1.0 / 0.0: its training values, and any spelling of true/false, yes/no, y/n, t/f or
+    1/0 without regard to case or surrounding whitespace; other values are missing (a warning names them)."""
+    text = pd.Series(_category_text(s, strip), index=s.index, dtype=object)
+    words = text.where(text.isna(), text.astype(str).str.strip().str.lower())
+    true = text.isin([v.strip() if strip else v for v in col.true_values]) | words.isin(TRUE_WORDS)
+    false = ~true & words.isin(FALSE_WORDS)
+    unread = (text.notna() & ~true & ~false).to_numpy()
+    if strict and unread.any():
+        log.warning("Column %r in %s is true/false, but has %d value(s) that are neither (e.g. %s) at %s; they "
+                    "are treated as missing.", col.name, where, int(unread.sum()),
+                    format_values(pd.unique(text[unread]), 3), format_rows(np.flatnonzero(unread)))
+    return pd.Series(np.where(true, 1.0, np.where(false, 0.0, np.nan)), index=s.index, dtype=float)
 
 
 def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.Series:

@@ -481,8 +481,10 @@ def classic_network(run: RunData) -> str | None:
 
 def _budget(run: RunData, sides: list[SideBudget], comparable: bool) -> dict[str, Any]:
     """The budget of each side for the template, with the sentence on whether they were comparable."""
-    out: dict[str, Any] = {"rows": [[s.side, s.trials, s.seconds, s.best_model or "none finished", s.best_score]
-                                    for s in sides], "classic": classic_network(run)}
+    kinds = set(run.leaderboard[lb.KIND])
+    out: dict[str, Any] = {"rows": [[s.side, s.trials, s.seconds, s.best_model or (
+        "none finished" if kinds & set(SIDES[s.side]) else "not in this run"), s.best_score] for s in sides],
+        "classic": classic_network(run)}
     if not comparable or any(s.trials == 0 for s in sides):
         return out
     out.update(sentence=budget_verdict(*sides), provisional=is_provisional(*sides))
@@ -503,6 +505,22 @@ def _even_command(run: RunData) -> dict[str, str]:
             "command": shlex.join([*args, "--time-limit", f"{longer:.0f}"]), "advice_end": ""}
 
 
+def _one_side_verdict(run: RunData, missing: str, kinds: tuple[str, ...]) -> str:
+    """Why the two sides cannot be compared: the ``missing`` side (of family ``kinds``) was not part of the run,
+    ran out of the budget, or failed."""
+    board = run.leaderboard
+    rows = board[board[lb.KIND].isin(kinds)]
+    if rows.empty:
+        return (f"This run had no {missing} among its models, so the two sides cannot be compared. Include one "
+                f"with --models (or --families), or use the {EVEN_RECIPE} recipe.")
+    reasons = [r for r in rows[lb.REASON] if isinstance(r, str) and r]
+    why = f" ({reasons[0]})" if reasons else ""
+    if set(rows[lb.STATUS]) <= {"failed"}:
+        return f"No {missing} finished{why}, so the two sides cannot be compared on this run."
+    return (f"No {missing} finished within the budget{why}, so the two sides cannot be compared on this run. "
+            "Raise --time-limit, or use --models to give that side the budget.")
+
+
 def _nn_vs_trees(run: RunData, ok: pd.DataFrame, chosen: str | None) -> dict[str, Any]:
     score, greater = run.score_column, run.greater_is_better
     nn = _best_of(ok, ("neural net",), score, greater)
@@ -510,13 +528,8 @@ def _nn_vs_trees(run: RunData, ok: pd.DataFrame, chosen: str | None) -> dict[str
     folds = int(run.record.folds or 5)
     budget = _budget(run, side_budgets(run, ok), comparable=nn is not None and tree is not None)
     if nn is None or tree is None:
-        missing = "neural net" if nn is None else "tree ensemble"
-        board = run.leaderboard
-        reason = board.loc[board[lb.KIND].isin(("neural net",) if nn is None else TREE_KINDS), lb.REASON]
-        why = f" ({reason.iloc[0]})" if len(reason) and isinstance(reason.iloc[0], str) and reason.iloc[0] else ""
-        return {"verdicts": [f"No {missing} finished within the budget{why}, so the two sides cannot be compared "
-                             "on this run. Raise --time-limit, or use --models to give that side the budget."],
-                "budget": budget}
+        return {"verdicts": [_one_side_verdict(run, "neural net" if nn is None else "tree ensemble",
+                                               ("neural net",) if nn is None else TREE_KINDS)], "budget": budget}
     pairs = [(tree, nn)]
     if chosen and chosen not in (nn, tree) and chosen in set(ok[lb.MODEL]):
         pairs += [(chosen, tree), (chosen, nn)]

@@ -259,12 +259,29 @@ def atomic_write(target: Path, write: Callable[[str], Any]) -> Path:
     return target
 
 
+def check_output_folder(path: str | Path) -> None:
+    """Raise :class:`ConfigError` unless the folder ``path`` is to be written in exists and is a folder."""
+    parent = Path(path).parent
+    if not parent.exists():
+        raise ConfigError(f"Folder {parent} does not exist. Create it or choose another --output.")
+    if not parent.is_dir():
+        raise ConfigError(f"{parent} is a file, not a folder, so {path} cannot be written. Choose another --output.")
+
+
 def write_csv(frame: Any, path: str | Path) -> Path:
-    """Write a DataFrame as CSV atomically (no partial file if interrupted)."""
+    """Write a DataFrame as CSV atomically (no partial file if interrupted).
+
+    Raises
+    ------
+    ConfigError
+        When the file's folder does not exist or the file cannot be written (permissions, a full disk).
+    """
     target = Path(path)
-    if target.parent and not target.parent.exists():
-        raise ConfigError(f"Folder {target.parent} does not exist. Create it or choose another --output.")
-    return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
+    check_output_folder(target)
+    try:
+        return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
+    except OSError as e:
+        raise ConfigError(f"Cannot write {target}: {e.strerror or e}. Choose another --output.") from e
 
 
 def _finite(value: Any) -> Any:
