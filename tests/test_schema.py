@@ -141,3 +141,19 @@ def test_a_positive_class_for_a_target_that_is_not_binary_is_ignored_with_a_warn
         schema, _ = schema_of(frame, positive_class="nope")
     assert schema.task == "multiclass" and schema.positive_class is None
     assert "--positive-class 'nope' is ignored" in caplog.text and "multiclass" in caplog.text
+
+
+def test_rows_are_numbered_as_in_the_table_after_rows_are_left_out(tmp_path, caplog):
+    from automl.fit.preparing import prepare
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"w": 1.0, "x": rng.normal(size=60), "z": rng.normal(size=60).round(2).astype(object),
+                          "y": ["a", "b"] * 30}, index=np.arange(100, 160))  # a DataFrame's own index
+    frame.loc[[100, 101], "w"] = 0.0  # rows 1-2 left out for their weight
+    frame.loc[[102, 103], "y"] = None  # rows 3-4 dropped for their target
+    frame.loc[[104], "x"] = np.inf  # row 5: infinite
+    frame.loc[[150], "z"] = "oops"  # row 51
+    with caplog.at_level("INFO", logger="automl"), pytest.raises(DataError, match=r"\('oops'\) at row 51\."):
+        prepare(FitConfig(target="y", weight_column="w"), frame)
+    assert "weight 0 in 'w' (rows 1, 2)" in caplog.text and "target 'y' is missing (rows 3, 4)" in caplog.text
+    assert "beyond ±3.4e38 (row 5)" in caplog.text

@@ -58,6 +58,9 @@ class Prepared:
 def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
     """Read and check the data, infer the schema, plan the folds (same seed and data: same folds)."""
     frame, info = read_table(data, config.na_values, config.sep)
+    # row i of the table as read is index i, through every row left out below: messages and the out-of-fold
+    # predictions' `row` number rows as read (a DataFrame's own index is not the rows' numbering)
+    frame = frame.reset_index(drop=True)
     row_weight = None
     if config.weight_column is not None:
         frame, row_weight = take_weights(frame, config.weight_column, info.name)
