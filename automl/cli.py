@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from automl.config import METRICS, SCALERS, TASKS
-from automl.errors import AutoMLError, BudgetError, RunLockedError, ScoreDropError
+from automl.errors import FILE_ONLY, AutoMLError, BudgetError, RunLockedError, ScoreDropError
 from automl.version import __version__
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_BUDGET, EXIT_LOCKED, EXIT_SCORE_DROP = 0, 1, 2, 3, 4, 5
@@ -47,6 +47,7 @@ def _setup_logging(verbosity: int) -> None:
     handler.setLevel(level)
     if verbosity < 1:  # one line per trial only at --verbose (automl.log in the run folder keeps them all)
         handler.addFilter(_no_trial_lines)
+    handler.addFilter(_not_file_only)  # the run folder's record of an error the terminal gets as "Error: ..."
     logger = logging.getLogger("automl")
     logger.handlers = [h for h in logger.handlers if not getattr(h, "_automl_cli", False)]
     handler._automl_cli = True  # type: ignore[attr-defined]
@@ -61,6 +62,10 @@ def _setup_logging(verbosity: int) -> None:
 
 def _no_trial_lines(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or not record.name.startswith("automl.trials")
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, FILE_ONLY, False)
 
 
 def _guarded(debug: bool, action: Callable[[], Any], log_file: Callable[[], Path | None] = lambda: None) -> Any:

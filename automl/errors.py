@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+# A log record with this attribute set is for the run folder's logs only: the CLI's terminal handler leaves it out
+# (the terminal gets the same error as the CLI's "Error: ..." line)
+FILE_ONLY = "automl_file_only"
+
 
 class AutoMLError(Exception):
     """Base class of every error automl raises on purpose."""

@@ -77,10 +77,14 @@ class Predictor:
             return self.pipeline
         if model in self.members:
             return self.members[model]
-        raise ConfigError(
-            f"Model {model!r} was not refitted on all rows in this run; available: {', '.join(self.models)}. "
-            f"To use another model, fit again with --models {model}."
-        )
+        from automl.models.registry import REGISTRY  # only here: predicting never needs the model families
+
+        if model in REGISTRY:
+            advice = f"To use it, fit again with --models {model}."
+        else:
+            advice = f"{model!r} is no model family's key either (those are: {', '.join(REGISTRY)})."
+        raise ConfigError(f"Model {model!r} was not refitted on all rows in this run; available: "
+                          f"{', '.join(self.models)}. {advice}")
 
     def read(self, data: Any, sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
         """Read a table to score (a path or a DataFrame) with the training data's missing-value markers and

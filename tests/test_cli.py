@@ -368,6 +368,17 @@ def test_predict_wrong_type(fitted_run, write_csv):
     assert_error(result, EXIT_BAD_INPUT, "Column 'x1'", "must hold numbers", "'twelve'", "row 3")
 
 
+def test_a_failed_fit_leaves_its_error_in_the_run_folders_logs_once(write_csv, tmp_path):
+    result = run("fit", write_csv(make_frame("binary")), "--target", "nope", "--output", tmp_path / "run")
+    assert_error(result, EXIT_BAD_INPUT, "Error: Target column 'nope' is not in")
+    assert "The run failed" not in result.output  # the terminal has it once, as the error
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    errors = [r for r in records if r["level"] == "ERROR"]
+    assert len(errors) == 1 and errors[0]["message"].startswith("The run failed: Target column 'nope' is not in")
+    assert "ERROR   automl.fit.running: The run failed: Target column 'nope'" in (
+        tmp_path / "run" / "automl.log").read_text()
+
+
 def test_predictions_that_cannot_be_written_are_a_clear_error(fitted_run, write_csv, tmp_path, monkeypatch):
     run_dir, frame = fitted_run
     data = write_csv(frame, "new.csv")
@@ -392,7 +403,11 @@ def test_predict_empty_file(fitted_run, write_csv):
 def test_predict_with_a_model_that_was_not_refitted(fitted_run, write_csv):
     run_dir, frame = fitted_run
     result = run("predict", run_dir, write_csv(frame, "new.csv"), "--model", "keras_mlp")
-    assert_error(result, EXIT_BAD_INPUT, "'keras_mlp' was not refitted", "available: linear")
+    assert_error(result, EXIT_BAD_INPUT, "'keras_mlp' was not refitted", "available: linear",
+                 "fit again with --models keras_mlp")
+    result = run("predict", run_dir, write_csv(frame, "new.csv"), "--model", "nosuch")
+    assert_error(result, EXIT_BAD_INPUT, "'nosuch' is no model family's key either", "lightgbm")
+    assert "--models nosuch" not in result.output
 
 
 def test_predict_refuses_a_model_of_another_format_version(fitted_run, write_csv, tmp_path):
@@ -408,8 +423,16 @@ def test_predict_refuses_a_model_of_another_format_version(fitted_run, write_csv
 
 
 def test_predict_from_a_folder_without_model(write_csv, tmp_path):
-    assert_error(run("predict", tmp_path, write_csv("a\n1\n", "new.csv")), EXIT_BAD_INPUT,
-                 "not an automl run folder")
+    data = write_csv("a\n1\n", "new.csv")
+    assert_error(run("predict", tmp_path, data), EXIT_BAD_INPUT, "not an automl run folder")
+    from automl.api import AutoML
+    from automl.errors import ModelFormatError
+
+    with pytest.raises(ModelFormatError, match="is a file, not a run folder"):
+        AutoML.load(data)
+    (tmp_path / "run.json").write_text('{"status": "running"}')
+    assert_error(run("predict", tmp_path, data), EXIT_BAD_INPUT, "(status: running)", "still running",
+                 f"automl resume {tmp_path}")
 
 
 def test_same_seed_gives_the_same_leaderboard(write_csv, tmp_path):

@@ -71,3 +71,12 @@ def test_cli_reports_the_leak_and_keep_column(write_csv, tmp_path, seed):
     assert kept.exit_code == 0 and "suspected target leakage" not in kept.output
     bad = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "c"), "--keep-column", "nope"])
     assert bad.exit_code == 2 and "--keep-column names unknown column(s) 'nope'" in bad.output
+
+
+def test_the_keep_column_hint_is_quoted_for_the_shell(seed, caplog):
+    frame = make_frame("binary", n=200, seed=seed)
+    frame["outcome code"] = frame["y"].map(lambda v: f"code-{v}")
+    schema, X, y = _schema(frame)
+    with caplog.at_level("WARNING", logger="automl"):
+        drop_leaks(schema, X, y)
+    assert "keep it with --keep-column 'outcome code'." in caplog.text

@@ -112,6 +112,8 @@ def test_categorical_override_and_unknown_column():
     assert kinds(schema_of(frame, categorical=("code",))[0])["code"] == "categorical"
     with pytest.raises(ConfigError, match="unknown column"):
         schema_of(frame, categorical=("nope",))
+    with pytest.raises(ConfigError, match="--categorical names the target 'y'; it applies to feature columns"):
+        schema_of(frame, categorical=("y",))
 
 
 def test_positive_class_defaults_to_the_minority():

@@ -17,6 +17,7 @@ Tables under ``MIN_ROWS`` rows are not checked: perfect separation happens by ch
 from __future__ import annotations
 
 import logging
+import shlex
 
 import numpy as np
 import pandas as pd
@@ -113,5 +114,5 @@ def drop_leaks(schema: Schema, X: pd.DataFrame, y: np.ndarray, keep: tuple[str, 
         col.kind, col.reason = "dropped", reason
         drop += outputs
         log.warning("Dropped column %r: %s. If it will be known when you predict, keep it with --keep-column %s.",
-                    col.name, reason, col.name)
+                    col.name, reason, shlex.quote(col.name))
     return X.drop(columns=drop) if drop else X

@@ -434,6 +434,9 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
                           ("--group-column", (config.group_column,) if config.group_column else ()),
                           ("--weight-column", (config.weight_column,) if config.weight_column else ()),
                           ("--time-column", (config.time_column,) if config.time_column else ())):
+        if config.target in names and option in ("--categorical", "--keep-column"):
+            raise ConfigError(f"{option} names the target {config.target!r}; it applies to feature columns (the "
+                              "target's task is set with --task).")
         unknown = [c for c in names if c not in frame.columns]
         if unknown:
             raise ConfigError(f"{option} names unknown column(s) {format_values(unknown)}; "

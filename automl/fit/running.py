@@ -21,6 +21,7 @@ import pandas as pd
 from automl import threads
 from automl.config import FitConfig
 from automl.data.profile import profile
+from automl.errors import FILE_ONLY
 from automl.fit import runinfo
 from automl.fit.budget import Budget
 from automl.fit.finishing import FitResult, Hooks, finish
@@ -95,6 +96,9 @@ def _guarded_fit(config: FitConfig, data: Any, folder: RunFolder, started: float
         except BaseException as e:
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
             folder.update(status=status, finished=now(), error=f"{type(e).__name__}: {e}")
+            # in automl.log and log.jsonl, where a log collector looks (a terminal gets the CLI's "Error: ...")
+            log.error("The run %s: %s", "failed" if status == "failed" else "was interrupted",
+                      e if str(e) else type(e).__name__, extra={FILE_ONLY: True})
             raise
 
 

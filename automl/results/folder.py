@@ -326,7 +326,8 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     Readers use :func:`read_record`; this raw form is for rewriting the file."""
     path = Path(run_dir)
     if not path.is_dir():
-        raise ModelFormatError(f"Run folder {path} does not exist. Give the --output folder of an `automl fit`.")
+        what = "is a file, not a run folder" if path.exists() else "does not exist"
+        raise ModelFormatError(f"Run folder {path} {what}. Give the --output folder of an `automl fit`.")
     data = read_json(path / RUN_FILE)
     if not data:
         raise ModelFormatError(f"{path} is not an automl run folder (no readable {RUN_FILE}).")
@@ -347,10 +348,14 @@ def load_model(run_dir: str | Path) -> Any:
     path = Path(run_dir)
     record = read_record(path)
     if record.status != "complete" or not (path / MODEL_FILE).is_file():
-        raise ModelFormatError(
-            f"Run folder {path} holds no finished model (status: {record.status}). "
-            f"See {path / LOG_FILE} for what happened, and run `automl fit` again."
-        )
+        if record.status == "running":
+            advice = ("Its fit is still running, or its process ended without a word (a killed process): wait for "
+                      f"it, or continue it with `automl resume {path}`.")
+        elif record.status in ("interrupted", "budget exhausted"):
+            advice = f"Continue it with `automl resume {path}`, or run `automl fit` again."
+        else:
+            advice = f"See {path / LOG_FILE} for what happened, and run `automl fit` again."
+        raise ModelFormatError(f"Run folder {path} holds no finished model (status: {record.status}). {advice}")
     version = record.format_version
     if version != FORMAT_VERSION:
         raise ModelFormatError(
