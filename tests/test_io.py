@@ -31,6 +31,24 @@ def test_utf8_bom_and_latin1(write_csv):
     assert info.encoding == "latin-1" and out["nom"].tolist() == ["café", "thé"]
 
 
+def test_a_windows_1252_file_keeps_its_euro_signs_and_curly_quotes(write_csv, caplog):
+    text = "item,price,y\n\u201cdeluxe\u201d \u2013 \u20ac,1,a\nplain,2,b\n"
+    with caplog.at_level("WARNING", logger="automl"):
+        out, info = read_table(write_csv(text.encode("cp1252")))
+    assert info.encoding == "cp1252" and out["item"].tolist() == ["\u201cdeluxe\u201d \u2013 \u20ac", "plain"]
+    assert "read it as cp1252" in caplog.text
+
+
+def test_a_spreadsheet_workbook_is_refused_with_what_to_do(write_csv):
+    import zipfile
+
+    path = write_csv(b"", "book.xlsx")
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(DataError, match=r"is a spreadsheet workbook .* Save the sheet as CSV"):
+        read_table(path)
+
+
 def test_latin1_byte_far_into_the_file(write_csv):
     rows = "".join(f"{i},plain\n" for i in range(20000)) + "20000,déjà\n"
     out, info = read_table(write_csv(("id,txt\n" + rows).encode("latin-1")))

@@ -159,3 +159,10 @@ def test_rows_are_numbered_as_in_the_table_after_rows_are_left_out(tmp_path, cap
         prepare(FitConfig(target="y", weight_column="w"), frame)
     assert "weight 0 in 'w' (rows 1, 2)" in caplog.text and "target 'y' is missing (rows 3, 4)" in caplog.text
     assert "beyond ±3.4e38 (row 5)" in caplog.text
+
+
+def test_a_target_glued_into_one_column_suggests_the_delimiter(write_csv):
+    path = write_csv("x1:x2:target\n1:2:a\n3:4:b\n", "colon.csv")
+    frame, info = read_table(path, sep=",")
+    with pytest.raises(DataError, match=r"another delimiter than ','; give it with --sep ':'\."):
+        infer_schema(frame, FitConfig(target="target"), info)

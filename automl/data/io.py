@@ -20,7 +20,7 @@ import sys
 import warnings
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,7 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
         if path.name.lower().endswith(PARQUET_SUFFIXES):
             frame, info = _read_parquet(path, na_values)
         else:
+            _refuse_spreadsheets(path)
             frame, info = _read_csv(path, na_values, sep)
     if frame.shape[1] == 0:
         raise DataError(f"{info.name} has no columns. Check that it is a table with a header row.")
@@ -113,6 +114,19 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
             f"{info.name} has a header ({frame.shape[1]} columns) but no data rows. Add rows below the header."
         )
     return frame, info
+
+
+SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx / .ods (zip) and .xls (OLE) files begin so
+
+
+def _refuse_spreadsheets(path: Path) -> None:
+    """:class:`DataError` for a spreadsheet workbook (Excel, LibreOffice) given as a table: it is no CSV."""
+    with open(path, "rb") as fh:
+        start = fh.read(4)
+    if start.startswith(SPREADSHEET_MAGIC) and not path.name.lower().endswith(".gz"):
+        raise DataError(f"{path} is a spreadsheet workbook (Excel or LibreOffice), not a CSV file; automl reads CSV, "
+                        "CSV.GZ and Parquet. Save the sheet as CSV (in Excel: Save As, 'CSV UTF-8') and give that "
+                        "file.")
 
 
 def read_text_column(info: TableSource, column: str) -> pd.Series | None:
@@ -185,10 +199,16 @@ def _read_sample(path: Path, size: int = SNIFF_BYTES) -> bytes:
 
 
 def _sniff_encoding(sample: bytes) -> str:
+    """UTF-8; else Windows-1252 when the sample has bytes 0x80-0x9F (control characters in Latin-1, but €, curly
+    quotes and dashes in the files Windows programs write) and decodes as it; else Latin-1."""
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as e:
         if e.start < len(sample) - 4:  # a cut multi-byte character at the end of the sample is fine
+            if re.search(rb"[\x80-\x9f]", sample):
+                with suppress(UnicodeDecodeError):
+                    sample.decode("cp1252")
+                    return "cp1252"
             return "latin-1"
     return "utf-8-sig"
 

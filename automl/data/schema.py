@@ -224,6 +224,14 @@ def _find_target(frame: pd.DataFrame, target: str, info: TableSource) -> str:
     if target.lower().strip() in lowered:
         near = [lowered[target.lower().strip()], *near]
     hint = f" Did you mean {' or '.join(repr(n) for n in dict.fromkeys(near))}?" if near else ""
+    # a header that holds the target's name between other characters (no better match): another delimiter
+    glued = [c for c in frame.columns if target in str(c) and str(c) != target
+             and any(not ch.isalnum() and ch not in "_ ." for ch in str(c).replace(target, ""))]
+    if glued and set(near) <= set(glued) and info.format in ("csv", "csv.gz"):
+        between = sorted({ch for ch in str(glued[0]) if not ch.isalnum() and ch not in "_ ."})
+        sep = f"--sep {between[0]!r}" if len(between) == 1 else "--sep"
+        hint = (f" Column {glued[0]!r} holds its name: the file may use another delimiter than "
+                f"{info.delimiter!r}; give it with {sep}.")
     cols = ", ".join(repr(c) for c in list(frame.columns)[:20])
     raise DataError(f"Target column {target!r} is not in {info.name}.{hint} Its columns are: {cols}.")
 
