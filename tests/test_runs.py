@@ -136,6 +136,34 @@ def test_resume_refuses_changed_data(write_csv, tmp_path, monkeypatch):
     assert result.exit_code == EXIT_BAD_INPUT and "has changed since the run started" in result.output
 
 
+def test_a_resumed_run_has_only_what_is_left_of_its_budget(write_csv, tmp_path, monkeypatch):
+    """The wall time an interrupted attempt's search used (more than its trials' seconds) is recorded, and the
+    resume's budget subtracts it."""
+    import automl.fit.finishing
+    import automl.fit.running
+
+    data = write_csv(make_frame("binary"))
+    out = tmp_path / "run"
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(automl.fit.finishing, "build_ensembles", crash)
+    result = CliRunner().invoke(main, ["fit", str(data), "--target", "y", "--output", str(out), "--time-limit",
+                                       "4", "--families", "linear", "--folds", "3", "--repeats", "1"])
+    assert result.exit_code == 130
+    meta = json.loads((out / "run.json").read_text())
+    trial_seconds = pd.read_csv(out / "trials.csv")["fit_seconds"].sum() if (out / "trials.csv").exists() else 0
+    assert meta["status"] == "interrupted" and meta["search_seconds_spent"] > trial_seconds
+    monkeypatch.undo()
+    budgets = []
+    real = automl.fit.running.Budget.for_fit
+    monkeypatch.setattr(automl.fit.running.Budget, "for_fit",
+                        lambda *args, **kwargs: budgets.append(args) or real(*args, **kwargs))
+    assert run("resume", out).exit_code == 0
+    assert budgets[0][3] == meta["search_seconds_spent"]  # (time_limit, trials, started, spent)
+
+
 # ---------------------------------------------------------------- batch runs
 
 

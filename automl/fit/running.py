@@ -114,14 +114,22 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks:
     search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=_storage(folder, config.storage),
                     study_prefix=folder.record.study_prefix, checkpoints=Checkpoints(folder.checkpoints),
                     schedule=config.schedule, on_trial=hooks.on_trial, shared=shared)
-    spent = 0.0 if shared else sum(s.seconds for s in search.families)  # an earlier, interrupted attempt's
+    # what earlier, stopped attempts used: the wall time they recorded when they stopped (their trials' seconds
+    # leave out the trial that was running, importing TensorFlow and the finishing), or a killed one's trials
+    spent = 0.0 if shared else max(sum(s.seconds for s in search.families), folder.record.search_seconds_spent)
     budget = Budget.for_fit(config.time_limit, config.trials, started, spent)
     folder.update(search_started=now(), search_deadline_epoch=budget.search_deadline_epoch())
-    budget.run(search)
-    if shared:  # the workers' trials join the leaderboard
-        gather(search, budget.gather_until)
-    trials = [t for s in search.families for t in s.trials]
-    return finish(config, folder, started, budget, search, trials, p, hooks.before_report)
+    began = time.monotonic()
+    try:
+        budget.run(search)
+        if shared:  # the workers' trials join the leaderboard
+            gather(search, budget.gather_until)
+        trials = [t for s in search.families for t in s.trials]
+        return finish(config, folder, started, budget, search, trials, p, hooks.before_report)
+    except BaseException:
+        if not shared:
+            folder.update(search_seconds_spent=round(spent + time.monotonic() - began, 2))
+        raise
 
 
 def _storage(folder: RunFolder, url: str | None) -> Any:

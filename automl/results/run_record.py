@@ -79,6 +79,9 @@ class RunRecord:
     data: DataRecord | None = None
     preprocessing_pipelines: dict[str, Any] = field(default_factory=dict)  # each pipeline's steps, in words
     search_started: str | None = None
+    # wall seconds of search (and after) that earlier attempts used before they stopped: a resume has only what is
+    # left of the budget (0 for a run that never stopped; a killed process records nothing, see automl.fit.running)
+    search_seconds_spent: float = 0.0
     search_deadline_epoch: float | None = None  # Unix time the search stops (workers read it); None: trials
     best_model: str | None = None  # the chosen leaderboard row's key
     models_refitted: list[str] = field(default_factory=list)
