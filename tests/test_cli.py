@@ -385,12 +385,10 @@ def test_predictions_that_cannot_be_written_are_a_clear_error(fitted_run, write_
     result = run("predict", run_dir, data, "--output", Path(data) / "preds.csv")
     assert_error(result, EXIT_BAD_INPUT, "is a file, not a folder", "--output")
     assert_error(run("report", run_dir, "--output", Path(data) / "r.html"), EXIT_BAD_INPUT, "is a file, not a folder")
-    from automl.results import folder
-
-    def full(target, write):
+    def full(self, *args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(folder, "atomic_write", full)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
     assert_error(run("predict", run_dir, data, "--output", tmp_path / "p.csv"), EXIT_BAD_INPUT,
                  f"Cannot write {tmp_path / 'p.csv'}: No space left on device. Choose another --output.")
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from automl.errors import DataError, show_value
@@ -105,7 +106,6 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
         if path.name.lower().endswith(PARQUET_SUFFIXES):
             frame, info = _read_parquet(path, na_values)
         else:
-            _refuse_spreadsheets(path)
             frame, info = _read_csv(path, na_values, sep)
     if frame.shape[1] == 0:
         raise DataError(f"{info.name} has no columns. Check that it is a table with a header row.")
@@ -116,17 +116,11 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
     return frame, info
 
 
-SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx / .ods (zip) and .xls (OLE) files begin so
-
-
-def _refuse_spreadsheets(path: Path) -> None:
-    """:class:`DataError` for a spreadsheet workbook (Excel, LibreOffice) given as a table: it is no CSV."""
-    with open(path, "rb") as fh:
-        start = fh.read(4)
-    if start.startswith(SPREADSHEET_MAGIC) and not path.name.lower().endswith(".gz"):
-        raise DataError(f"{path} is a spreadsheet workbook (Excel or LibreOffice), not a CSV file; automl reads CSV, "
-                        "CSV.GZ and Parquet. Save the sheet as CSV (in Excel: Save As, 'CSV UTF-8') and give that "
-                        "file.")
+def file_rows(s: pd.Series | pd.DataFrame, mask: Any) -> np.ndarray:
+    """Positions (0-based) in the table as read of the rows of ``s`` where ``mask`` holds: the index's integers,
+    which the fit keeps through the rows it leaves out (weight 0, a missing target), else 0, 1, 2, ..."""
+    index = s.index if pd.api.types.is_integer_dtype(s.index) else pd.RangeIndex(len(s))
+    return np.asarray(index)[np.asarray(mask, dtype=bool)]
 
 
 def read_text_column(info: TableSource, column: str) -> pd.Series | None:
@@ -187,6 +181,9 @@ def _read_parquet(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame,
     info = TableSource(name=str(path), path=str(Path(path).resolve()), format="parquet", sha256=file_sha256(path),
                        na_values=na_values)
     return frame, info
+
+
+SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx / .ods (zip) and .xls (OLE) files begin so
 
 
 def _read_sample(path: Path, size: int = SNIFF_BYTES) -> bytes:
@@ -266,6 +263,10 @@ def _sniff(path: Path) -> tuple[str, str, str]:
         sample = _read_sample(path, size)
         if not sample.strip():
             raise DataError(f"{path} is empty. Give a CSV file with a header row and data rows.")
+        if sample.startswith(SPREADSHEET_MAGIC):
+            raise DataError(f"{path} is a spreadsheet workbook (Excel or LibreOffice), not a CSV file; automl reads "
+                            "CSV, CSV.GZ and Parquet. Save the sheet as CSV (in Excel: Save As, 'CSV UTF-8') and "
+                            "give that file.")
         complete = len(sample) < size
         encoding = _sniff_encoding(sample)
         text = sample.decode(encoding, errors="replace")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from automl.config import DEFAULT_METRIC, FitConfig, check_metric
 from automl.data import datetimes
-from automl.data.io import TableSource, read_text_column
+from automl.data.io import TableSource, file_rows, read_text_column
 from automl.data.numbers import NumberFormat, best_share, detect, parse
 from automl.errors import ConfigError, DataError, choices, format_rows, format_values, show_value
 
@@ -181,7 +181,7 @@ def infer_schema(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> t
         raise DataError(f"Target column {target!r} in {info.name} has no values. Choose another --target.")
     if missing_y.any():
         log.warning("Dropped %d row(s) whose target %r is missing (%s).", missing_y.sum(), target,
-                    format_rows(_file_rows(y, missing_y)))
+                    format_rows(file_rows(y, missing_y)))
     y = y[~missing_y]
     task, reason = _infer_task(y, config.task, target, info)
     log.info("Task: %s (%s).", task, reason)
@@ -295,13 +295,13 @@ def _numeric_target(y: pd.Series, target: str, info: TableSource) -> pd.Series:
         examples = ", ".join(_show(v) for v in pd.unique(y[bad])[:3])
         raise DataError(
             f"Regression target {target!r} in {info.name} holds non-numeric values ({examples}) at "
-            f"{format_rows(_file_rows(y, bad))}. Fix those values, or use --task binary/multiclass."
+            f"{format_rows(file_rows(y, bad))}. Fix those values, or use --task binary/multiclass."
         )
     infinite = unmodellable(values.to_numpy())
     if infinite.any():
         raise DataError(
             f"Regression target {target!r} in {info.name} is infinite or beyond ±3.4e38 at "
-            f"{format_rows(_file_rows(y, infinite))}. Replace those values or remove the rows."
+            f"{format_rows(file_rows(y, infinite))}. Replace those values or remove the rows."
         )
     return values.astype(float)
 
@@ -378,7 +378,7 @@ def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
     schema.class_counts = {str(c): int(counts[c]) for c in classes}
     lonely = [c for c in classes if counts[c] < 2]
     if lonely:
-        rows = _file_rows(y, y.isin(lonely).to_numpy())
+        rows = file_rows(y, y.isin(lonely).to_numpy())
         raise DataError(
             f"{len(lonely)} class(es) ({format_values(lonely)}) of target {schema.target!r} occur only once "
             f"({format_rows(rows)}); cross-validation needs at least 2 rows per class. "
@@ -398,13 +398,6 @@ def _set_classes(schema: Schema, y: pd.Series, config: FitConfig) -> None:
                  "set by --positive-class" if config.positive_class else "the minority class")
         # the positive class goes last, so that column 1 of predict_proba is its probability
         schema.classes = [c for c in schema.classes if c != schema.positive_class] + [schema.positive_class]
-
-
-def _file_rows(s: pd.Series, mask: Any) -> np.ndarray:
-    """Positions (0-based) in the table as read of the rows of ``s`` where ``mask`` holds: the index's integers,
-    which the fit keeps through the rows it leaves out (weight 0, a missing target), else 0, 1, 2, ..."""
-    index = s.index if pd.api.types.is_integer_dtype(s.index) else pd.RangeIndex(len(s))
-    return np.asarray(index)[np.asarray(mask, dtype=bool)]
 
 
 def label_sort_key(label: Any) -> tuple[int, float, str]:
@@ -501,7 +494,7 @@ def _type_numbers(frame: pd.DataFrame, info: TableSource) -> list[ColumnInfo]:
     missing = np.isnan(values)
     bad = unmodellable(values)
     if bad.any():
-        _warn_unmodellable(list(frame.columns), bad, info.name, frame.index)
+        _warn_unmodellable(list(frame.columns), bad, info.name, frame)
     ordered = np.sort(values, axis=0)  # missing values last
     n_unique = ((ordered[1:] != ordered[:-1]) & ~np.isnan(ordered[1:])).sum(axis=0) + (~missing).any(axis=0)
     columns = []
@@ -562,7 +555,7 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
         examples = format_values(pd.unique(s[bad]), 3)
         raise DataError(
             f"Column {col.name!r} in {info.name} holds numbers but also text ({examples}) at "
-            f"{format_rows(_file_rows(s, bad.to_numpy()))}. If those mark missing values, pass "
+            f"{format_rows(file_rows(s, bad.to_numpy()))}. If those mark missing values, pass "
             f"--na-values {_na_hint(s[bad].iloc[0])}; if the column is categorical, pass --categorical {col.name!r}; "
             "otherwise fix the values."
         )
@@ -668,12 +661,13 @@ def _prepare_column(col: ColumnInfo, s: pd.Series, where: str, strict: bool,
 
 
 def _as_boolean(col: ColumnInfo, s: pd.Series, where: str, strict: bool, strip: bool) -> pd.Series:
-    """A boolean column as 1.0 / 0.0: its training values, and any spelling of true/false, yes/no, y/n, t/f or
-    1/0 without regard to case or surrounding whitespace; other values are missing (a warning names them)."""
+    """A boolean column as 1.0 / 0.0: any spelling of true/false, yes/no, y/n, t/f or 1/0 without regard to case
+    or surrounding whitespace (the training values' pair among them: ``col.true_values`` are in TRUE_WORDS);
+    other values are missing (a warning names them)."""
     text = pd.Series(_category_text(s, strip), index=s.index, dtype=object)
     words = text.where(text.isna(), text.astype(str).str.strip().str.lower())
-    true = text.isin([v.strip() if strip else v for v in col.true_values]) | words.isin(TRUE_WORDS)
-    false = ~true & words.isin(FALSE_WORDS)
+    true = words.isin(TRUE_WORDS)
+    false = words.isin(FALSE_WORDS)
     unread = (text.notna() & ~true & ~false).to_numpy()
     if strict and unread.any():
         log.warning("Column %r in %s is true/false, but has %d value(s) that are neither (e.g. %s) at %s; they "
@@ -725,12 +719,12 @@ def _numbers_block(cols: list[ColumnInfo], frame: pd.DataFrame, where: str, warn
     return pd.DataFrame(values, columns=[c.internal for c in cols], index=frame.index)
 
 
-def _warn_unmodellable(names: list[str], bad: np.ndarray, where: str, rows: pd.Index | None = None) -> None:
-    """Warn about the values no model can hold, by column; ``rows``: the rows' numbers in the table as read
-    (the training table's index, see :func:`_file_rows`), else their positions."""
+def _warn_unmodellable(names: list[str], bad: np.ndarray, where: str, table: pd.DataFrame | None = None) -> None:
+    """Warn about the values no model can hold, by column; rows numbered as in the table as read when the
+    training ``table`` is given (see :func:`~automl.data.io.file_rows`), else by position."""
     hit = np.flatnonzero(bad.any(axis=0))
     for j in hit[:5]:
-        where_rows = np.flatnonzero(bad[:, j]) if rows is None else _file_rows(pd.Series(index=rows), bad[:, j])
+        where_rows = np.flatnonzero(bad[:, j]) if table is None else file_rows(table, bad[:, j])
         log.warning("Column %r in %s has %d value(s) that are infinite or beyond ±3.4e38 (%s); they are treated "
                     "as missing.", names[j], where, int(bad[:, j].sum()), format_rows(where_rows))
     if len(hit) > 5:

@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from automl.data.io import file_rows
 from automl.errors import ConfigError, DataError, choices, format_rows, show_value
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,11 @@ def row_weights(values: pd.Series, column: str, where: str) -> np.ndarray:
         (np.isinf(numbers), "holds an infinite weight", "Weights must be finite"),
         (numbers < 0, "holds a negative weight", "Weights must be at least 0"),
     ]
-    # the rows' positions in the file (rows without a target were dropped before)
-    positions = values.index if pd.api.types.is_integer_dtype(values.index) else pd.RangeIndex(len(values))
     for bad, what, fix in problems:
         if bad.any():
             first = show_value(values.iloc[int(np.flatnonzero(bad)[0])])
             raise DataError(f"Weight column {column!r} in {where} {what} ({first}) in {int(bad.sum())} row(s): "
-                            f"{format_rows(positions[bad])}. {fix}.")
+                            f"{format_rows(file_rows(values, bad))}. {fix}.")
     if not numbers.sum() > 0:
         raise DataError(f"Weight column {column!r} in {where} is 0 in every row: no row would count. "
                         "Give the rows that matter a positive weight.")

@@ -13,6 +13,7 @@ import pandas as pd
 
 from automl.config import FitConfig
 from automl.data.datetimes import instants
+from automl.data.io import file_rows
 from automl.errors import DataError, format_rows
 from automl.search.cv import (
     duplicates_across_folds,
@@ -73,9 +74,8 @@ def row_times(values: pd.Series, column: str, where: str) -> np.ndarray:
     times = instants(values)
     bad = np.isnan(times)
     if bad.any():
-        positions = values.index if pd.api.types.is_integer_dtype(values.index) else pd.RangeIndex(len(values))
         raise DataError(f"Time column {column!r} in {where} has no date or number in {int(bad.sum())} row(s): "
-                        f"{format_rows(positions[bad])}. Fill them, or remove those rows.")
+                        f"{format_rows(file_rows(values, bad))}. Fill them, or remove those rows.")
     return times
 
 

@@ -244,17 +244,28 @@ def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: b
         handler.close()
 
 
-def atomic_write(target: Path, write: Callable[[str], Any]) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it over ``target``."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+def atomic_write(target: Path, write: Callable[[str], Any],
+                 advice: str = "Free some space or fix the folder's permissions") -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it over ``target``.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be written (permissions, a full disk): its path, the system's reason and ``advice``.
+    """
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
         write(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the mode open() would
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    except BaseException as e:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise ConfigError(f"Cannot write {target}: {e.strerror or e}. {advice}.") from e
         raise
     return target
 
@@ -278,10 +289,7 @@ def write_csv(frame: Any, path: str | Path) -> Path:
     """
     target = Path(path)
     check_output_folder(target)
-    try:
-        return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False))
-    except OSError as e:
-        raise ConfigError(f"Cannot write {target}: {e.strerror or e}. Choose another --output.") from e
+    return atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False), advice="Choose another --output")
 
 
 def _finite(value: Any) -> Any:

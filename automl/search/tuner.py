@@ -535,7 +535,7 @@ class Search:
         if spec.kind == NEURAL and soft_deadline is not None and result.status == "ok":
             # the defaults' too (cross_validate moved their end by the import): without it the first later trial
             # has nothing to go by (caravan, whole product at 60 s: 3 network trials instead of 4 in 3 of 6 runs
-            # before, 2 of 6 after; benchmarks/neural.md)
+            # before, 3 of 12 after; benchmarks/neural.md)
             self._neural_overruns.append(max(0.0, result.fit_time - (soft_deadline - started)))
         if result.fold_scores:
             state.fold_seconds = result.fit_time / len(result.fold_scores)
