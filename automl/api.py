@@ -32,6 +32,8 @@ class AutoML:
         Any field of :class:`automl.config.FitConfig` (``task``, ``metric``, ``time_limit``, ``folds``,
         ``seed``, ``output``, ``overwrite``, ...) and of :class:`automl.config.PreprocessConfig`
         (``outlier_factor``, ``scaler``, ...). Invalid values raise :class:`automl.errors.ConfigError`.
+        ``families`` is the CLI's ``--families``: ``families="keras_mlp"`` (the network alone) or
+        ``families=["-catboost"]``, added to ``models`` / ``exclude_models``.
 
     Examples
     --------

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from automl.config import METRICS, SCALERS, TASKS
+from automl.config import METRICS, SCALERS, TASKS, family_options
 from automl.errors import FILE_ONLY, AutoMLError, BudgetError, RunLockedError, ScoreDropError
 from automl.version import __version__
 
@@ -111,14 +111,6 @@ def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
-def _families(value: str | None) -> dict[str, tuple[str, ...]]:
-    """``--families lightgbm,keras_mlp`` includes, ``--families -catboost,-keras_mlp`` excludes."""
-    names = _csv(value)
-    include = tuple(n for n in names if not n.startswith("-"))
-    exclude = tuple(n[1:] for n in names if n.startswith("-"))
-    return {k: v for k, v in (("models", include), ("exclude_models", exclude)) if v}
-
-
 def _verbosity_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
         click.option("--quiet", "-q", "verbosity", flag_value=-1, help="Only warnings and errors."),
@@ -165,7 +157,7 @@ def _search_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _explicit(families: str | None, models: str | None, exclude_models: str | None,
               options: dict[str, Any]) -> dict[str, Any]:
     """The options given on the command line (None = not given), with the model choices merged."""
-    chosen = _families(families)
+    chosen = family_options(families) if families else {}
     if models:
         chosen["models"] = chosen.get("models", ()) + _csv(models)
     if exclude_models:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,7 +246,7 @@ class FitConfig:
         for name in _NAMES:
             value = getattr(self, name)
             if isinstance(value, str):
-                value = tuple(v.strip() for v in value.split(",") if v.strip()) if name in _MODEL_NAMES else (value,)
+                value = model_names(value) if name in _MODEL_NAMES else (value,)
             elif not isinstance(value, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{name} must be a list of names, got {value!r}.")
             object.__setattr__(self, name, tuple(value))
@@ -273,6 +274,27 @@ _WHOLE_NUMBERS = ("trials", "folds", "repeats", "seed", "sample_rows", "n_jobs",
 _NUMBERS = ("time_limit", "threshold")
 _NAMES = ("models", "exclude_models", "na_values", "categorical", "keep_columns")
 _MODEL_NAMES = ("models", "exclude_models")  # keys never hold commas; column names and missing markers may
+
+def model_names(value: str) -> tuple[str, ...]:
+    """Model keys written as one comma-separated text (``"lightgbm, keras_mlp"``), blanks dropped."""
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def family_options(families: str | Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """``families`` (the CLI's ``--families``, the API's ``families=``) as ``models`` / ``exclude_models``:
+    ``"lightgbm,keras_mlp"`` or ``["lightgbm", "keras_mlp"]`` includes those, a leading ``-`` excludes one
+    (``"-catboost,-keras_mlp"``). :class:`ConfigError` for anything but text or a list of texts."""
+    if isinstance(families, str):
+        names = model_names(families)
+    elif isinstance(families, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in families):
+        names = tuple(n for v in families for n in model_names(v))
+    else:
+        raise ConfigError(f"families must be model keys, e.g. 'lightgbm,keras_mlp' or ['-catboost'], got "
+                          f"{families!r}.")
+    include = tuple(n for n in names if not n.startswith("-"))
+    exclude = tuple(n[1:] for n in names if n.startswith("-"))
+    return {k: v for k, v in (("models", include), ("exclude_models", exclude)) if v}
+
 
 SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|", "space": " "}
 

@@ -93,9 +93,19 @@ def resolve(target: str | None = None, recipe: str | Path | None = None, **optio
     ------
     ConfigError
         Without a target (neither ``target`` nor the recipe's), or for an unknown option or recipe.
-    """
-    from automl.config import make_config
 
+    ``families`` (as the CLI's ``--families``: ``"lightgbm,keras_mlp"``, ``"-catboost"`` or a list) adds to
+    ``models`` and ``exclude_models``.
+    """
+    from automl.config import family_options, make_config, model_names
+
+    if options.get("families") is not None:
+        for key, names in family_options(options.pop("families")).items():
+            given = options.get(key) or ()
+            given = model_names(given) if isinstance(given, str) else given
+            # anything but names is left as given, for FitConfig's error that names the option
+            options[key] = (*names, *given) if isinstance(given, (list, tuple)) else given
+    options.pop("families", None)
     if recipe is not None:
         return load(recipe).config(target=target, **options)
     if target is None:

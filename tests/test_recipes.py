@@ -106,6 +106,8 @@ def test_cli_lists_recipes_and_refuses_a_bad_one(tmp_path):
     ({"seed": "x"}, "seed must be a whole number, got 'x'"),
     ({"folds": True}, "folds must be a whole number, got True"),
     ({"models": [1, 2]}, "models must be a list of names"),
+    ({"families": 3}, "families must be model keys"),
+    ({"families": "lightgbm", "models": 5}, "models must be a list of names"),
 ])
 def test_api_options_of_the_wrong_type_are_named(options, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
@@ -117,3 +119,15 @@ def test_a_lone_name_is_a_list_of_one_and_model_keys_may_be_comma_separated():
     assert config.models == ("linear", "lightgbm") and config.categorical == ("island, north",)
     assert config.trials == 2 and type(config.trials) is int
     assert make_config("y", time_limit=30).time_limit == 30.0
+
+
+def test_the_api_takes_families_as_the_cli_does():
+    """``families=`` is ``--families``: names include, a leading '-' excludes, and both add to ``models`` /
+    ``exclude_models`` (a notebook user copying ``--families keras_mlp`` got "Unknown option(s) 'families'")."""
+    assert AutoML(target="y", families="keras_mlp").config.models == ("keras_mlp",)
+    config = AutoML(target="y", families=["-catboost", "-keras_mlp"], exclude_models="xgboost").config
+    assert config.exclude_models == ("catboost", "keras_mlp", "xgboost") and config.models == ()
+    assert AutoML(target="y", families="lightgbm", models=["linear"]).config.models == ("lightgbm", "linear")
+    recipe = AutoML(target="y", recipe="quick", families="-catboost").config
+    assert recipe.exclude_models == ("catboost",)
+    assert recipe.time_limit == recipes.load("quick").config(target="y").time_limit

@@ -65,11 +65,37 @@ def test_a_renamed_column_or_key_fails_where_it_is_read_or_written(run_dir, tmp_
 
 
 def test_a_family_row_is_built_from_its_trials_without_changing_them():
-    trials = [TrialResult("lightgbm", "LightGBM", "boosting", {"a": 1}, fold_scores=[0.8, 0.9], worker="h:1"),
-              TrialResult("lightgbm", "LightGBM", "boosting", {"a": 2}, status="failed", reason="boom", worker="h:2")]
+    trials = [TrialResult("lightgbm", "LightGBM", "boosting", {"a": 1}, fold_scores=[0.8, 0.9], worker="h:1",
+                          trial=0),
+              TrialResult("lightgbm", "LightGBM", "boosting", {"a": 2}, status="failed", reason="boom", worker="h:2",
+                          trial=1)]
     row = LeaderboardRow.of_family("lightgbm", "LightGBM", "boosting", trials, trials[0])
     assert (row.trials_run, row.trials_failed, row.workers) == (2, 1, {"h:1": 1, "h:2": 1})
     assert row.params == {"a": 1} and row.mean == pytest.approx(0.85) and row is not trials[0]
     assert not hasattr(trials[0], "trials_run") and not hasattr(trials[0], "members")
     empty = LeaderboardRow.of_family("xgboost", "XGBoost", "boosting", [], None)
     assert (empty.status, empty.reason, empty.trials_run) == ("not run", "no budget", 0)
+
+
+def test_a_family_skipped_before_its_first_trial_ran_none_and_has_no_rank():
+    """The search records a family it skipped for want of time as a placeholder without a trial number: its row
+    says 0 trials (it said 1), and the rank column stays whole numbers, empty for that row (it read 1.0, 2.0)."""
+    from automl.search.metrics import get_metric
+
+    ran = TrialResult("linear", "Linear", "linear", {}, fold_scores=[0.3, 0.4], trial=0)
+    skipped = TrialResult("xgboost", "XGBoost", "boosting", {"max_depth": 6}, status="out of budget",
+                          reason="needs about 2 s, 0 s left")
+    rows = [LeaderboardRow.of_family("linear", "Linear", "linear", [ran], ran),
+            LeaderboardRow.of_family("xgboost", "XGBoost", "boosting", [skipped], None)]
+    assert [r.trials_run for r in rows] == [1, 0]
+    board = lb.leaderboard_frame(rows, get_metric("log_loss"))
+    lines = board.to_csv(index=False).splitlines()
+    assert lines[1].startswith("1,linear,") and lines[2].startswith(",xgboost,")
+    assert json.loads(board.to_json(orient="records"))[1][lb.RANK] is None
+
+
+def test_the_leaderboard_reads_back_its_counts_as_whole_numbers(run_dir):
+    board = AutoML.load(run_dir).leaderboard()
+    assert str(board[lb.RANK].dtype) == "Int64" and str(board[lb.TRIALS].dtype) == "Int64"
+    assert board[lb.RANK].tolist()[:2] == [1, 2]
+    assert read_record(run_dir).trials_total == 2

@@ -431,6 +431,24 @@ def test_on_large_data_the_neural_share_does_not_rise(seed, caplog):
     assert search._neural_share() == 0.5
 
 
+def test_the_plan_line_says_when_the_budget_is_too_short_for_the_planned_network_trials(seed, caplog):
+    """The plan's network trials are a split of its share, not a promise: at a budget where a later trial's
+    slice is under the seconds a network trial needs to start, the line says they will get fewer (a 12 s run
+    on the example planned "at least 4 trials" and the network finished none)."""
+    ctx, X, y = _setup("binary", seed)
+    search = Search([registry.get("keras_mlp"), registry.get("linear")], ctx, X, y,
+                    make_folds(y, "binary", 3, seed), storage=optuna.storages.InMemoryStorage())
+    lines = {}
+    for seconds in (9.0, 48.0):
+        search._search_seconds = seconds
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="automl.search.tuner"):
+            search._log_plan(time.monotonic() + seconds, None)
+        lines[seconds] = caplog.text
+    assert "planned as 4 trials" in lines[9.0] and "a budget this short gives them fewer" in lines[9.0]
+    assert "planned as 4 trials" in lines[48.0] and "gives them fewer" not in lines[48.0]
+
+
 def test_the_classic_mlp_trains_with_its_own_patience_and_epochs(seed, monkeypatch):
     """The portfolio's classic MLP sets patience 10 and 200 epochs, which the search space does not search: its
     trial gets them from the enqueued configuration (Optuna hands back only suggested values; before, it ran with

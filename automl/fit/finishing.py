@@ -98,8 +98,10 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
         calibration=calibration.record() if calibration is not None else None,
         search_rows=len(p.y_s), log_target_offered=p.ctx.log_target,
         class_balance_offered=p.ctx.class_balance, versions=runinfo.versions(),
-        trials_total=len(trials), search_seconds=round(sum(s.seconds for s in search.families), 2),
-        leaderboard=board.to_dict(orient="records"), preprocessing=runinfo.preprocessing(model, chosen, schema),
+        trials_total=sum(t.trial is not None for t in trials),  # not the placeholders of skipped families
+        search_seconds=round(sum(s.seconds for s in search.families), 2),
+        leaderboard=board.astype(object).where(board.notna(), None).to_dict(orient="records"),
+        preprocessing=runinfo.preprocessing(model, chosen, schema),
         learning_curves={f.key: f.histories for f in families if f.histories},
         predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )

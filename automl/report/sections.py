@@ -334,6 +334,8 @@ def _comparison(comparison: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _cell(value: Any) -> Any:
+    if value is pd.NA:  # an empty cell of a whole-number column (the rank of a row that did not finish)
+        return ""
     if isinstance(value, float):
         return "" if np.isnan(value) else (f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}")
     return value

@@ -104,7 +104,8 @@ def leaderboard_frame(rows: Sequence[LeaderboardRow], metric: ScoreMetric) -> pd
     ranked = board[ok].sort_values(score_column(metric.name), ascending=not metric.greater_is_better, kind="stable")
     board = pd.concat([ranked, board[~ok]], ignore_index=True)
     if RANK not in board:
-        board.insert(0, RANK, [i + 1 if s == "ok" else None for i, s in enumerate(board[STATUS])])
+        board.insert(0, RANK, pd.array([i + 1 if s == "ok" else None for i, s in enumerate(board[STATUS])],
+                                       dtype="Int64"))  # whole numbers, empty where a row did not finish
     return board
 
 
@@ -142,6 +143,9 @@ def oof_frame(rows: Sequence[LeaderboardRow], y: np.ndarray, positions: pd.Index
 
 def _read(path: Path, required: list[str]) -> pd.DataFrame:
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    for column in (RANK, TRIAL, TRIALS, FAILED_TRIALS):  # whole numbers, some rows empty: not floats
+        if column in frame.columns and column in required:
+            frame[column] = frame[column].astype("Int64")
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ModelFormatError(f"{path} lacks the column(s) {', '.join(missing)}: it was written by another automl "

@@ -78,8 +78,10 @@ class LeaderboardRow(TrialResult):
     def of_family(cls, key: str, name: str, kind: str, trials: Sequence[TrialResult],
                   best: TrialResult | None) -> LeaderboardRow:
         """A family's row: its ``best`` trial, else its last trial with the reason it did not finish, else a
-        row saying it did not run."""
+        row saying it did not run. Trials are counted when they ran: a family skipped before its first trial
+        (its placeholder has no trial number) ran none."""
         shown = best or (trials[-1] if trials else TrialResult(key, name, kind, {}, "not run", "no budget"))
+        ran = [t for t in trials if t.trial is not None]
         return cls(**{f.name: getattr(shown, f.name) for f in fields(TrialResult)},
-                   trials_run=len(trials), trials_failed=sum(t.status == "failed" for t in trials),
-                   workers=dict(Counter(t.worker for t in trials if t.worker)))
+                   trials_run=len(ran), trials_failed=sum(t.status == "failed" for t in ran),
+                   workers=dict(Counter(t.worker for t in ran if t.worker)))

@@ -461,13 +461,17 @@ class Search:
         neural = ""
         if share:
             trials = self._neural_trials_target()
-            neural = (f" Neural nets: {share:.0%} of it ({share * search:.0f} s), in at least {trials} trials: "
+            later = (1 - self._neural_defaults_fraction()) * share * search / (trials - 1)
+            neural = (f" Neural nets: {share:.0%} of it ({share * search:.0f} s), planned as {trials} trials: "
                       f"about {self._neural_defaults_fraction() * share * search:.0f} s for their defaults, then "
-                      f"about {(1 - self._neural_defaults_fraction()) * share * search / (trials - 1):.0f} s each "
-                      "(each stops training at its time and keeps its "
+                      f"about {later:.0f} s each (each stops training at its time and keeps its "
                       "best epoch)" + (f", up to {NEURAL_SHARE_MAX:.0%} if their defaults take so long that "
                                        f"{NEURAL_TRIALS[0] - 1} more would not fit" if rises
-                                       else "") + ";")
+                                       else ""))
+            if later < self._min_anytime_seconds():  # a plan, not a promise: say when it cannot hold
+                neural += (f"; a budget this short gives them fewer (a network trial needs about "
+                           f"{self._min_anytime_seconds():.0f} s)")
+            neural += ";"
         rest = ("the tree ensembles and the others get the same time and trials as the neural nets, as far as can be"
                 if self.schedule == "sides" else "the others: the family with the least time spent so far, weighted "
                 "by its rank (time x rank), gets the next trial, each within its share of what is left")
