@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 
 import pandas as pd
 import pytest
@@ -55,14 +56,17 @@ def test_latin1_byte_far_into_the_file(write_csv):
     assert info.encoding == "latin-1" and out["txt"].iloc[-1] == "déjà"
 
 
-def test_gzip_and_parquet(tmp_path):
+def test_gzip_and_parquet(tmp_path, caplog):
     frame = pd.DataFrame({"a": [1.0, None, 3.0], "b": ["x", "y", None]})
     with gzip.open(tmp_path / "t.csv.gz", "wt") as fh:
         frame.to_csv(fh, index=False)
     frame.to_parquet(tmp_path / "t.parquet")
     for name in ("t.csv.gz", "t.parquet"):
-        out, info = read_table(tmp_path / name)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="automl.data.io"):
+            out, info = read_table(tmp_path / name)
         assert out.shape == (3, 2) and out["a"].isna().sum() == 1 and info.sha256
+        assert f"Read {tmp_path / name} (" in caplog.text and "3 rows x 2 columns" in caplog.text  # as a CSV's
 
 
 def test_dataframe_input_is_copied_and_names_become_text():

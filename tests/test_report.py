@@ -212,3 +212,26 @@ def test_a_section_that_cannot_be_built_becomes_a_note(fitted, monkeypatch):
     assert "This section could not be built (OverflowError: cannot convert float infinity to integer)." in html
     assert all(f'<section id="{s}">' in html for s in SECTIONS)  # the other sections are still there
     assert 'id="constant-predictor"' in html and "The constant predictor" in html
+
+
+def test_preprocessing_numbers_say_none_instead_of_an_empty_cell(fitted):
+    """A pipeline summary's empty list (no column log-transformed, no value clipped) reads "none", not a blank."""
+    html = (fitted / "report.html").read_text(encoding="utf-8")
+    preparation = html[html.index('id="preparation"'):html.index('id="modelling"')]
+    assert "<td>none</td>" in preparation and not re.search(r"<th>[a-z_0-9]+</th><td></td>", preparation)
+
+
+def test_the_data_section_gives_a_datetime_columns_earliest_and_latest():
+    from automl.config import FitConfig
+    from automl.data.io import read_table
+    from automl.data.profile import profile
+    from automl.data.schema import infer_schema
+
+    frame = make_frame("binary", n=60)
+    frame["seen"] = [f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(60)]
+    frame.loc[3, "seen"] = None
+    frame, info = read_table(frame)
+    schema, y = infer_schema(frame, FitConfig(target="y"), info)
+    entry = next(c for c in profile(frame, schema.transform(frame), schema, schema.encode_target(y))["columns"]
+                 if c["name"] == "seen")
+    assert entry["kind"] == "datetime" and (entry["min"], entry["max"]) == ("2024-01-01", "2024-12-24")

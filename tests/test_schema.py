@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,10 +125,13 @@ def test_positive_class_defaults_to_the_minority():
     assert schema_of(frame, positive_class="common")[0].classes[-1] == "common"
 
 
-def test_no_usable_features():
+def test_no_usable_features(caplog):
     frame = pd.DataFrame({"const": [1] * 10, "y": [0, 1] * 5})
     with pytest.raises(DataError, match=r"No usable feature columns.*'const': constant"):
         schema_of(frame)
+    with caplog.at_level(logging.INFO, logger="automl.data.schema"), pytest.raises(DataError, match="only the target"):
+        schema_of(frame[["y"]])
+    assert "Columns: none besides the target." in caplog.text  # it read "Columns: ."
 
 
 def test_transform_is_the_same_for_training_and_new_rows():

@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import optuna
 import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from automl.config import LARGE_DATA_ROWS, FitConfig, PreprocessConfig
 from automl.data.io import read_table
@@ -447,6 +448,13 @@ def test_the_plan_line_says_when_the_budget_is_too_short_for_the_planned_network
         lines[seconds] = caplog.text
     assert "planned as 4 trials" in lines[9.0] and "a budget this short gives them fewer" in lines[9.0]
     assert "planned as 4 trials" in lines[48.0] and "gives them fewer" not in lines[48.0]
+    trees = Search([registry.get("linear"), registry.get("lightgbm")], ctx, X, y, make_folds(y, "binary", 3, seed),
+                   storage=optuna.storages.InMemoryStorage())
+    trees._search_seconds = 48.0
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="automl.search.tuner"):
+        trees._log_plan(time.monotonic() + 48.0, None)
+    assert "in this order: linear, lightgbm. The others: " in caplog.text  # a sentence of its own without a network
 
 
 def test_the_classic_mlp_trains_with_its_own_patience_and_epochs(seed, monkeypatch):
@@ -489,3 +497,66 @@ def test_the_progress_summary_counts_trials_in_words(seed):
     line = search.summary()
     assert line.startswith("Search: 3 trials in ") and "(1 pruned)" in line
     assert line.endswith("best roc_auc: XGBoost 0.9000, LightGBM 0.8000.")
+
+
+class _WarningRegressor(RegressorMixin, BaseEstimator):
+    """A regressor that warns on every fit, as scikit-learn's lasso does when it does not converge."""
+
+    def fit(self, X, y, **kwargs):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn("Objective did not converge.", ConvergenceWarning, stacklevel=2)
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def test_a_models_warnings_go_to_the_log_not_the_screen(seed, caplog, recwarn):
+    """A library's warning inside a fold's fit (a lasso trial that did not converge printed scikit-learn's
+    ConvergenceWarning between the progress lines) is logged once at DEBUG with the model and fold."""
+    ctx, X, y = _setup("regression", seed)
+    spec = replace(registry.get("linear"), build=lambda task, params, seed, n_jobs: _WarningRegressor())
+    with caplog.at_level(logging.DEBUG, logger="automl.search.evaluate"):
+        result = cross_validate(spec, ctx, X, y, make_folds(y, "regression", 3, seed), deadline=float("inf"))
+    assert result.status == "ok" and len(result.fold_scores) == 3
+    assert not [w for w in recwarn if "converge" in str(w.message)]
+    logged = [r.getMessage() for r in caplog.records if "ConvergenceWarning" in r.getMessage()]
+    assert logged and logged[0].startswith("Linear (logistic / ridge) fold 1: ConvergenceWarning: Objective")
+
+
+def test_logged_warnings_keep_the_filters_and_let_exceptions_through(caplog):
+    import warnings
+
+    from automl.models.fit_warnings import logged
+
+    log = logging.getLogger("automl.test")
+    with caplog.at_level(logging.DEBUG, logger="automl.test"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="ignored here")
+        with pytest.raises(KeyError), logged(log, "m"):
+            for _ in range(3):
+                warnings.warn("twice the same", UserWarning, stacklevel=1)
+            warnings.warn("ignored here", UserWarning, stacklevel=1)
+            raise KeyError("x")
+    assert [r.getMessage() for r in caplog.records] == ["m: UserWarning: twice the same"]
+
+
+def test_logged_warnings_leave_other_threads_warnings_alone(caplog, recwarn):
+    """catch_warnings swaps process-wide state: outside the main thread the block does not touch it."""
+    import threading
+    import warnings
+
+    from automl.models.fit_warnings import logged
+
+    def fit_in_a_thread():
+        with logged(logging.getLogger("automl.test"), "m"):
+            warnings.warn("from a thread", UserWarning, stacklevel=1)
+
+    with caplog.at_level(logging.DEBUG, logger="automl.test"):
+        worker = threading.Thread(target=fit_in_a_thread)
+        worker.start()
+        worker.join()
+    assert not caplog.records and [str(w.message) for w in recwarn] == ["from a thread"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -141,7 +142,7 @@ def test_vectorised_profile_matches_the_column_by_column_one():
             np.testing.assert_allclose(fast[j][key], value)
 
 
-def test_importance_is_skipped_without_scoring_when_the_latency_says_it_cannot_fit():
+def test_importance_is_skipped_without_scoring_when_the_latency_says_it_cannot_fit(caplog):
     from automl.data.io import read_table
     from automl.data.schema import infer_schema
     from automl.fit.importance import permutation_importance
@@ -159,17 +160,25 @@ def test_importance_is_skipped_without_scoring_when_the_latency_says_it_cannot_f
     # without a time limit (--trials) too: a model this slow would score for hours
     assert permutation_importance(Unscorable(), X, schema.encode_target(y), schema, get_metric("roc_auc"), 0,
                                   seconds=None, latency=100_000.0) is None
+    # the seconds are written so that they read (it said "needs about 0.0 s, 0 s of the budget are left")
+    with caplog.at_level(logging.INFO, logger="automl.fit.importance"):
+        permutation_importance(Unscorable(), X, schema.encode_target(y), schema, get_metric("roc_auc"), 0,
+                               seconds=-0.3, latency=0.2)
+    assert re.search(r"one column needs about 0\.0[1-9] s, and the budget is spent\.", caplog.text)
 
 
 def test_the_report_says_plainly_when_no_model_beat_the_constant_predictor():
     from automl.report.sections import _constant_sentence
     from automl.results import ConstantPredictor
 
-    text = _constant_sentence(ConstantPredictor(0.5, False, ["linear", "lightgbm"]), "roc_auc")
+    text = _constant_sentence(ConstantPredictor(0.5, False, ["linear", "lightgbm"]), "roc_auc", "binary")
     assert text["warning"] and "No model beat it" in text["text"] and "0.5" in text["text"]
-    text = _constant_sentence(ConstantPredictor(0.5, True, ["linear"]), "roc_auc")
+    assert "(in each fold, the training rows' class shares)" in text["text"]
+    text = _constant_sentence(ConstantPredictor(0.5, True, ["linear"]), "roc_auc", "binary")
     assert not text["warning"] and "linear could not be chosen" in text["text"]
-    assert _constant_sentence(None, "rmse") is None  # run folders from before the check
+    regression = _constant_sentence(ConstantPredictor(3.2, True, []), "rmse", "regression")["text"]
+    assert "(in each fold, the training rows' mean of the target)" in regression and "class" not in regression
+    assert _constant_sentence(None, "rmse", "regression") is None  # run folders from before the check
 
 
 def test_every_trial_on_wide_data_keeps_the_wide_changes_the_space_does_not_search(seed):

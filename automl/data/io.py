@@ -180,6 +180,7 @@ def _read_parquet(path: Path, na_values: tuple[str, ...]) -> tuple[pd.DataFrame,
         frame = frame.replace(list(na_values), float("nan"))
     info = TableSource(name=str(path), path=str(Path(path).resolve()), format="parquet", sha256=file_sha256(path),
                        na_values=na_values)
+    log.info("Read %s: %d rows x %d columns.", info.describe(), len(frame), frame.shape[1])
     return frame, info
 
 

@@ -2,9 +2,9 @@
 
 The report is a pure function of the run folder, so everything it says about the data is saved here
 (``profile.json``): per column its kind, missing values, distinct values, and for numbers summary statistics,
-skewness, IQR outliers and a histogram; for categories the most frequent levels; for free text the mean word
-count and the words most associated with the target; the target's distribution;
-duplicate rows; dropped columns with the reason.
+skewness, IQR outliers and a histogram; for datetimes the earliest and latest; for categories the most frequent
+levels; for free text the mean word count and the words most associated with the target; the target's
+distribution; duplicate rows; dropped columns with the reason.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def profile(frame: pd.DataFrame, X: pd.DataFrame, schema: Schema, y: np.ndarray)
         elif col.kind in ("categorical", "boolean") and col.internal in X:
             counts = X[col.internal].astype(object).value_counts(dropna=True)
             entry["top_levels"] = [[str(k), int(v)] for k, v in counts.head(TOP_LEVELS).items()]
+        elif col.kind == "datetime" and col.name in frame:
+            entry.update(date_range(frame[col.name], col.datetime_format))
         elif col.kind == "text" and col.internal in X:
             words = X[col.internal].str.split().str.len()
             entry["mean_words"] = float(words.mean())
@@ -105,6 +107,24 @@ def numeric_summary(values: np.ndarray) -> dict[str, Any]:
     return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "q1": q1, "median": median,
             "q3": q3, "max": float(v.max()), "skew": float(np.nan_to_num(pd.Series(v).skew())) if len(v) > 2 else 0.0,
             "iqr_outliers": outliers, **_histogram(v)}
+
+
+def date_range(values: pd.Series, fmt: str | None = None) -> dict[str, str]:
+    """The earliest and latest of a datetime column's values as written (local times), as ISO 8601 text:
+    ``{"min": "2024-01-01", "max": "2024-10-26"}``, with the time of day unless every value is at midnight;
+    ``{}`` if none is a datetime. ``fmt``: the column's non-ISO format found at fit (``Column.datetime_format``)."""
+    from automl.data import datetimes
+
+    try:
+        wall = datetimes.split(values.dropna(), fmt)[0].dropna()
+    except (ValueError, TypeError, OverflowError):  # the report's range only: the fit read the column already
+        return {}
+    if not len(wall):
+        return {}
+    low, high = wall.min(), wall.max()
+    if (wall == wall.dt.normalize()).all():
+        return {"min": low.date().isoformat(), "max": high.date().isoformat()}
+    return {"min": low.isoformat(sep=" "), "max": high.isoformat(sep=" ")}
 
 
 def _target(schema: Schema, y: np.ndarray) -> dict[str, Any]:

@@ -459,7 +459,7 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
     else:
         log.warning("Dropped %d columns: %s.", len(dropped), describe_dropped(dropped))
     kinds = {k: sum(c.kind == k for c in columns) for k in (*FEATURE_KINDS, "dropped")}
-    log.info("Columns: %s.", ", ".join(f"{n} {k}" for k, n in kinds.items() if n))
+    log.info("Columns: %s.", ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none besides the target")
     return columns
 
 

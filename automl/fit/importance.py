@@ -22,6 +22,16 @@ UNTIMED_SECONDS = 120.0  # without a time limit, the most scoring time spent (a 
 MIN_COLUMNS = 10  # fewer repeats are tried before fewer columns than this
 
 
+def _skipped(needed: float, left: float) -> None:
+    """Log why permutation importance was skipped: the seconds one column needs against those left."""
+
+    def secs(x: float) -> str:
+        return f"{x:.0f}" if x >= 10 else f"{x:.1f}" if x >= 0.1 else f"{x:.2f}"
+
+    left_text = f"{secs(left)} s of the budget are left" if left > 0 else "the budget is spent"
+    log.info("Permutation importance skipped: one column needs about %s s, and %s.", secs(needed), left_text)
+
+
 def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,
                            seed: int, seconds: float | None, latency: float | None = None,
                            sample_weight: np.ndarray | None = None) -> pd.DataFrame | None:
@@ -42,8 +52,7 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(len(X), MAX_ROWS), replace=False))
     if latency is not None and 2 * latency * len(rows) / 1000 > seconds:
-        log.info("Permutation importance skipped: one column needs about %.1f s, %.0f s of the budget are left.",
-                 latency * len(rows) / 1000, max(seconds, 0))
+        _skipped(latency * len(rows) / 1000, seconds)
         return None
     Xs, ys = X.iloc[rows].reset_index(drop=True), y[rows]
     ws = None if sample_weight is None else sample_weight[rows]
@@ -65,8 +74,7 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
         if k >= min(len(features), MIN_COLUMNS):
             break
     if k < 1:
-        log.info("Permutation importance skipped: one column needs about %.1f s, %.0f s of the budget are left.",
-                 one, seconds or 0)
+        _skipped(one, seconds)
         return None
     if k < len(features):
         features = screen(Xs, ys, features, schema.task, k)

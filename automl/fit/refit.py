@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from automl.ensembles.model import EnsembleModel
-from automl.models import registry
+from automl.models import fit_warnings, registry
 from automl.results.records import LeaderboardRow
 from automl.search.evaluate import (
     CLASS_WEIGHT,
@@ -70,6 +70,7 @@ def _deliver_one(result: LeaderboardRow, ctx: Context, X: pd.DataFrame, y: np.nd
     log.info("Refitting %s on all %d rows%s.", result.name, len(y), extra)
     pipeline = make_pipeline(registry.get(result.key), ctx, params)
     balanced = params.get(CLASS_WEIGHT) == "balanced"
-    if (weights is not None or balanced) and accepts_weights(pipeline):
-        return pipeline.fit(X, y, model__sample_weight=fit_weights(weights, y, np.arange(len(y)), balanced))
-    return pipeline.fit(X, y)
+    with fit_warnings.logged(log, f"{result.name} refit"):
+        if (weights is not None or balanced) and accepts_weights(pipeline):
+            return pipeline.fit(X, y, model__sample_weight=fit_weights(weights, y, np.arange(len(y)), balanced))
+        return pipeline.fit(X, y)

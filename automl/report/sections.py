@@ -220,7 +220,7 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
         out["boxplot"] = figures.fold_boxplots(list(ok[lb.MODEL]), [run.fold_scores(m) for m in ok[lb.MODEL]],
                                                list(ok[lb.KIND]), run.metric)
     out.update(_nn_vs_trees(run, ok, chosen))
-    out["constant"] = _constant_sentence(run.record.constant_predictor, run.metric)
+    out["constant"] = _constant_sentence(run.record.constant_predictor, run.metric, str(run.record.task))
     out.update(_oof_plots(run, chosen))
     out["threshold"] = _threshold(run.record.decision_threshold)
     out["calibration"] = _calibration(run.record.calibration)
@@ -274,11 +274,12 @@ def _threshold(choice: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"text": text, "plot": figures.threshold_curve(choice["curve"], value, metric)}
 
 
-def _constant_sentence(constant: ConstantPredictor | None, metric: str) -> dict[str, Any] | None:
+def _constant_sentence(constant: ConstantPredictor | None, metric: str, task: str) -> dict[str, Any] | None:
     """What the constant predictor (class shares or the mean, same folds) scored, and who did not beat it."""
     if constant is None or constant.cv_mean is None:
         return None
-    base = (f"The constant predictor (each fold's training class shares, or its mean) scores a CV {metric} of "
+    what = "the training rows' mean of the target" if task == "regression" else "the training rows' class shares"
+    base = (f"The constant predictor (in each fold, {what}) scores a CV {metric} of "
             f"{constant.cv_mean:.4g} on the same folds.")
     worse = constant.worse
     if not constant.beaten:

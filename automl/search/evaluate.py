@@ -21,6 +21,7 @@ from sklearn.pipeline import Pipeline
 from automl.config import PreprocessConfig
 from automl.data.preprocess import build_preprocessor
 from automl.data.schema import Schema
+from automl.models import fit_warnings
 from automl.models.base import ModelSpec
 from automl.models.deadline import FitTimeout, fit_deadline
 from automl.models.outputs import predict_scores
@@ -141,13 +142,14 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
                 break
         try:
             pipeline = clone(template)
-            with fit_deadline(deadline, soft):
-                pipeline.fit(X.iloc[train], y[train], **fit_params,
-                             **({"model__sample_weight": fit_weights(ctx.weights, y, train, balanced)}
-                                if weighted else {}))
-            tick = time.monotonic()
-            pred = predict_scores(pipeline, X.iloc[valid], task, n_classes)
-            predict_seconds += time.monotonic() - tick
+            with fit_warnings.logged(log, f"{spec.name} fold {i + 1}"):
+                with fit_deadline(deadline, soft):
+                    pipeline.fit(X.iloc[train], y[train], **fit_params,
+                                 **({"model__sample_weight": fit_weights(ctx.weights, y, train, balanced)}
+                                    if weighted else {}))
+                tick = time.monotonic()
+                pred = predict_scores(pipeline, X.iloc[valid], task, n_classes)
+                predict_seconds += time.monotonic() - tick
         except FitTimeout:
             result.status = "out of budget"
             result.reason = f"fold {i + 1} of {len(folds)} ran past the trial's time limit and was stopped"

@@ -476,7 +476,7 @@ class Search:
                 if self.schedule == "sides" else "the others: the family with the least time spent so far, weighted "
                 "by its rank (time x rank), gets the next trial, each within its share of what is left")
         log.info("Plan: %.0f s of search. Each family's defaults first, in this order: %s.%s %s.",
-                 search, order, neural, rest)
+                 search, order, neural, rest if neural else rest[0].upper() + rest[1:])
 
     def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
         """Sort key for the defaults trials: first the cheapest family of each kind (linear, boosting, bagging,
