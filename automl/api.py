@@ -99,29 +99,38 @@ class AutoML:
         The probability columns are named by the class labels, or ``proba_<label>`` for every class when a
         label is ``prediction`` (see :meth:`automl.predictor.Predictor.probability_columns`). ``model``: a key
         from :attr:`models` instead of the chosen model. ``sep``: the CSV delimiter of ``data`` (default: the
-        one given at fit, else chosen from the file).
+        one given at fit, else chosen from the file). The rows keep the index of a DataFrame ``data`` (a
+        file's rows are numbered 0, 1, ...), so ``test["pred"] = model.predict(test)`` lines up.
         """
         predictor = self._fitted()
         predictor.pipeline_for(model)  # an unknown model is refused before the data is read
         frame, info = predictor.read(data, sep)
-        return predictor.predict_frame(frame, where=info.name, model=model)
+        out = predictor.predict_frame(frame, where=info.name, model=model)
+        out.index = frame.index
+        return out
 
     def predict(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.Series:
-        """Predicted labels (classification) or values (regression), in input row order. Labels have the type
-        of the target they were fitted from: integers, floats or booleans for a target of numbers or booleans,
-        else text (as in :meth:`predict_frame`'s ``prediction`` column, which is always text)."""
+        """Predicted labels (classification) or values (regression), in input row order, with the index of a
+        DataFrame ``data``. Labels have the type of the target they were fitted from: integers, floats or
+        booleans for a target of numbers or booleans, else text (as in :meth:`predict_frame`'s ``prediction``
+        column, which is always text)."""
         predictions = self.predict_frame(data, model, sep)["prediction"]
         schema = self._fitted().schema
         return predictions if schema.classes is None else schema.typed_labels(predictions)
 
     def predict_proba(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.DataFrame:
-        """Class probabilities, one column per class, named by its label (each row sums to 1)."""
+        """Class probabilities, one column per class (each row sums to 1), with the index of a DataFrame
+        ``data``. Columns are named by the labels as :meth:`predict` returns them (``proba[model.predict(x)]``
+        works): integers, floats or booleans for a target of numbers or booleans, else text."""
         predictor = self._fitted()
         if predictor.classes is None:  # before the data is read
             raise ConfigError("predict_proba applies to classification; this model is a regression model.")
         predictor.pipeline_for(model)
         frame, info = predictor.read(data, sep)
-        return predictor.predict_proba(frame, where=info.name, model=model)
+        out = predictor.predict_proba(frame, where=info.name, model=model)
+        out.index = frame.index
+        out.columns = pd.Index(predictor.schema.typed_labels(pd.Series(out.columns, dtype=object)))
+        return out
 
     @property
     def models(self) -> list[str]:

@@ -57,8 +57,9 @@ class _AutoMLEstimator(BaseEstimator):
             raise ValueError(f"A feature column may not be named {TARGET!r}.")
         frame[TARGET] = np.asarray(y)
         output = self.output or tempfile.mkdtemp(prefix="automl-")
+        models = self.models if isinstance(self.models, str) else tuple(self.models)  # "linear": a list of one
         options = {"time_limit": self.time_limit, "trials": self.trials, "metric": self.metric,
-                   "folds": self.folds, "seed": self.seed, "models": tuple(self.models), "n_jobs": self.n_jobs,
+                   "folds": self.folds, "seed": self.seed, "models": models, "n_jobs": self.n_jobs,
                    "output": output, "overwrite": True, "task": task}
         model = AutoML(target=TARGET, recipe=self.recipe, **{k: v for k, v in options.items() if v not in (None, ())})
         model.fit(frame)
@@ -93,26 +94,53 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLEstimator):
     """
 
     def fit(self, X: Any, y: Any) -> AutoMLClassifier:
-        """Run the search on ``X`` with labels ``y``; returns ``self``."""
+        """Run the search on ``X`` with labels ``y``; returns ``self``.
+
+        Labels that automl would read differently from how they are written (floats such as ``0.0`` / ``1.0``,
+        text with surrounding spaces or differing only in case, booleans) are fitted as their positions in
+        ``classes_`` (0, 1, ...), so every label maps back exactly; the run folder's report then names the
+        classes by those positions. Integers and plain text are fitted as they are."""
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"Classification needs at least 2 classes in y, got {list(self.classes_)}.")
-        return self._fit(X, y, "binary" if len(self.classes_) == 2 else "multiclass")
+        self.fitted_on_positions_ = not _labels_read_back(self.classes_)
+        target = np.searchsorted(self.classes_, y) if self.fitted_on_positions_ else y
+        return self._fit(X, target, "binary" if len(self.classes_) == 2 else "multiclass")
+
+    def _run_labels(self) -> list[str]:
+        """The run's label of each of ``classes_``, as text."""
+        if getattr(self, "fitted_on_positions_", False):
+            return [str(i) for i in range(len(self.classes_))]
+        return [str(c) for c in self.classes_]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self, "automl_")
         frame = self.automl_.predict_proba(self._frame(X))
         by_label = {str(c): c for c in frame.columns}
-        return frame[[by_label[str(c)] for c in self.classes_]].to_numpy(dtype=float)
+        return frame[[by_label[c] for c in self._run_labels()]].to_numpy(dtype=float)
 
     def predict(self, X: Any) -> np.ndarray:
         """The predicted class of each row (the most probable, or for a binary target the positive class at or
         above the run's decision threshold), with the labels (and their type) of ``y``."""
         check_is_fitted(self, "automl_")
-        by_label = {str(c): c for c in self.classes_}
+        by_label = dict(zip(self._run_labels(), self.classes_, strict=True))
         return np.asarray([by_label[str(v)] for v in self._predict_frame(X)["prediction"]], dtype=self.classes_.dtype)
+
+
+def _labels_read_back(classes: np.ndarray) -> bool:
+    """Whether automl reads each label of ``classes`` back as ``str(label)``, one class each: integers, and text
+    without surrounding whitespace, distinct ignoring case, that is not a number or a yes/no word."""
+    if classes.dtype.kind in "iu":
+        return True
+    if classes.dtype.kind not in "OU" or not all(isinstance(c, str) for c in classes):
+        return False
+    text = [str(c) for c in classes]
+    if len({t.casefold() for t in text}) < len(text) or any(t != t.strip() or not t for t in text):
+        return False
+    return pd.to_numeric(pd.Series(text), errors="coerce").isna().all() and not all(
+        t.casefold() in {"true", "false", "yes", "no", "y", "n", "t", "f"} for t in text)
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLEstimator):

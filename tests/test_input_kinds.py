@@ -321,3 +321,36 @@ def test_api_predicts_labels_of_the_targets_own_type(kind):
     assert predicted.dtype == frame["y"].dtype
     assert set(predicted) == set(frame["y"]) and (predicted == frame["y"]).mean() > 0.8
     assert model.predict_frame(frame.drop(columns="y"))["prediction"].map(type).eq(str).all()  # text, as in a CSV
+
+
+def test_api_predictions_keep_the_frames_index_and_probability_columns_the_labels_type():
+    """``test["pred"] = model.predict(test)`` lines up (a sampled frame's index came back as 0..n-1, so the
+    assignment gave NaN for most rows and wrong values for the rest), and ``proba[model.predict(x)]`` works
+    for an integer target (the columns were '1', '3')."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    frame = pd.DataFrame({"x": x, "z": rng.normal(size=200),
+                          "y": np.where(x + rng.normal(scale=0.3, size=200) > 0, 3, 1)})
+    model = AutoML(target="y", trials=1, folds=3, repeats=1, models=("linear",), seed=0).fit(frame)
+    test = frame.sample(frac=0.3, random_state=0).drop(columns="y")
+    predicted = model.predict(test)
+    assert list(predicted.index) == list(test.index)
+    test["pred"] = predicted
+    assert test["pred"].notna().all() and (test["pred"] == frame.loc[test.index, "y"]).mean() > 0.8
+    proba = model.predict_proba(test.drop(columns="pred"))
+    assert list(proba.columns) == [1, 3] and list(proba.index) == list(test.index)
+    first = test.index[0]
+    assert proba.loc[first, predicted[first]] == proba.loc[first].max()
+    assert list(model.predict_frame(test.drop(columns="pred")).index) == list(test.index)
+
+
+def test_a_class_written_two_ways_is_one_class(write_csv, caplog):
+    """"1" and "1.0" in a CSV are the same number: the task said 2 classes, the labels were 3, and the fit
+    crashed (ValueError: multi_class must be in ('ovo', 'ovr'))."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=100), "b": rng.normal(size=100)})
+    frame["y"] = np.where(frame["a"] > 0, "1", "2")
+    frame.loc[0:2, "y"] = "1.0"
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        model = AutoML(target="y", trials=1, folds=3, repeats=1, models=("linear",), seed=0).fit(write_csv(frame))
+    assert model.predictor_.classes == ["1", "2"] and "writes a class several ways" in caplog.text

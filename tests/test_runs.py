@@ -386,6 +386,24 @@ def test_sklearn_estimators_in_a_pipeline_and_cross_val_score(tmp_path):
         AutoMLClassifier().fit(X, np.zeros(len(X)))
 
 
+@pytest.mark.parametrize("labels", [np.array([0.0, 1.0]), np.array([" a", "b"]), np.array(["Yes", "yes"]),
+                                    np.array([False, True]), np.array(["no", "yes"])])
+def test_the_sklearn_classifier_gives_back_every_kind_of_label(labels):
+    """Float labels (0.0 / 1.0, a float pandas column), padded or case-variant text and booleans, which automl
+    reads differently from how they are written, map back exactly (KeyError: '1' before); a lone model name is
+    a list of one (it was split into letters)."""
+    from automl import AutoMLClassifier
+
+    frame = make_frame("binary", n=120)
+    X, y = frame.drop(columns=["y", "colour"]), labels[(frame["y"] == "yes").astype(int).to_numpy()]
+    est = AutoMLClassifier(trials=1, folds=3, models="linear", seed=0).fit(X, y)
+    assert list(est.classes_) == list(np.unique(labels))
+    predicted = est.predict(X)
+    assert predicted.dtype == y.dtype and set(predicted) <= set(labels) and (predicted == y).mean() > 0.8
+    proba = est.predict_proba(X)
+    assert proba.shape == (120, 2) and (est.classes_[proba.argmax(axis=1)] == predicted).mean() > 0.95
+
+
 def test_storage_urls_are_recorded_without_their_password():
     from automl.search.storage import mask
 

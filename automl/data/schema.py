@@ -316,7 +316,15 @@ def _label_target(y: pd.Series, info: TableSource, target: str, kept: np.ndarray
         if strip:
             labels = labels.str.strip()
         if labels.notna().all() and (labels != "").all():
-            return labels.astype(object)
+            if labels.nunique() == y.nunique():
+                return labels.astype(object)
+            # one value spelt several ways ("1" and "1.0"): the task was inferred from the values, so the classes
+            # are the values too (three labels for two classes crashed the fit)
+            spellings = pd.DataFrame({"value": y.astype(object), "text": labels}).drop_duplicates()
+            variants = spellings.groupby("value", sort=False)["text"].agg(list)
+            shown = "; ".join(format_values(v, 4) for v in variants[variants.map(len) > 1].head(3))
+            log.warning("Target %r in %s writes a class several ways (%s): read as one class, as the same number.",
+                        target, info.name, shown)
     return pd.Series(_category_text(y, strip), index=y.index, dtype=object)
 
 
