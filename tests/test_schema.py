@@ -84,6 +84,27 @@ def test_column_kinds_and_drop_reasons():
     assert set(prepared["flag"].unique()) == {0.0, 1.0}
 
 
+def test_a_feature_the_file_is_sorted_by_is_not_an_id():
+    """Distinct integers that only go up are an ID when they count (consecutive, or one step size most of the
+    time); a quantity the file is sorted by goes up by varying steps and stays a feature (a file sorted by square
+    feet lost it, and the CV error grew 7x). The time column and --keep-column are never dropped as IDs."""
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame({
+        "sqft": np.sort(rng.choice(np.arange(500, 5000), n, replace=False)),
+        "serial": 1000 + 3 * np.arange(n) + np.where(rng.random(n) < 0.2, 1, 0).cumsum(),  # with a few gaps
+        "shuffled": rng.permutation(n) + 17,
+        "epoch": 1_600_000_000 + 86_400 * np.arange(n),
+        "y": rng.normal(size=n),
+    })
+    schema, _ = schema_of(frame)
+    assert kinds(schema) == {"sqft": "numeric", "serial": "dropped", "shuffled": "dropped", "epoch": "dropped"}
+    reason = next(c.reason for c in schema.dropped if c.name == "serial")
+    assert "counting up row by row" in reason and "--keep-column serial keeps it" in reason
+    kept, _ = schema_of(frame, time_column="epoch", keep_columns=("serial",))
+    assert kinds(kept)["epoch"] == "numeric" and kinds(kept)["serial"] == "numeric"
+
+
 def test_a_boolean_column_reads_any_spelling_of_its_values_and_warns_about_others(caplog):
     frame = pd.DataFrame({"flag": ["yes", "no"] * 20, "x": np.arange(40.0), "y": [0, 0, 1, 1] * 10})
     schema, _ = schema_of(frame)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import shlex
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -436,6 +438,7 @@ def _category_text(s: pd.Series, strip: bool = False) -> np.ndarray:
 GROUP_REASON = "the group column (--group-column): it decides the folds and is not a feature"
 WEIGHT_REASON = "the weight column (--weight-column): it weighs the rows and is not a feature"
 
+
 def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> list[ColumnInfo]:
     roles = {name: reason for name, reason in ((config.group_column, GROUP_REASON),
                                                (config.weight_column, WEIGHT_REASON)) if name}
@@ -453,7 +456,8 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
     dtypes = frame.dtypes
     numeric = [n for n in frame.columns
                if n not in config.categorical and n not in roles and _is_numeric_dtype(dtypes[n])]
-    typed = dict(zip(numeric, _type_numbers(frame[numeric], info), strict=True)) if numeric else {}
+    keep = {*config.keep_columns, *((config.time_column,) if config.time_column else ())}
+    typed = dict(zip(numeric, _type_numbers(frame[numeric], info, keep), strict=True)) if numeric else {}
     columns = [ColumnInfo(name, "dropped", reason=roles[name], dtype=str(dtypes[name]),
                           n_missing=int(frame[name].isna().sum()), n_unique=int(frame[name].nunique()))
                if name in roles else
@@ -474,7 +478,7 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
 def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSource,
                  config: FitConfig) -> ColumnInfo:
     if _is_numeric(s) and not force_categorical:
-        return _type_numbers(s.to_frame(name), info)[0]
+        return _type_numbers(s.to_frame(name), info, {*config.keep_columns, config.time_column})[0]
     if not config.keep_whitespace:
         s = _strip_text(s, f"column {name!r}", info)
     n = len(s)
@@ -494,9 +498,10 @@ def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSo
     return col
 
 
-def _type_numbers(frame: pd.DataFrame, info: TableSource) -> list[ColumnInfo]:
+def _type_numbers(frame: pd.DataFrame, info: TableSource, keep: Collection[str] = ()) -> list[ColumnInfo]:
     """Type columns that hold numbers, all at once (wide tables have thousands): numeric, or dropped as
-    all-missing, constant, without a value a model can hold, or ID-like."""
+    all-missing, constant, without a value a model can hold, or ID-like (not the columns in ``keep``: the time
+    column, ``--keep-column``)."""
     values = frame.to_numpy(dtype=float, na_value=np.nan)
     n = len(frame)
     missing = np.isnan(values)
@@ -517,18 +522,30 @@ def _type_numbers(frame: pd.DataFrame, info: TableSource) -> list[ColumnInfo]:
             col.reason = f"constant (every row is {_show(frame.iloc[0, j])})"
         elif finite.size == 0:
             col.reason = "no finite values"
-        elif (np.all(np.mod(finite, 1) == 0) and col.n_unique == n and n >= 20
+        elif (name not in keep and np.all(np.mod(finite, 1) == 0) and col.n_unique == n and n >= 20
               and (ID_NAME.search(name) or _is_sequence(finite))):
-            col.reason = "ID-like (a distinct integer in every row)"
+            why = "named like an ID" if ID_NAME.search(name) else "counting up row by row"
+            col.reason = f"ID-like (a distinct integer in every row, {why}; --keep-column {shlex.quote(name)} keeps it)"
         else:
             col.kind = "numeric"
         columns.append(col)
     return columns
 
 
+ID_STEP_SHARE = 0.5  # of the steps between neighbouring rows: one step size this often, counting up, is an ID
+
+
 def _is_sequence(values: np.ndarray) -> bool:
+    """Whether distinct integers (in file order) look like a row counter: consecutive integers in any order,
+    or counting up (or down) in file order by one step size at least ``ID_STEP_SHARE`` of the time (an
+    auto-increment with gaps). A real quantity in a file sorted by it also only goes up, but by varying steps
+    (a file sorted by square feet lost its best feature to the old rule, "always going up")."""
+    if values.max() - values.min() + 1 == len(values):
+        return True
     diffs = np.diff(values)
-    return bool(np.all(diffs > 0) or np.all(diffs < 0) or (values.max() - values.min() + 1 == len(values)))
+    if not (np.all(diffs > 0) or np.all(diffs < 0)):
+        return False
+    return bool(np.unique(np.abs(diffs), return_counts=True)[1].max() >= ID_STEP_SHARE * len(diffs))
 
 
 def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: bool = True) -> None:
