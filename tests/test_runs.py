@@ -422,3 +422,29 @@ def test_a_fit_that_would_not_fit_in_memory_is_refused_with_advice(write_csv, tm
                  "--families", "linear,random_forest", "--folds", "3")
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     assert "would not fit in memory" in result.output and "--exclude-models random_forest" in result.output
+
+
+def test_a_run_fitted_from_a_dataframe_resumes_only_from_that_dataframe(tmp_path, monkeypatch):
+    """A DataFrame run records a hash of its values: resuming with another frame (one value changed: it resumed
+    silently, mixing scores of two tables; half the rows: an IndexError) is refused with a clear error."""
+    import automl.fit.finishing
+    from automl import AutoML
+    from automl.errors import DataError
+
+    frame = make_frame("binary", n=120)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("simulated crash after the search")
+
+    monkeypatch.setattr(automl.fit.finishing, "build_ensembles", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        AutoML(target="y", trials=1, folds=3, repeats=1, models=("linear",), output=tmp_path / "run").fit(frame)
+    monkeypatch.undo()
+    changed = frame.copy()
+    changed.loc[5, "x1"] += 1.0
+    for other in (changed, frame.sample(frac=0.5, random_state=0)):
+        with pytest.raises(DataError, match="The DataFrame differs from the one the run started with"):
+            AutoML.resume(tmp_path / "run", data=other)
+    resumed = AutoML.resume(tmp_path / "run", data=frame.copy())
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "complete"
+    assert len(resumed.predict(frame.drop(columns="y"))) == 120

@@ -95,9 +95,9 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
         frame = source.copy()
         frame.columns = [str(c) for c in frame.columns]
         _check_columns(list(frame.columns), "the DataFrame")
-        info = TableSource(name="<DataFrame>", na_values=tuple(na_values))
         if na_values:
             frame = frame.replace(list(na_values), float("nan"))
+        info = TableSource(name="<DataFrame>", na_values=tuple(na_values), sha256=frame_sha256(frame))
     else:
         path = _existing_file(source)
         from automl.data.memory import check_file
@@ -166,6 +166,16 @@ def file_sha256(path: Path) -> str:
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's column names and values, row by row in order (pandas' ``hash_pandas_object``;
+    the index is left out): what :func:`file_sha256` is for a file, so a run resumed from a DataFrame checks it
+    is the one the run started with."""
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode("utf-8"))
+    for name in frame.columns:
+        digest.update(pd.util.hash_pandas_object(frame[name], index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
 

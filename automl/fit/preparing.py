@@ -65,8 +65,10 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
     if config.weight_column is not None:
         frame, row_weight = take_weights(frame, config.weight_column, info.name)
     if expect_sha and info.sha256 and info.sha256 != expect_sha:
-        raise DataError(f"{info.name} has changed since the run started (SHA-256 {info.sha256[:12]}..., "
-                        f"was {expect_sha[:12]}...); a resumed run must see the same data. Start a new run with "
+        what = ("the DataFrame differs from the one the run started with" if info.path is None
+                else f"{info.name} has changed since the run started")
+        raise DataError(f"{what[0].upper()}{what[1:]} (SHA-256 {info.sha256[:12]}..., was {expect_sha[:12]}...); "
+                        "a resumed run must see the same data. Pass that data, or start a new run with "
                         "`automl fit`.")
     schema, y_labels = infer_schema(frame, config, info)
     frame = frame.loc[y_labels.index]

@@ -66,7 +66,8 @@ def business_section(run: RunData) -> dict[str, Any]:
             ("Budget", budget),
             ("Time used", f"{record.fit_seconds or 0:.1f} s"),
             ("Data", data.source),
-            ("Data SHA-256", data.sha256 or "n/a (DataFrame)"),
+            ("Data SHA-256", (data.sha256 + (" (of the DataFrame's values)" if data.path is None else ""))
+             if data.sha256 else "n/a"),
             ("Started / finished", f"{record.started or ''} / {record.finished or ''}"),
             ("Seed", config.seed),
             ("Versions", ", ".join(f"{k} {v}" for k, v in record.versions.items())

@@ -34,7 +34,7 @@ class DataRecord:
 
     source: str = ""  # how it was read, e.g. "train.csv (csv, comma-separated, utf-8)"
     path: str | None = None  # None for a DataFrame
-    sha256: str | None = None  # of the file; None for a DataFrame
+    sha256: str | None = None  # of the file's bytes, or of a DataFrame's values (automl.data.io.frame_sha256)
     rows: int = 0
     rows_missing_target: int = 0
     target: str = ""
