@@ -235,3 +235,30 @@ def test_the_data_section_gives_a_datetime_columns_earliest_and_latest():
     entry = next(c for c in profile(frame, schema.transform(frame), schema, schema.encode_target(y))["columns"]
                  if c["name"] == "seen")
     assert entry["kind"] == "datetime" and (entry["min"], entry["max"]) == ("2024-01-01", "2024-12-24")
+
+
+def test_two_processes_without_a_shared_storage_are_not_a_distributed_search(fitted, tmp_path):
+    """A run interrupted and resumed has trials of two processes of one machine: the report called it "A
+    distributed search" and showed the worker columns; only a run with a shared storage is one."""
+    run_dir = tmp_path / "run"
+    shutil.copytree(fitted, run_dir)
+    trials = pd.read_csv(run_dir / "trials.csv")
+    trials["worker"] = ["vm:100" if i % 2 else "vm:200" for i in range(len(trials))]
+    trials.to_csv(run_dir / "trials.csv", index=False)
+    assert "A distributed search" not in render_html(run_dir)
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    record["config"]["storage"] = "postgresql://automl:***@db/automl"
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    assert "A distributed search" in render_html(run_dir)
+
+
+def test_failed_trials_are_a_table_not_a_python_list(fitted, tmp_path):
+    """The modelling section's failed trials shared the key of a section's own failure note, so the note
+    printed them as a Python list ([{'model': 'keras_mlp', 'trial': 0, ...}]) above the leaderboard."""
+    run_dir = tmp_path / "run"
+    shutil.copytree(fitted, run_dir)
+    trials = pd.read_csv(run_dir / "trials.csv", dtype={"reason": object})
+    trials.loc[0, ["status", "reason"]] = ["failed", "interrupted: the run stopped during this trial"]
+    trials.to_csv(run_dir / "trials.csv", index=False)
+    html = render_html(run_dir)
+    assert "<h3>Failed trials</h3>" in html and "[{&#39;model&#39;" not in html and "[{'model'" not in html

@@ -194,7 +194,9 @@ def modelling_section(run: RunData) -> dict[str, Any]:
     score = run.score_column
     per_worker = trials[lb.WORKER].fillna("").value_counts()
     per_worker = per_worker[per_worker.index != ""]
-    hidden = (lb.NAME, lb.PARAMS, lb.FOLD_SCORES) + (() if len(per_worker) > 1 else (lb.WORKER, lb.WORKERS))
+    # several processes with a shared storage; a resumed run's second process on one machine is not distributed
+    distributed = len(per_worker) > 1 and run.config.storage is not None
+    hidden = (lb.NAME, lb.PARAMS, lb.FOLD_SCORES) + (() if distributed else (lb.WORKER, lb.WORKERS))
     shown = [c for c in board.columns if c not in hidden]
     failed = trials[trials[lb.STATUS] == "failed"][[lb.MODEL, lb.TRIAL, lb.REASON]] if len(trials) else trials
     seconds = trials.groupby(lb.MODEL, sort=False)[lb.FIT_SECONDS].sum().sort_values(ascending=False)
@@ -202,13 +204,13 @@ def modelling_section(run: RunData) -> dict[str, Any]:
         "columns": shown,
         "rows": [[_cell(v) for v in row] for row in board[shown].itertuples(index=False)],
         "params": dict(zip(board[lb.MODEL], board[lb.PARAMS], strict=True)),
-        "failed": failed.to_dict(orient="records"),
+        "failed_trials": failed.to_dict(orient="records"),  # not "failed": that key is a section's own failure
         "history": _histories(run, score),
         "importances": _param_importances(run),
         "curves": _learning_curves(run),
         "time_plot": figures.bars(list(seconds.index), list(seconds.values), "Search time per family",
                                   "seconds (all trials, all folds)", "time") if len(seconds) else None,
-        "workers": [[w, int(n)] for w, n in per_worker.items()] if len(per_worker) > 1 else [],
+        "workers": [[w, int(n)] for w, n in per_worker.items()] if distributed else [],
     }
 
 
