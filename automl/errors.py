@@ -48,6 +48,19 @@ class ModelFormatError(AutoMLError):
 MAX_VALUE_CHARS = 60
 
 
+def format_seconds(seconds: float) -> str:
+    """Seconds as a message writes them, precise enough that two figures side by side do not read the same
+    when they differ: ``"12 s"``, ``"1.6 s"``, ``"0.04 s"``; ``"0 s"`` for none or less."""
+    if seconds <= 0:
+        return "0 s"
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s" if seconds >= 0.1 else f"{seconds:.2f} s"
+
+
+def left_seconds(seconds: float) -> str:
+    """``"3.5 s left"``, or ``"no time left"`` when ``seconds`` is not positive (it read "-2 s are left")."""
+    return f"{format_seconds(seconds)} left" if seconds > 0 else "no time left"
+
+
 def format_rows(positions: Sequence[int] | Iterable[int], limit: int = 5) -> str:
     """Describe 0-based data-row positions as 1-based row numbers, e.g. ``"rows 3, 8 and 12 more"``.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import time
 from dataclasses import replace
@@ -120,7 +121,7 @@ def test_the_choice_delivers_fold_models_when_a_refit_does_not_fit(seconds_left,
     assert (chosen.key, bagged) == expected
 
 
-def test_the_choice_bags_a_network_and_refits_the_rest_of_an_ensemble():
+def test_the_choice_bags_a_network_and_refits_the_rest_of_an_ensemble(caplog):
     network, forest = _result("keras_mlp", 0.85, fit_time=600.0), _result("random_forest", 0.80, 3.0, bag=False)
     stacking = _result("stacking", 0.90, 603.0, members=("keras_mlp", "random_forest"))
     families = {"keras_mlp": network, "random_forest": forest}
@@ -132,9 +133,12 @@ def test_the_choice_bags_a_network_and_refits_the_rest_of_an_ensemble():
     assert (chosen.key, bagged) == ("stacking", set())  # searched on a sample: refitted on all rows
     # the forest's refit does not fit and it kept no fold models: the next best, the network alone
     slow = replace(forest, fit_time=3000.0)
-    chosen, bagged = choose([slow, network, stacking], {**families, "random_forest": slow}, metric,
-                             time.monotonic() + 50, 3, config)
+    with caplog.at_level(logging.INFO, logger="automl.fit.finishing"):
+        chosen, bagged = choose([slow, network, stacking], {**families, "random_forest": slow}, metric,
+                                 time.monotonic() + 50, 3, config)
     assert (chosen.key, bagged) == ("keras_mlp", {"keras_mlp"})
+    # the log says what happens next (it stopped at "...; 1 s are left.")
+    assert "(RandomForest kept no fold models to deliver instead): the next best is tried." in caplog.text
 
 
 def test_a_network_is_delivered_as_its_fold_models(tmp_path):

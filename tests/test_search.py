@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import replace
 
@@ -371,7 +372,12 @@ def test_a_networks_defaults_are_skipped_when_not_even_their_set_up_fits(seed):
     search._started, search._search_seconds = time.monotonic(), 48.0
     assert search._next_family(time.monotonic() + MIN_ANYTIME_SECONDS - 1, None) is None
     skipped = search.families[0].trials[-1]
-    assert skipped.status == "out of budget" and "needs at least 3 s" in skipped.reason
+    # seconds to a tenth below 10 s ("needs about 2 s, 2 s left" read as a contradiction)
+    assert skipped.status == "out of budget" and re.fullmatch(r"needs at least 3\.0 s, [12]\.\d s left", skipped.reason)
+    from automl.errors import format_seconds, left_seconds
+
+    assert [format_seconds(x) for x in (12.4, 1.64, 0.042, -2)] == ["12 s", "1.6 s", "0.04 s", "0 s"]
+    assert left_seconds(-2.0) == "no time left" and left_seconds(2.46) == "2.5 s left"
     fresh = Search([registry.get("keras_mlp")], ctx, X, y, make_folds(y, "binary", 3, seed),
                    storage=optuna.storages.InMemoryStorage())
     assert fresh._next_family(time.monotonic() + MIN_ANYTIME_SECONDS + 5, None).spec.key == "keras_mlp"

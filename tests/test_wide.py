@@ -164,7 +164,7 @@ def test_importance_is_skipped_without_scoring_when_the_latency_says_it_cannot_f
     with caplog.at_level(logging.INFO, logger="automl.fit.importance"):
         permutation_importance(Unscorable(), X, schema.encode_target(y), schema, get_metric("roc_auc"), 0,
                                seconds=-0.3, latency=0.2)
-    assert re.search(r"one column needs about 0\.0[1-9] s, and the budget is spent\.", caplog.text)
+    assert re.search(r"one column needs about 0\.0[1-9] s, and the budget has no time left\.", caplog.text)
 
 
 def test_the_report_says_plainly_when_no_model_beat_the_constant_predictor():

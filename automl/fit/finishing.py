@@ -14,7 +14,7 @@ import pandas as pd
 from automl.config import FitConfig
 from automl.ensembles.build import build_ensembles
 from automl.ensembles.model import EnsembleModel
-from automl.errors import BudgetError
+from automl.errors import BudgetError, format_seconds, left_seconds
 from automl.fit import runinfo
 from automl.fit.budget import Budget
 from automl.fit.calibration import CalibrationChoice, choose_calibration
@@ -190,9 +190,12 @@ def choose(results: list[LeaderboardRow], families: dict[str, LeaderboardRow], m
         if need <= slack:
             return r, bag
         if all(s.fold_models is not None for s in refitted):
-            log.info("%s would need about %.0f s to refit on all rows; %.0f s are left: its fold models are "
-                     "delivered instead (k-fold bagging).", r.name, need, slack)
+            log.info("%s would need about %s to refit on all rows, with %s: its fold models are delivered "
+                     "instead (k-fold bagging).", r.name, format_seconds(need), left_seconds(slack))
             return r, bag | {s.key for s in refitted}
-        log.info("%s would need about %.0f s to refit on all rows; %.0f s are left.", r.name, need, slack)
+        kept = [s.name for s in refitted if s.fold_models is None]
+        log.info("%s would need about %s to refit on all rows, with %s (%s kept no fold models to deliver "
+                 "instead): the next best is tried.", r.name, format_seconds(need), left_seconds(slack),
+                 ", ".join(kept))
     fastest = min(ranked, key=lambda r: r.fit_time)
     return fastest, bagged(fastest)

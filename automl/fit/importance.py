@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data.schema import Schema
+from automl.errors import format_seconds, left_seconds
 from automl.models.outputs import predict_scores
 from automl.search.metrics import Metric
 
@@ -24,12 +25,8 @@ MIN_COLUMNS = 10  # fewer repeats are tried before fewer columns than this
 
 def _skipped(needed: float, left: float) -> None:
     """Log why permutation importance was skipped: the seconds one column needs against those left."""
-
-    def secs(x: float) -> str:
-        return f"{x:.0f}" if x >= 10 else f"{x:.1f}" if x >= 0.1 else f"{x:.2f}"
-
-    left_text = f"{secs(left)} s of the budget are left" if left > 0 else "the budget is spent"
-    log.info("Permutation importance skipped: one column needs about %s s, and %s.", secs(needed), left_text)
+    log.info("Permutation importance skipped: one column needs about %s, and the budget has %s.",
+             format_seconds(needed), left_seconds(left))
 
 
 def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,

@@ -42,6 +42,7 @@ import pandas as pd
 from optuna.storages._heartbeat import get_heartbeat_thread
 
 from automl.config import LARGE_DATA_ROWS
+from automl.errors import format_seconds, left_seconds
 from automl.models.base import ModelSpec, is_wide
 from automl.results.records import TrialResult
 from automl.search import checkpoint
@@ -285,11 +286,11 @@ class Search:
             need = None
             if state.spec.anytime:  # it stops training where it is told, but its set-up takes seconds
                 if remaining < self._min_anytime_seconds():
-                    need = f"needs at least {self._min_anytime_seconds():.0f} s"
+                    need = f"needs at least {format_seconds(self._min_anytime_seconds())}"
             elif (expected := self._expected_seconds(state)) is not None and expected > remaining:
-                need = f"needs about {expected:.0f} s"
+                need = f"needs about {format_seconds(expected)}"
             if need is not None:
-                self._skip(state, f"{need}, {max(remaining, 0):.0f} s left")
+                self._skip(state, f"{need}, {left_seconds(remaining)}")
                 return self._next_family(deadline, n_trials)
             self._portfolio_turn = not first_of_kind
             return state
