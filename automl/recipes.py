@@ -10,9 +10,9 @@ A recipe file::
     description = "What it is for"
     preset = "quick"              # optional: start from this shipped recipe
 
-    [fit]                         # any FitConfig option
+    [fit]                         # any FitConfig option, and families as --families
     time_limit = 60
-    models = ["lightgbm", "xgboost"]
+    models = ["lightgbm", "xgboost"]  # or "lightgbm, xgboost"; families = ["-catboost"] leaves one out
 
     [preprocess]                  # any PreprocessConfig option
     outlier_factor = 3.0
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl.config import FitConfig, PreprocessConfig
+from automl.config import FitConfig, PreprocessConfig, family_options, model_names
 from automl.errors import ConfigError, choices
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "_recipes"  # the repository's recipes/ folder, also in the wheel
@@ -97,7 +97,7 @@ def resolve(target: str | None = None, recipe: str | Path | None = None, **optio
     ``families`` (as the CLI's ``--families``: ``"lightgbm,keras_mlp"``, ``"-catboost"`` or a list) adds to
     ``models`` and ``exclude_models``.
     """
-    from automl.config import family_options, make_config, model_names
+    from automl.config import make_config
 
     if options.get("families") is not None:
         for key, names in family_options(options.pop("families")).items():
@@ -134,7 +134,11 @@ def _load(name_or_path: str | Path, depth: int) -> Recipe:
     if "preset" in data:
         if depth >= MAX_PRESET_DEPTH:
             raise ConfigError(f"{path}: presets nest more than {MAX_PRESET_DEPTH} deep (a cycle?).")
-        base = _load(_expect(data["preset"], str, path, "preset"), depth + 1)
+        preset = _expect(data["preset"], str, path, "preset")
+        try:
+            base = _load(preset, depth + 1)
+        except ConfigError as e:
+            raise ConfigError(f"{path}: preset = {preset!r}: {e}") from e
     fit = _section(data, "fit", path, FitConfig)
     prep = _section(data, "preprocess", path, PreprocessConfig)
     batch = _batch(data["batch"], path) if "batch" in data else base.batch
@@ -197,8 +201,21 @@ def _section(data: dict[str, Any], name: str, path: Path, cls: type) -> dict[str
         raise ConfigError(f"{path}: [{name}] must be a table of options.")
     hints = typing.get_type_hints(cls)
     valid = [f.name for f in dataclasses.fields(cls) if f.name not in NOT_IN_RECIPES]
-    _check_keys(section, valid, path, f"[{name}]")
-    return {key: _coerce(value, hints[key], path, f"[{name}] {key}") for key, value in section.items()}
+    section = dict(section)
+    families = section.pop("families", None) if cls is FitConfig else None  # as --families and families=
+    _check_keys(section, valid + (["families"] if cls is FitConfig else []), path, f"[{name}]")
+    for key in ("models", "exclude_models"):  # comma-separated, as on the command line
+        if cls is FitConfig and isinstance(section.get(key), str):
+            section[key] = list(model_names(section[key]))
+    out = {key: _coerce(value, hints[key], path, f"[{name}] {key}") for key, value in section.items()}
+    if families is not None:
+        try:
+            chosen = family_options(families)
+        except ConfigError as e:
+            raise ConfigError(f"{path}: [{name}] {e}") from e
+        for key, names in chosen.items():
+            out[key] = (*names, *out.get(key, ()))
+    return out
 
 
 def _batch(section: Any, path: Path) -> BatchSpec:

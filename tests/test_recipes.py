@@ -131,3 +131,18 @@ def test_the_api_takes_families_as_the_cli_does():
     recipe = AutoML(target="y", recipe="quick", families="-catboost").config
     assert recipe.exclude_models == ("catboost",)
     assert recipe.time_limit == recipes.load("quick").config(target="y").time_limit
+
+
+def test_a_recipe_takes_families_and_comma_separated_models_and_names_a_bad_preset(tmp_path):
+    """``families`` in [fit] is ``--families`` (it was an unknown key), ``models = "lightgbm, linear"`` is two
+    keys as on the command line (YAML "Unknown model 'lightgbm, linear'"), and an unknown preset names the file
+    and the key."""
+    toml = write(tmp_path, '[fit]\nfamilies = ["-catboost", "linear"]\nexclude_models = "xgboost"\n')
+    config = recipes.load(toml).config(target="y")
+    assert config.models == ("linear",) and config.exclude_models == ("catboost", "xgboost")
+    yaml = write(tmp_path, "fit:\n  models: lightgbm, linear\n", "r.yaml")
+    assert recipes.load(yaml).config(target="y").models == ("lightgbm", "linear")
+    with pytest.raises(ConfigError, match=r"r\.toml: \[fit\] families must be model keys"):
+        recipes.load(write(tmp_path, "[fit]\nfamilies = 3\n"))
+    with pytest.raises(ConfigError, match=r"r\.toml: preset = 'quik': Unknown recipe 'quik'"):
+        recipes.load(write(tmp_path, 'preset = "quik"\n'))
