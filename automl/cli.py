@@ -73,7 +73,7 @@ def _guarded(debug: bool, action: Callable[[], Any], log_file: Callable[[], Path
     try:
         return action()
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo(f"Interrupted.{_resume_hint(log_file())}", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -91,6 +91,25 @@ def _guarded(debug: bool, action: Callable[[], Any], log_file: Callable[[], Path
         click.echo(f"Internal error: {type(e).__name__}: {e}.{hint} Run again with --debug to see it here, "
                    "and report it with that traceback.", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+def _resume_hint(log_file: Path | None) -> str:
+    """How to continue a run that the interrupt stopped (its run.json says "interrupted"), else nothing."""
+    if log_file is None:
+        return ""
+    import shlex
+
+    from automl.errors import ModelFormatError
+    from automl.results import read_record
+
+    try:
+        status = read_record(log_file.parent).status
+    except (ModelFormatError, OSError, ValueError):
+        return ""
+    if status != "interrupted":
+        return ""
+    return (f" What was done is kept in {log_file.parent}; continue with "
+            f"`automl resume {shlex.quote(str(log_file.parent))}`.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},

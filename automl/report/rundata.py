@@ -22,6 +22,7 @@ from automl.results import (
     TRIALS_FILE,
     RunRecord,
     read_record,
+    unfinished_advice,
 )
 from automl.results import leaderboard as lb
 
@@ -80,8 +81,8 @@ def load_run(run_dir: str | Path) -> RunData:
     path = Path(run_dir)
     record = read_record(path)
     if record.status != "complete" or record.metric is None:
-        raise ModelFormatError(f"Run folder {path} is not complete (status: {record.status}); "
-                               "a report needs a finished run. Run `automl fit` again.")
+        raise ModelFormatError(f"Run folder {path} is not complete (status: {record.status}); a report needs a "
+                               f"finished run. {unfinished_advice(path, record.status)}")
     missing = [name for name in (LEADERBOARD_FILE, TRIALS_FILE) if not (path / name).is_file()]
     if missing:
         raise ModelFormatError(f"Run folder {path} lacks {', '.join(missing)}; run `automl fit` again.")

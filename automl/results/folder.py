@@ -348,6 +348,16 @@ def read_config(run_dir: str | Path, target: str = "?") -> Any:
     return read_record(run_dir).fit_config(target)
 
 
+def unfinished_advice(path: Path, status: str | None) -> str:
+    """What to do with a run folder whose run did not finish, by its ``status``."""
+    if status == "running":
+        return ("Its fit is still running, or its process ended without a word (a killed process): wait for "
+                f"it, or continue it with `automl resume {path}`.")
+    if status in ("interrupted", "budget exhausted"):
+        return f"Continue it with `automl resume {path}`, or run `automl fit` again."
+    return f"See {path / LOG_FILE} for what happened, and run `automl fit` again."
+
+
 def load_model(run_dir: str | Path) -> Any:
     """Load the fitted predictor of a run folder, checking its format version.
 
@@ -356,14 +366,8 @@ def load_model(run_dir: str | Path) -> Any:
     path = Path(run_dir)
     record = read_record(path)
     if record.status != "complete" or not (path / MODEL_FILE).is_file():
-        if record.status == "running":
-            advice = ("Its fit is still running, or its process ended without a word (a killed process): wait for "
-                      f"it, or continue it with `automl resume {path}`.")
-        elif record.status in ("interrupted", "budget exhausted"):
-            advice = f"Continue it with `automl resume {path}`, or run `automl fit` again."
-        else:
-            advice = f"See {path / LOG_FILE} for what happened, and run `automl fit` again."
-        raise ModelFormatError(f"Run folder {path} holds no finished model (status: {record.status}). {advice}")
+        raise ModelFormatError(f"Run folder {path} holds no finished model (status: {record.status}). "
+                               f"{unfinished_advice(path, record.status)}")
     version = record.format_version
     if version != FORMAT_VERSION:
         raise ModelFormatError(
