@@ -131,7 +131,7 @@ def test_resume_refuses_changed_data(write_csv, tmp_path, monkeypatch):
     assert result.exit_code == 130
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert f"continue with `automl resume {out}`" in result.output  # it said only "Interrupted."
-    assert f"Continue it with `automl resume {out}`" in run("report", out).output  # it said "Run `automl fit`'
+    assert f"Continue it with `automl resume {out}`" in run("report", out).output  # it said: run automl fit again
     monkeypatch.undo()
     write_csv(make_frame("binary", seed=1))  # same path, other rows
     result = run("resume", out)
