@@ -15,6 +15,7 @@ from automl.data.io import TableSource, read_table
 from automl.data.schema import Schema, label_sort_key
 from automl.errors import ConfigError, DataError, format_values
 from automl.models.outputs import predict_scores
+from automl.results.leaderboard import ENSEMBLE_KEYS
 
 LABEL_COLUMN = "prediction"
 PROBA_PREFIX = "proba_"
@@ -79,7 +80,10 @@ class Predictor:
             return self.members[model]
         from automl.models.registry import REGISTRY  # only here: predicting never needs the model families
 
-        if model in REGISTRY:
+        if model in ENSEMBLE_KEYS:
+            advice = (f"{model!r} is an ensemble: only the chosen model and its members are kept for prediction, "
+                      "and it was not chosen.")
+        elif model in REGISTRY:
             advice = f"To use it, fit again with --models {model}."
         else:
             advice = f"{model!r} is no model family's key either (those are: {', '.join(REGISTRY)})."

@@ -30,6 +30,7 @@ to the current folder, like the CLI's.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -106,6 +107,10 @@ def resolve(target: str | None = None, recipe: str | Path | None = None, **optio
             # anything but names is left as given, for FitConfig's error that names the option
             options[key] = (*names, *given) if isinstance(given, (list, tuple)) else given
     options.pop("families", None)
+    if options.get("trials") is not None and options.get("time_limit") is not None:
+        logging.getLogger(__name__).warning(
+            "A number of trials (%s) and a time limit (%s s) were both given: with a number of trials there is no "
+            "time limit, so the time limit is ignored.", options["trials"], options["time_limit"])
     if recipe is not None:
         return load(recipe).config(target=target, **options)
     if target is None:

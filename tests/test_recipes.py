@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -146,3 +147,13 @@ def test_a_recipe_takes_families_and_comma_separated_models_and_names_a_bad_pres
         recipes.load(write(tmp_path, "[fit]\nfamilies = 3\n"))
     with pytest.raises(ConfigError, match=r"r\.toml: preset = 'quik': Unknown recipe 'quik'"):
         recipes.load(write(tmp_path, 'preset = "quik"\n'))
+
+
+def test_trials_and_a_time_limit_given_together_warn_that_the_limit_is_ignored(caplog):
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        config = AutoML(target="y", trials=1, time_limit=10).config
+    assert config.trials == 1 and "the time limit is ignored" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        AutoML(target="y", recipe="quick", trials=1)  # the recipe's time limit gives way without a word
+    assert "ignored" not in caplog.text

@@ -262,3 +262,27 @@ def test_failed_trials_are_a_table_not_a_python_list(fitted, tmp_path):
     trials.to_csv(run_dir / "trials.csv", index=False)
     html = render_html(run_dir)
     assert "<h3>Failed trials</h3>" in html and "[{&#39;model&#39;" not in html and "[{'model'" not in html
+
+
+def test_the_report_describes_only_what_happened(fitted, tmp_path):
+    """Best parameters are listed for the models that finished (a skipped family's defaults were listed as its
+    "best"); a run whose every delivered model is its fold models does not claim a "final refit"; large
+    scores read with thousands separators, not "2.273e+04"."""
+    from automl.report.sections import _cell, _num
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(fitted, run_dir)
+    board = pd.read_csv(run_dir / "leaderboard.csv", dtype={"reason": object})
+    skipped = board.index[board["model"] == "lightgbm"][0]
+    board.loc[skipped, ["rank", "status", "reason"]] = [None, "out of budget", "needs about 2.0 s, no time left"]
+    board.to_csv(run_dir / "leaderboard.csv", index=False)
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    record["best_model"], record["models_refitted"], record["models_bagged"] = "keras_mlp", ["keras_mlp"], ["keras_mlp"]
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    html = render_html(run_dir)
+    params = html[html.index("Best parameters per model"):html.index("</details>", html.index("Best parameters"))]
+    assert "<th>linear</th>" in params and "<th>lightgbm</th>" not in params
+    assert "nothing was refitted" in html and "the search and the final refit" not in html
+    assert "for it the numbers shown are its first fold&#39;s" in html or "its first fold's" in html
+    assert (_num(22730.4), _num(0.012345), _cell(525817372.2), _cell(float("nan"))) == (
+        "22,730", "0.01235", "525,817,372", "")

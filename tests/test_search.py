@@ -390,6 +390,9 @@ def test_predictor_offers_the_members_of_its_ensemble():
     assert predictor.pipeline_for(None) == "ensemble" and predictor.pipeline_for("linear") == "lin"
     with pytest.raises(ConfigError, match=r"'keras_mlp' was not refitted.*available: stacking, lightgbm, linear"):
         predictor.pipeline_for("keras_mlp")
+    # an ensemble on the leaderboard that was not chosen (it said "no model family's key either")
+    with pytest.raises(ConfigError, match=r"'greedy_ensemble' is an ensemble: only the chosen model and its members"):
+        predictor.pipeline_for("greedy_ensemble")
 
 
 @pytest.mark.parametrize("n", [LARGE_DATA_ROWS, LARGE_DATA_ROWS + 1])

@@ -11,6 +11,7 @@ import numpy as np
 from automl.ensembles.greedy import blend, greedy_weights
 from automl.ensembles.model import combine
 from automl.ensembles.stacking import make_meta_model, meta_features
+from automl.results.leaderboard import ENSEMBLE_KEYS
 from automl.results.records import LeaderboardRow
 from automl.search.cv import Fold, repetitions, validated_rows
 from automl.search.evaluate import Context
@@ -18,8 +19,8 @@ from automl.search.metrics import Metric, all_scores
 
 log = logging.getLogger(__name__)
 
-NAMES = {"greedy": ("greedy_ensemble", "Greedy weighted ensemble", "ensemble"),
-         "stacking": ("stacking", "Stacking (linear meta-model)", "stacking")}
+NAMES = {"greedy": (ENSEMBLE_KEYS[0], "Greedy weighted ensemble", "ensemble"),
+         "stacking": (ENSEMBLE_KEYS[1], "Stacking (linear meta-model)", "stacking")}
 
 
 def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Sequence[Fold],

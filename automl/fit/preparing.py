@@ -103,7 +103,8 @@ def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prep
     width = X.shape[1] + sum(min(c.n_unique, config.preprocess.max_categories) for c in schema.features
                              if c.kind == "categorical") + sum(c.n_missing > 0 for c in schema.features)
     memory.check_fit(len(y), len(y_s), width, [s.key for s in specs], int(frame.memory_usage().sum()))
-    budget = f"{config.trials} trials per family" if config.trials else f"budget {config.time_limit:.0f} s"
+    budget = (f"{config.trials} trial{'s' if config.trials != 1 else ''} per family" if config.trials
+              else f"budget {config.time_limit:.0f} s")
     cv_text = cv.text + (f", rows weighted by {config.weight_column!r}" if weights is not None else "")
     log.info("Search: %s on %d rows, %s, metric %s, %s.",
              ", ".join(s.name for s in specs), len(y_s), cv_text, metric.name, budget)

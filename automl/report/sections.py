@@ -45,6 +45,7 @@ KIND_NAMES = {"neural net": "neural net", "boosting": "tree ensemble (boosting)"
               "bagging": "tree ensemble (bagging)", "linear": "linear model", "stacking": "stacking",
               "ensemble": "greedy ensemble"}
 TREE_KINDS = ("boosting", "bagging")
+ENSEMBLE_KINDS = ("ensemble", "stacking")  # leaderboard rows combining other rows
 SIDES = {"neural nets": ("neural net",), "tree ensembles": TREE_KINDS}  # the two sides of the evaluation
 EVEN_RECIPE = "nn-vs-ensembles"  # the shipped recipe that gives both sides the same budget
 
@@ -159,17 +160,27 @@ def preparation_section(run: RunData) -> dict[str, Any]:
     if repeats and repeats > 1:
         cv += f", repeated {repeats} times with new shuffles"
     bagged = record.models_bagged
+    kinds = dict(zip(run.leaderboard[lb.MODEL], run.leaderboard[lb.KIND], strict=True))
+    singles = [m for m in record.models_refitted or [record.best_model] if kinds.get(m) not in ENSEMBLE_KINDS]
+    refitted = [m for m in singles if m not in bagged]
     sampling = (f"The search ran on a stratified sample of {search_rows:,} of {rows:,} rows; the final model "
                 f"was refitted on all rows." if search_rows and search_rows < rows
-                else f"All {rows:,} rows were used in the search and the final refit.")
+                else f"All {rows:,} rows were used in the search and the final refit." if refitted
+                else f"All {rows:,} rows were used in the search; nothing was refitted (below).")
     if run.config.weight_column:
         sampling += (f" Rows are weighted by {run.config.weight_column!r} (rows of weight 0 were left out) in every "
                      "model's fit and in every CV score, ensemble, decision threshold and calibration.")
     if bagged:
         sampling += (f" Not refitted: {', '.join(bagged)}, each delivered as the mean of its cross-validation fold "
                      "models (k-fold bagging: each fold's model saw the other folds' rows).")
+    stats = ("All statistics below (medians, quartiles, scales, category levels) are learnt from the training part "
+             "of each fold only, then from all rows for the final model")
+    stats += ("; the numbers shown are from the fit on all rows." if not bagged else
+              "; a model delivered as its fold models keeps each fold's own, and for it the numbers shown are its "
+              "first fold's.")
     return {
         "pipelines": pipelines,
+        "stats": stats,
         "sampling": sampling,
         "cv": cv + ("" if record.time_folds else f", shuffled with seed {run.config.seed}")
         + "; every model was scored on the same folds.",
@@ -203,7 +214,9 @@ def modelling_section(run: RunData) -> dict[str, Any]:
     return {
         "columns": shown,
         "rows": [[_cell(v) for v in row] for row in board[shown].itertuples(index=False)],
-        "params": dict(zip(board[lb.MODEL], board[lb.PARAMS], strict=True)),
+        # the finished rows only: a family skipped or stopped has no best parameters (its defaults were shown)
+        "params": {m: p for m, p, status in zip(board[lb.MODEL], board[lb.PARAMS], board[lb.STATUS], strict=True)
+                   if status == "ok"},
         "failed_trials": failed.to_dict(orient="records"),  # not "failed": that key is a section's own failure
         "history": _histories(run, score),
         "importances": _param_importances(run),
@@ -240,17 +253,17 @@ def _calibration(choice: dict[str, Any] | None) -> dict[str, Any] | None:
     """What calibrating the chosen model's probabilities did to its CV log loss, with the reliability diagram."""
     if not choice or not choice.get("cv_after"):
         return None
-    tried = ", ".join(f"{k} {v:.4g}" for k, v in choice["cv_after"].items())
+    tried = ", ".join(f"{k} {_num(v)}" for k, v in choice["cv_after"].items())
     method = choice.get("method")
     if method is None:
         text = (f"Calibration left out: no method lowered the chosen model's CV log loss by 0.5 % or more "
-                f"({choice['cv_before']:.4g}; {tried}), each fitted on the other folds' out-of-fold predictions.")
+                f"({_num(choice['cv_before'])}; {tried}), each fitted on the other folds' out-of-fold predictions.")
     else:
         detail = f" (T = {choice['temperature']:.3g})" if choice.get("temperature") else ""
         done = ("The delivered model applies it to every probability it returns." if choice.get("applied") else
                 "Not applied: the run's metric is not log loss, and the delivered probabilities are the model's own.")
         text = (f"Calibration by {method}{detail}, fitted on the other folds' out-of-fold predictions, lowers the "
-                f"chosen model's CV log loss from {choice['cv_before']:.4g} to {choice['cv_after'][method]:.4g} "
+                f"chosen model's CV log loss from {_num(choice['cv_before'])} to {_num(choice['cv_after'][method])} "
                 f"(tried: {tried}). {done}")
     curves = {k: v for k, v in choice.get("reliability", {}).items() if v}
     return {"text": text, "plot": figures.reliability(curves) if curves else None}
@@ -266,10 +279,10 @@ def _threshold(choice: dict[str, Any] | None) -> dict[str, Any] | None:
     elif choice["source"] == "tuned":
         text = (f"Rows are labelled positive when P(positive) is at least {value:.3g}, the threshold that maximises "
                 f"{metric} on the out-of-fold predictions. Chosen on the other folds for each fold, it scores a CV "
-                f"{metric} of {choice['cv_tuned']:.4g}, against {choice['cv_default']:.4g} at 0.5.")
+                f"{metric} of {_num(choice['cv_tuned'])}, against {_num(choice['cv_default'])} at 0.5.")
     elif choice.get("cv_tuned") is not None:
         text = (f"The threshold stays at 0.5: tuned on the other folds for each fold, it scored a CV {metric} of "
-                f"{choice['cv_tuned']:.4g}, no better than {choice['cv_default']:.4g} at 0.5.")
+                f"{_num(choice['cv_tuned'])}, no better than {_num(choice['cv_default'])} at 0.5.")
     else:
         text = (f"The threshold is 0.5 (the most probable class): the run's metric does not score labels, or is "
                 f"precision or recall, which a threshold tuned for them alone would game. The curve shows {metric} "
@@ -283,7 +296,7 @@ def _constant_sentence(constant: ConstantPredictor | None, metric: str, task: st
         return None
     what = "the training rows' mean of the target" if task == "regression" else "the training rows' class shares"
     base = (f"The constant predictor (in each fold, {what}) scores a CV {metric} of "
-            f"{constant.cv_mean:.4g} on the same folds.")
+            f"{_num(constant.cv_mean)} on the same folds.")
     worse = constant.worse
     if not constant.beaten:
         return {"text": f"{base} No model beat it: the delivered model predicts no better than the target's "
@@ -324,9 +337,9 @@ def _comparison(comparison: dict[str, Any] | None) -> dict[str, Any] | None:
     if drop is None:
         verdict = "The scores cannot be compared (a different metric, or a run without a score)."
     elif drop > 0:
-        verdict = f"The CV {score.get('metric')} is worse than in the previous run by {drop:.4g}."
+        verdict = f"The CV {score.get('metric')} is worse than in the previous run by {_num(drop)}."
     elif drop < 0:
-        verdict = f"The CV {score.get('metric')} is better than in the previous run by {-drop:.4g}."
+        verdict = f"The CV {score.get('metric')} is better than in the previous run by {_num(-drop)}."
     else:
         verdict = f"The CV {score.get('metric')} is the same as in the previous run."
     drift = comparison.get("drift") or []
@@ -337,11 +350,17 @@ def _comparison(comparison: dict[str, Any] | None) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------- helpers
 
 
+def _num(value: float) -> str:
+    """A score or figure in a sentence: 4 significant digits, with thousands separators from 10 000 up (not
+    "2.273e+04")."""
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+
+
 def _cell(value: Any) -> Any:
     if value is pd.NA:  # an empty cell of a whole-number column (the rank of a row that did not finish)
         return ""
     if isinstance(value, float):
-        return "" if np.isnan(value) else (f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}")
+        return "" if np.isnan(value) else _num(value)
     return value
 
 
@@ -480,8 +499,8 @@ def classic_network(run: RunData) -> str | None:
             ok = trials[(trials[lb.MODEL] == "keras_mlp") & (trials[lb.STATUS] == "ok")]
             best = ok[score].max() if run.greater_is_better else ok[score].min()
             return (f"The study notes' classic MLP (Dense-ReLU blocks, dropout, L2, Adam, early stopping; trial "
-                    f"{int(row[lb.TRIAL])}) scored CV {run.metric} {row[score]:.4g}; the best network "
-                    f"{best:.4g}.")
+                    f"{int(row[lb.TRIAL])}) scored CV {run.metric} {_num(row[score])}; the best network "
+                    f"{_num(best)}.")
     return None
 
 

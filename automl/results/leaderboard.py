@@ -20,6 +20,7 @@ import pandas as pd
 from automl.errors import ModelFormatError
 from automl.results.records import LeaderboardRow, TrialResult
 
+ENSEMBLE_KEYS = ("greedy_ensemble", "stacking")  # the ensembles' rows (automl.ensembles.build.NAMES)
 RANK = "rank"  # 1 = best complete row; empty for rows that did not finish
 MODEL = "model"  # the family or ensemble key, e.g. "lightgbm"
 NAME = "name"

@@ -229,8 +229,10 @@ class Search:
         state.exhausted = state.best is None and any(
             r.status != "ok" and r.reason not in (checkpoint.INTERRUPTED, checkpoint.LOST) for r in state.trials)
         if state.trials:
-            log.info("%s: %d earlier trial(s) restored%s.", state.spec.name, len(state.trials),
-                     f", best {state.best.mean:.4f}" if state.best else "")
+            lost = sum(r.reason in (checkpoint.INTERRUPTED, checkpoint.LOST) for r in state.trials)
+            log.info("%s: %d earlier trial(s) restored%s%s.", state.spec.name, len(state.trials) - lost,
+                     f", best {state.best.mean:.4f}" if state.best else "",
+                     f"; {lost} stopped by the interruption (recorded as failed)" if lost else "")
 
     def refresh(self) -> None:
         """Re-read every family's trials from the storage: the coordinator's view after the workers finished."""
@@ -453,7 +455,8 @@ class Search:
             log.info("Large table (%d rows): %s starts from its large-data defaults (%s).", len(self.X), spec.name,
                      ", ".join(f"{k} {v}" for k, v in spec.large.items()))
         if n_trials is not None:
-            log.info("Plan: %d trials per family, one family after another (%s); no time limit.", n_trials, order)
+            log.info("Plan: %d trial%s per family, one family after another (%s); no time limit.", n_trials,
+                     "s" if n_trials != 1 else "", order)
             return
         assert deadline is not None
         search = deadline - time.monotonic()
