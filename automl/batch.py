@@ -165,7 +165,26 @@ def _compare(previous: Path, run_dir: Path) -> dict[str, Any] | None:
         log.info("Against the previous run: CV %s %s -> %s (drop %+.4g); %d column(s) drifted.", score["metric"],
                  _fmt(score["previous"]), _fmt(score["current"]), score["drop"],
                  sum(d["level"] != "stable" for d in comparison["drift"]))
+    changes = _schema_text(comparison["schema"])
+    if changes:
+        log.warning("Against the previous run the table changed: %s.", changes)
     return comparison
+
+
+def _schema_text(schema: dict[str, Any]) -> str:
+    """The columns added, removed or of another kind, and a changed task, in words ("" if none)."""
+    from automl.errors import format_values
+
+    parts = []
+    if schema.get("added"):
+        parts.append(f"new column(s) {format_values(schema['added'])}")
+    if schema.get("removed"):
+        parts.append(f"column(s) {format_values(schema['removed'])} gone")
+    for change in schema.get("kind_changed", [])[:5]:
+        parts.append(f"{change['column']!r} now {change['current']} (was {change['previous']})")
+    if schema.get("task_changed"):
+        parts.append("the task changed")
+    return "; ".join(parts)
 
 
 def _fmt(value: float | None) -> str:

@@ -247,7 +247,11 @@ def fit(data: Path, target: str | None, recipe: str | None, verbosity: int | Non
 
 
 def _command() -> str:
-    return " ".join(sys.argv)
+    """The command line as a user can paste it back: ``automl`` and the arguments, each shell-quoted (under
+    ``python -m automl`` the program is ``automl`` too)."""
+    import shlex
+
+    return shlex.join(["automl", *sys.argv[1:]])
 
 
 @contextlib.contextmanager
@@ -447,7 +451,11 @@ def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, ver
                 raise DataError(f"{len(problems)} file(s) skipped:\n  " + "\n  ".join(problems))
             return
         from automl.api import AutoML
+        from automl.errors import ConfigError
 
+        if any(c in data for c in "*?[") and not Path(data).exists():
+            raise ConfigError(f"{data} is a pattern of file names: scoring several files needs --output-dir "
+                              "(one predictions file per input), e.g. --output-dir scored/.")
         model = AutoML.load(run_dir)
         with log_to_file(run_dir / LOG_FILE):
             preds = model.predict_frame(Path(data), model_key, sep)

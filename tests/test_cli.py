@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -467,3 +468,20 @@ def test_output_folder_that_cannot_be_created(write_csv, tmp_path):
     blocker.write_text("not a folder")
     result = fit(write_csv(make_frame("binary")), blocker / "run")
     assert_error(result, EXIT_BAD_INPUT, "Cannot create the output folder", "Choose another --output")
+
+
+def test_the_recorded_command_can_be_pasted_back(monkeypatch):
+    """The run's command was " ".join(sys.argv): unquoted ("--na-values ?", a name with spaces) and, under
+    python -m automl, starting with the path of __main__.py."""
+    from automl.cli import _command
+
+    monkeypatch.setattr(sys, "argv", ["/x/automl/__main__.py", "fit", "my data.csv", "--na-values", "?"])
+    assert _command() == "automl fit 'my data.csv' --na-values '?'"
+
+
+def test_a_pattern_of_file_names_without_output_dir_says_what_to_add(write_csv, tmp_path):
+    out = tmp_path / "run"
+    assert run("fit", write_csv(make_frame("binary")), "--target", "y", "--output", out, "--trials", "1",
+               "--models", "linear", "--folds", "3", "--repeats", "1").exit_code == 0
+    result = run("predict", out, str(tmp_path / "inc" / "*.csv"))
+    assert result.exit_code == EXIT_BAD_INPUT and "needs --output-dir" in result.output

@@ -127,3 +127,22 @@ def test_file_sizes_read_in_kb_below_one_mib():
 
     assert file_size(5_000) == "4.9 kB" and file_size(300_000) == "293 kB" and file_size(5 * 2**20) == "5.0 MiB"
     assert file_size(20) == "0.1 kB"
+
+
+def test_time_used_after_a_resume_counts_the_search_before_the_interruption():
+    from types import SimpleNamespace
+
+    from automl.report.sections import _time_used
+
+    assert _time_used(SimpleNamespace(fit_seconds=12.34, search_seconds_spent=0.0, resumed=False)) == "12.3 s"
+    assert _time_used(SimpleNamespace(fit_seconds=16.2, search_seconds_spent=13.8, resumed=True)) == (
+        "30.0 s (13.8 s of search before the run was stopped, 16.2 s after it was resumed)")
+
+
+def test_a_batch_runs_log_names_the_columns_that_changed():
+    from automl.batch import _schema_text
+
+    text = _schema_text({"added": ["new_col"], "removed": ["year"], "task_changed": False,
+                         "kind_changed": [{"column": "zip", "previous": "numeric", "current": "categorical"}]})
+    assert text == "new column(s) 'new_col'; column(s) 'year' gone; 'zip' now categorical (was numeric)"
+    assert _schema_text({"added": [], "removed": [], "kind_changed": [], "task_changed": False}) == ""

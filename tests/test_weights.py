@@ -96,3 +96,12 @@ def test_the_network_learns_from_weighted_rows():
     labels = np.where(np.arange(300) < 150, y, flipped)
     net = KerasMLPClassifier(epochs=30, patience=30, random_state=0).fit(X, labels, sample_weight=w)
     assert (net.predict(X) == y).mean() > 0.9
+
+
+def test_every_kind_of_bad_weight_is_named_at_once():
+    """A negative weight and an empty one: the message named only the first kind, so fixing it led to another
+    error."""
+    with pytest.raises(DataError) as caught:
+        row_weights(pd.Series([1.0, None, -2.0, 3.0]), "w", "data.csv")
+    message = str(caught.value)
+    assert "is empty (" in message and "row 2" in message and "It also holds a negative weight (-2" in message

@@ -29,11 +29,14 @@ def row_weights(values: pd.Series, column: str, where: str) -> np.ndarray:
         (np.isinf(numbers), "holds an infinite weight", "Weights must be finite"),
         (numbers < 0, "holds a negative weight", "Weights must be at least 0"),
     ]
+    found = []  # every kind of problem at once, so one fix is enough
     for bad, what, fix in problems:
         if bad.any():
             first = show_value(values.iloc[int(np.flatnonzero(bad)[0])])
-            raise DataError(f"Weight column {column!r} in {where} {what} ({first}) in {int(bad.sum())} row(s): "
-                            f"{format_rows(file_rows(values, bad))}. {fix}.")
+            found.append(f"{what} ({first}) in {int(bad.sum())} row(s): {format_rows(file_rows(values, bad))}. "
+                         f"{fix}.")
+    if found:
+        raise DataError(f"Weight column {column!r} in {where} " + " It also ".join(found))
     if not numbers.sum() > 0:
         raise DataError(f"Weight column {column!r} in {where} is 0 in every row: no row would count. "
                         "Give the rows that matter a positive weight.")

@@ -65,7 +65,7 @@ def business_section(run: RunData) -> dict[str, Any]:
             ("Metric", f"{run.metric} ({'higher' if run.greater_is_better else 'lower'} is better)"),
             ("Why this metric", why),
             ("Budget", budget),
-            ("Time used", f"{record.fit_seconds or 0:.1f} s"),
+            ("Time used", _time_used(record)),
             ("Data", data.source),
             ("Data SHA-256", (data.sha256 + (" (of the DataFrame's values)" if data.path is None else ""))
              if data.sha256 else "n/a"),
@@ -348,6 +348,16 @@ def _comparison(comparison: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _time_used(record: Any) -> str:
+    """The fit's wall time; after a resume, with the search time of the attempts before it."""
+    last = record.fit_seconds or 0.0
+    earlier = record.search_seconds_spent if record.resumed else 0.0
+    if not earlier:
+        return f"{last:.1f} s"
+    return (f"{last + earlier:.1f} s ({earlier:.1f} s of search before the run was stopped, {last:.1f} s after "
+            "it was resumed)")
 
 
 def _num(value: float) -> str:
