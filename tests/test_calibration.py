@@ -88,3 +88,16 @@ def test_the_delivered_model_applies_its_calibrator(tmp_path):
                                                          3))
     np.testing.assert_allclose(proba, expected, rtol=1e-9)
     assert 'id="calibration"' in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_with_repeated_cv_the_log_says_its_figures_are_the_first_repetitions(caplog):
+    """Its "before" differed from the leaderboard's CV score (0.0407 against 0.0409) without a word: the
+    leaderboard averages every repetition, calibration uses the first."""
+    import logging
+
+    p, y = calibrated(300, 3, seed=2)
+    with caplog.at_level(logging.INFO, logger="automl.fit.calibration"):
+        choose_calibration(p, y, make_folds(y, "multiclass", 5, seed=0, repeats=2), "multiclass", "log_loss")
+        choose_calibration(p, y, make_folds(y, "multiclass", 5, seed=0), "multiclass", "log_loss")
+    first, single = [r.getMessage() for r in caplog.records]
+    assert "CV log loss on the first CV repetition's folds" in first and "repetition" not in single

@@ -78,17 +78,19 @@ def choose_calibration(oof: np.ndarray, y: np.ndarray, folds: Sequence[Fold], ta
         after[name] = float(np.mean([log_loss(y[v], out[v], task, w[v]) for _, v in first]))
         crossed[name] = out
     best = min(after, key=after.get)
+    # with repeated CV the leaderboard's score is the mean over every repetition, these over the first only
+    where = " on the first CV repetition's folds" if len(first) < len(folds) else ""
     choice = CalibrationChoice(before, after, reliability={"before": reliability(oof, y)})
     if after[best] < before * (1 - MIN_GAIN):
         choice.method, choice.applied = best, metric == "log_loss"
         choice.calibrator = METHODS[best]().fit(oof, y)
         choice.reliability["after"] = reliability(crossed[best], y)
-        log.info("Calibration: %s lowers the chosen model's CV log loss from %.4f to %.4f%s.", best, before,
-                 after[best], "; the delivered model applies it" if choice.applied
+        log.info("Calibration: %s lowers the chosen model's CV log loss%s from %.4f to %.4f%s.", best, where,
+                 before, after[best], "; the delivered model applies it" if choice.applied
                  else f" (not applied: the run's metric is {metric})")
     else:
-        log.info("Calibration: left out; no method lowers the CV log loss by 0.5 %% or more (%.4f; %s).", before,
-                 ", ".join(f"{k} {v:.4f}" for k, v in after.items()))
+        log.info("Calibration: left out; no method lowers the CV log loss%s by 0.5 %% or more (%.4f; %s).", where,
+                 before, ", ".join(f"{k} {v:.4f}" for k, v in after.items()))
     return choice
 
 
