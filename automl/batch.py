@@ -180,8 +180,11 @@ def _schema_text(schema: dict[str, Any]) -> str:
         parts.append(f"new column(s) {format_values(schema['added'])}")
     if schema.get("removed"):
         parts.append(f"column(s) {format_values(schema['removed'])} gone")
-    for change in schema.get("kind_changed", [])[:5]:
+    kinds = schema.get("kind_changed", [])
+    for change in kinds[:5]:
         parts.append(f"{change['column']!r} now {change['current']} (was {change['previous']})")
+    if len(kinds) > 5:
+        parts.append(f"{len(kinds) - 5} more column(s) of another kind")
     if schema.get("task_changed"):
         parts.append("the task changed")
     return "; ".join(parts)

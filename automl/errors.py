@@ -51,9 +51,9 @@ MAX_VALUE_CHARS = 60
 def format_seconds(seconds: float) -> str:
     """Seconds as a message writes them, precise enough that two figures side by side do not read the same
     when they differ: ``"12 s"``, ``"1.6 s"``, ``"0.04 s"``; ``"0 s"`` for none or less."""
-    if seconds <= 0:
+    if not seconds > 0:  # none, less, or not a number
         return "0 s"
-    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s" if seconds >= 0.1 else f"{seconds:.2f} s"
+    return f"{seconds:.0f} s" if seconds >= 9.95 else f"{seconds:.1f} s" if seconds >= 0.095 else f"{seconds:.2f} s"
 
 
 def left_seconds(seconds: float) -> str:

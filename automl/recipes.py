@@ -103,7 +103,8 @@ def resolve(target: str | None = None, recipe: str | Path | None = None, **optio
     if options.get("families") is not None:
         for key, names in family_options(options.pop("families")).items():
             given = options.get(key) or ()
-            given = model_names(given) if isinstance(given, str) else given
+            given = model_names(given) if isinstance(given, str) else (
+                tuple(sorted(given)) if isinstance(given, (set, frozenset)) else given)
             # anything but names is left as given, for FitConfig's error that names the option
             options[key] = (*names, *given) if isinstance(given, (list, tuple)) else given
     options.pop("families", None)

@@ -58,7 +58,8 @@ class _AutoMLEstimator(BaseEstimator):
         frame[TARGET] = np.asarray(y)
         output = self.output or tempfile.mkdtemp(prefix="automl-")
         models = self.models if isinstance(self.models, str) else tuple(self.models)  # "linear": a list of one
-        options = {"time_limit": self.time_limit, "trials": self.trials, "metric": self.metric,
+        options = {"time_limit": None if self.trials else self.time_limit, "trials": self.trials,
+                   "metric": self.metric,
                    "folds": self.folds, "seed": self.seed, "models": models, "n_jobs": self.n_jobs,
                    "output": output, "overwrite": True, "task": task}
         model = AutoML(target=TARGET, recipe=self.recipe, **{k: v for k, v in options.items() if v not in (None, ())})

@@ -129,6 +129,7 @@ def test_the_api_takes_families_as_the_cli_does():
     config = AutoML(target="y", families=["-catboost", "-keras_mlp"], exclude_models="xgboost").config
     assert config.exclude_models == ("catboost", "keras_mlp", "xgboost") and config.models == ()
     assert AutoML(target="y", families="lightgbm", models=["linear"]).config.models == ("lightgbm", "linear")
+    assert AutoML(target="y", families="xgboost", models={"linear"}).config.models == ("xgboost", "linear")
     recipe = AutoML(target="y", recipe="quick", families="-catboost").config
     assert recipe.exclude_models == ("catboost",)
     assert recipe.time_limit == recipes.load("quick").config(target="y").time_limit

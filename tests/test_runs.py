@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -390,7 +391,7 @@ def test_sklearn_estimators_in_a_pipeline_and_cross_val_score(tmp_path):
 
 @pytest.mark.parametrize("labels", [np.array([0.0, 1.0]), np.array([" a", "b"]), np.array(["Yes", "yes"]),
                                     np.array([False, True]), np.array(["no", "yes"])])
-def test_the_sklearn_classifier_gives_back_every_kind_of_label(labels):
+def test_the_sklearn_classifier_gives_back_every_kind_of_label(labels, caplog):
     """Float labels (0.0 / 1.0, a float pandas column), padded or case-variant text and booleans, which automl
     reads differently from how they are written, map back exactly (KeyError: '1' before); a lone model name is
     a list of one (it was split into letters)."""
@@ -398,7 +399,9 @@ def test_the_sklearn_classifier_gives_back_every_kind_of_label(labels):
 
     frame = make_frame("binary", n=120)
     X, y = frame.drop(columns=["y", "colour"]), labels[(frame["y"] == "yes").astype(int).to_numpy()]
-    est = AutoMLClassifier(trials=1, folds=3, models="linear", seed=0).fit(X, y)
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        est = AutoMLClassifier(trials=1, folds=3, models="linear", seed=0).fit(X, y)
+    assert "time limit is ignored" not in caplog.text  # its default time_limit is not one the user gave
     assert list(est.classes_) == list(np.unique(labels))
     predicted = est.predict(X)
     assert predicted.dtype == y.dtype and set(predicted) <= set(labels) and (predicted == y).mean() > 0.8
@@ -450,3 +453,17 @@ def test_a_run_fitted_from_a_dataframe_resumes_only_from_that_dataframe(tmp_path
     resumed = AutoML.resume(tmp_path / "run", data=frame.copy())
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "complete"
     assert len(resumed.predict(frame.drop(columns="y"))) == 120
+    # a frame with cells pandas cannot hash (lists) is scored as before: the hash is the fit's, not predict's
+    assert len(resumed.predict(frame.drop(columns="y").assign(tags=[["a"], []] * 60))) == 120
+    from automl.data.io import frame_sha256
+
+    assert frame_sha256(frame.assign(tags=[["a"], []] * 60)) != frame_sha256(frame.assign(tags=[["b"], []] * 60))
+    # a run fitted from a file resumed from a DataFrame: nothing to compare, as before
+    path = tmp_path / "train.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setattr(automl.fit.finishing, "build_ensembles", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        AutoML(target="y", trials=1, folds=3, repeats=1, models=("linear",), output=tmp_path / "filerun").fit(path)
+    monkeypatch.undo()
+    AutoML.resume(tmp_path / "filerun", data=pd.read_csv(path))
+    assert json.loads((tmp_path / "filerun" / "run.json").read_text())["status"] == "complete"

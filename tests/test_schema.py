@@ -84,23 +84,30 @@ def test_column_kinds_and_drop_reasons():
     assert set(prepared["flag"].unique()) == {0.0, 1.0}
 
 
-def test_a_feature_the_file_is_sorted_by_is_not_an_id():
+def test_a_feature_the_file_is_sorted_by_is_not_an_id(caplog):
     """Distinct integers that only go up are an ID when they count (consecutive, or one step size most of the
-    time); a quantity the file is sorted by goes up by varying steps and stays a feature (a file sorted by square
+    time) or are named like one (pandas' "Unnamed: 0" row index, with the gaps of a filtered frame); a quantity
+    the file is sorted by goes up by varying steps and stays a feature, with a warning (a file sorted by square
     feet lost it, and the CV error grew 7x). The time column and --keep-column are never dropped as IDs."""
     rng = np.random.default_rng(0)
     n = 300
     frame = pd.DataFrame({
+        "Unnamed: 0": np.sort(rng.choice(np.arange(1000), n, replace=False)),  # a filtered frame's index
         "sqft": np.sort(rng.choice(np.arange(500, 5000), n, replace=False)),
         "serial": 1000 + 3 * np.arange(n) + np.where(rng.random(n) < 0.2, 1, 0).cumsum(),  # with a few gaps
         "shuffled": rng.permutation(n) + 17,
         "epoch": 1_600_000_000 + 86_400 * np.arange(n),
         "y": rng.normal(size=n),
     })
-    schema, _ = schema_of(frame)
-    assert kinds(schema) == {"sqft": "numeric", "serial": "dropped", "shuffled": "dropped", "epoch": "dropped"}
-    reason = next(c.reason for c in schema.dropped if c.name == "serial")
-    assert "counting up row by row" in reason and "--keep-column serial keeps it" in reason
+    with caplog.at_level(logging.WARNING, logger="automl.data.schema"):
+        schema, _ = schema_of(frame)
+    assert kinds(schema) == {"Unnamed: 0": "dropped", "sqft": "numeric", "serial": "dropped", "shuffled": "dropped",
+                             "epoch": "dropped"}
+    reasons = {c.name: c.reason for c in schema.dropped}
+    assert reasons["Unnamed: 0"] == "ID-like (a distinct integer in every row, named like an ID)"
+    assert reasons["serial"].endswith("counting up row by row)") and "consecutive" in reasons["shuffled"]
+    assert "Dropped column 'serial': ID-like" in caplog.text and "(--keep-column serial keeps it)" in caplog.text
+    assert "Column 'sqft' in <DataFrame> holds a distinct integer in every row, only going up" in caplog.text
     kept, _ = schema_of(frame, time_column="epoch", keep_columns=("serial",))
     assert kinds(kept)["epoch"] == "numeric" and kinds(kept)["serial"] == "numeric"
 

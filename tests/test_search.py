@@ -372,6 +372,7 @@ def test_a_networks_defaults_are_skipped_when_not_even_their_set_up_fits(seed):
     search._started, search._search_seconds = time.monotonic(), 48.0
     assert search._next_family(time.monotonic() + MIN_ANYTIME_SECONDS - 1, None) is None
     skipped = search.families[0].trials[-1]
+    assert search.trials_done == 0 and search.summary().startswith("Search: 0 trials")  # a placeholder is no trial
     # seconds to a tenth below 10 s ("needs about 2 s, 2 s left" read as a contradiction)
     assert skipped.status == "out of budget" and re.fullmatch(r"needs at least 3\.0 s, [12]\.\d s left", skipped.reason)
     from automl.errors import format_seconds, left_seconds
@@ -463,7 +464,8 @@ def test_the_plan_line_says_when_the_budget_is_too_short_for_the_planned_network
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="automl.search.tuner"):
         trees._log_plan(time.monotonic() + 48.0, None)
-    assert "in this order: linear, lightgbm. The others: " in caplog.text  # a sentence of its own without a network
+    # a sentence of its own without a network (". the others: ..."), and no "others" with nothing before them
+    assert "in this order: linear, lightgbm. After them, the family with the least time" in caplog.text
 
 
 def test_the_classic_mlp_trains_with_its_own_patience_and_epochs(seed, monkeypatch):

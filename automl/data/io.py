@@ -97,7 +97,7 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
         _check_columns(list(frame.columns), "the DataFrame")
         if na_values:
             frame = frame.replace(list(na_values), float("nan"))
-        info = TableSource(name="<DataFrame>", na_values=tuple(na_values), sha256=frame_sha256(frame))
+        info = TableSource(name="<DataFrame>", na_values=tuple(na_values))
     else:
         path = _existing_file(source)
         from automl.data.memory import check_file
@@ -174,8 +174,13 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     the index is left out): what :func:`file_sha256` is for a file, so a run resumed from a DataFrame checks it
     is the one the run started with."""
     digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode("utf-8"))
-    for name in frame.columns:
-        digest.update(pd.util.hash_pandas_object(frame[name], index=False).to_numpy().tobytes())
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        try:
+            hashed = pd.util.hash_pandas_object(column, index=False)
+        except TypeError:  # cells pandas cannot hash (lists, dicts): their text
+            hashed = pd.util.hash_pandas_object(column.astype(str), index=False)
+        digest.update(hashed.to_numpy().tobytes())
     return digest.hexdigest()
 
 

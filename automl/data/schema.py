@@ -40,7 +40,8 @@ BOOLEAN_PAIRS = ({"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"})
 TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
 DATE_PATTERN = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{4}-\d{2}|\d{1,2}:\d{2}")
-ID_NAME = re.compile(r"(^|[^a-z])(id|uuid|key|index|row)$|^(id|uuid|index)([^a-z]|$)", re.I)
+# an ID's name, or the row index pandas writes with to_csv() ("Unnamed: 0"), which keeps its gaps after filtering
+ID_NAME = re.compile(r"(^|[^a-z])(id|uuid|key|index|row)$|^(id|uuid|index)([^a-z]|$)|^unnamed: ?\d+$", re.I)
 
 
 @dataclass
@@ -467,7 +468,8 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
     dropped = [c for c in columns if c.dropped and c.name not in roles]
     if len(dropped) <= 10:
         for c in dropped:
-            log.warning("Dropped column %r: %s.", c.name, c.reason)
+            keep = f" (--keep-column {shlex.quote(c.name)} keeps it)" if "distinct integer" in c.reason else ""
+            log.warning("Dropped column %r: %s%s.", c.name, c.reason, keep)
     else:
         log.warning("Dropped %d columns: %s.", len(dropped), describe_dropped(dropped))
     kinds = {k: sum(c.kind == k for c in columns) for k in (*FEATURE_KINDS, "dropped")}
@@ -523,11 +525,17 @@ def _type_numbers(frame: pd.DataFrame, info: TableSource, keep: Collection[str] 
         elif finite.size == 0:
             col.reason = "no finite values"
         elif (name not in keep and np.all(np.mod(finite, 1) == 0) and col.n_unique == n and n >= 20
-              and (ID_NAME.search(name) or _is_sequence(finite))):
-            why = "named like an ID" if ID_NAME.search(name) else "counting up row by row"
-            col.reason = f"ID-like (a distinct integer in every row, {why}; --keep-column {shlex.quote(name)} keeps it)"
+              and (why := _id_evidence(name, finite))):
+            col.reason = f"ID-like (a distinct integer in every row, {why})"
         else:
             col.kind = "numeric"
+            if (name not in keep and col.n_unique == n and n >= 20 and np.all(np.mod(finite, 1) == 0)
+                    and _monotone(finite)):
+                log.warning("Column %r in %s holds a distinct integer in every row, only going %s in file order: "
+                            "kept as a feature (its steps vary, as a quantity's the file is sorted by). If it numbers "
+                            "the rows (a row index or key with gaps), leave it out of the file: it would let the "
+                            "models learn the file's order.", name, info.name,
+                            "up" if finite[-1] > finite[0] else "down")
         columns.append(col)
     return columns
 
@@ -535,17 +543,26 @@ def _type_numbers(frame: pd.DataFrame, info: TableSource, keep: Collection[str] 
 ID_STEP_SHARE = 0.5  # of the steps between neighbouring rows: one step size this often, counting up, is an ID
 
 
-def _is_sequence(values: np.ndarray) -> bool:
-    """Whether distinct integers (in file order) look like a row counter: consecutive integers in any order,
-    or counting up (or down) in file order by one step size at least ``ID_STEP_SHARE`` of the time (an
-    auto-increment with gaps). A real quantity in a file sorted by it also only goes up, but by varying steps
-    (a file sorted by square feet lost its best feature to the old rule, "always going up")."""
-    if values.max() - values.min() + 1 == len(values):
-        return True
+def _monotone(values: np.ndarray) -> bool:
     diffs = np.diff(values)
-    if not (np.all(diffs > 0) or np.all(diffs < 0)):
-        return False
-    return bool(np.unique(np.abs(diffs), return_counts=True)[1].max() >= ID_STEP_SHARE * len(diffs))
+    return bool(np.all(diffs > 0) or np.all(diffs < 0))
+
+
+def _id_evidence(name: str, values: np.ndarray) -> str | None:
+    """Why distinct integers (in file order) look like an ID, or ``None``: an ID's name, consecutive integers
+    in any order, or counting up (or down) in file order by one step size at least ``ID_STEP_SHARE`` of the
+    time (an auto-increment with a few gaps). A quantity the file is sorted by also only goes up, but by
+    varying steps: it is kept (a file sorted by square feet lost its best feature to the old rule, "always
+    going up"), with a warning (:func:`_type_numbers`)."""
+    if ID_NAME.search(name):
+        return "named like an ID"
+    if values.max() - values.min() + 1 == len(values):
+        return "consecutive integers"
+    if not _monotone(values):
+        return None
+    if np.unique(np.abs(np.diff(values)), return_counts=True)[1].max() >= ID_STEP_SHARE * (len(values) - 1):
+        return f"counting {'up' if values[-1] > values[0] else 'down'} row by row"
+    return None
 
 
 def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: bool = True) -> None:

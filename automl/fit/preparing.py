@@ -6,6 +6,7 @@ config and data give the same folds.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -18,7 +19,7 @@ import pandas as pd
 
 from automl.config import FitConfig
 from automl.data import memory
-from automl.data.io import read_table
+from automl.data.io import frame_sha256, read_table
 from automl.data.leakage import drop_leaks
 from automl.data.schema import describe_dropped, infer_schema
 from automl.data.weights import take_weights
@@ -55,15 +56,23 @@ class Prepared:
     time_periods: list[dict[str, Any]] | None = None  # --time-column: each fold's periods
 
 
-def prepare(config: FitConfig, data: Any, expect_sha: str | None = None) -> Prepared:
-    """Read and check the data, infer the schema, plan the folds (same seed and data: same folds)."""
+def prepare(config: FitConfig, data: Any, expect: DataRecord | None = None) -> Prepared:
+    """Read and check the data, infer the schema, plan the folds (same seed and data: same folds).
+
+    ``expect``: what the run recorded of its data (a resumed run, a worker): the data must have the same hash,
+    a file's bytes or a DataFrame's values (:class:`DataError` otherwise). A DataFrame's hash is computed here,
+    for the run's record, not when a saved model reads one to predict."""
     frame, info = read_table(data, config.na_values, config.sep)
+    if info.path is None:
+        info = dataclasses.replace(info, sha256=frame_sha256(frame))
     # row i of the table as read is index i, through every row left out below: messages and the out-of-fold
     # predictions' `row` number rows as read (a DataFrame's own index is not the rows' numbering)
     frame = frame.reset_index(drop=True)
     row_weight = None
     if config.weight_column is not None:
         frame, row_weight = take_weights(frame, config.weight_column, info.name)
+    # a run fitted from a file resumed from a DataFrame (or the other way) has nothing to compare
+    expect_sha = expect.sha256 if expect is not None and (expect.path is None) == (info.path is None) else None
     if expect_sha and info.sha256 and info.sha256 != expect_sha:
         what = ("the DataFrame differs from the one the run started with" if info.path is None
                 else f"{info.name} has changed since the run started")

@@ -26,7 +26,8 @@ from automl.fit import runinfo
 from automl.fit.budget import Budget
 from automl.fit.finishing import FitResult, Hooks, finish
 from automl.fit.preparing import prepare, recorded_config, recorded_data, study_prefix
-from automl.results import JOURNAL_FILE, PROFILE_FILE, RunFolder, now
+from automl.models import fit_warnings
+from automl.results import JOURNAL_FILE, PROFILE_FILE, DataRecord, RunFolder, now
 from automl.search.checkpoint import Checkpoints
 from automl.search.storage import gather, journal_storage, open_storage
 from automl.search.tuner import Search, TrialCallback
@@ -81,18 +82,17 @@ def resume_fit(run_dir: str | Path, data: Any = None, command: str | None = None
         if data is None:
             data = recorded_data(record, folder.path)
         note = f"Resuming the run in {folder.path} (started {record.started})."
-        return _guarded_fit(config, data, folder, started, Hooks(on_trial, before_report),
-                            record.data.sha256 if record.data else None, note)
+        return _guarded_fit(config, data, folder, started, Hooks(on_trial, before_report), record.data, note)
 
 
 def _guarded_fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks: Hooks,
-                 expect_sha: str | None = None, note: str | None = None) -> FitResult:
+                 expect: DataRecord | None = None, note: str | None = None) -> FitResult:
     with folder.logging_to_file():
         if note:
             log.info(note)
         try:
             with threads.limited():
-                return _fit(config, data, folder, started, hooks, expect_sha)
+                return _fit(config, data, folder, started, hooks, expect)
         except BaseException as e:
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
             folder.update(status=status, finished=now(), error=f"{type(e).__name__}: {e}")
@@ -103,8 +103,8 @@ def _guarded_fit(config: FitConfig, data: Any, folder: RunFolder, started: float
 
 
 def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks: Hooks,
-         expect_sha: str | None) -> FitResult:
-    p = prepare(config, data, expect_sha)
+         expect: DataRecord | None) -> FitResult:
+    p = prepare(config, data, expect)
     # what the report says about the data and the pipelines depends on the data only: written before the search
     # (its cost, which grows with the columns, comes out of the search's time, not the finishing phase's)
     folder.write_text(PROFILE_FILE, json.dumps(profile(p.frame, p.X, p.ctx.schema, p.y), default=float))
@@ -125,7 +125,9 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks:
         if shared:  # the workers' trials join the leaderboard
             gather(search, budget.gather_until)
         trials = [t for s in search.families for t in s.trials]
-        return finish(config, folder, started, budget, search, trials, p, hooks.before_report)
+        # the libraries' warnings in the ensembles' meta-model, calibration, importance: to the log, as in the search
+        with fit_warnings.logged(log, "Finishing"):
+            return finish(config, folder, started, budget, search, trials, p, hooks.before_report)
     except BaseException:
         if not shared:
             folder.update(search_seconds_spent=round(spent + time.monotonic() - began, 2))

@@ -66,7 +66,7 @@ def run_worker(run_dir: str | Path, storage_url: str, on_trial: Any = None) -> i
     logs.mkdir(exist_ok=True)
     with log_to_file(logs / f"{me.replace(':', '-')}.log"), threads.limited():
         log.info("Worker %s joins the run in %s.", me, run_dir)
-        p = prepare(config, recorded_data(record, run_dir), record.data.sha256 if record.data else None)
+        p = prepare(config, recorded_data(record, run_dir), record.data)
         search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=open_storage(storage_url),
                         study_prefix=record.study_prefix, checkpoints=Checkpoints(run_dir / "checkpoints"),
                         schedule=config.schedule, on_trial=on_trial, worker=me, shared=True)

@@ -89,7 +89,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (int, float)):
         if value != value:
             return ""
-        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+        return f"{value:.4g}" if abs(value) < 9999.5 else f"{value:,.0f}"
     return str(value)
 
 

@@ -174,10 +174,9 @@ def preparation_section(run: RunData) -> dict[str, Any]:
         sampling += (f" Not refitted: {', '.join(bagged)}, each delivered as the mean of its cross-validation fold "
                      "models (k-fold bagging: each fold's model saw the other folds' rows).")
     stats = ("All statistics below (medians, quartiles, scales, category levels) are learnt from the training part "
-             "of each fold only, then from all rows for the final model")
-    stats += ("; the numbers shown are from the fit on all rows." if not bagged else
-              "; a model delivered as its fold models keeps each fold's own, and for it the numbers shown are its "
-              "first fold's.")
+             "of each fold only, then from all rows for a refitted model (a model delivered as its fold models "
+             f"keeps each fold's own); the numbers shown are from a fit on the {search_rows or rows:,} rows of the "
+             "search, made before it.")
     return {
         "pipelines": pipelines,
         "stats": stats,
@@ -363,7 +362,7 @@ def _time_used(record: Any) -> str:
 def _num(value: float) -> str:
     """A score or figure in a sentence: 4 significant digits, with thousands separators from 10 000 up (not
     "2.273e+04")."""
-    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return f"{value:.4g}" if abs(value) < 9999.5 else f"{value:,.0f}"
 
 
 def _cell(value: Any) -> Any:

@@ -350,11 +350,14 @@ def read_config(run_dir: str | Path, target: str = "?") -> Any:
 
 def unfinished_advice(path: Path, status: str | None) -> str:
     """What to do with a run folder whose run did not finish, by its ``status``."""
+    import shlex
+
+    quoted = shlex.quote(str(path))
     if status == "running":
         return ("Its fit is still running, or its process ended without a word (a killed process): wait for "
-                f"it, or continue it with `automl resume {path}`.")
+                f"it, or continue it with `automl resume {quoted}`.")
     if status in ("interrupted", "budget exhausted"):
-        return f"Continue it with `automl resume {path}`, or run `automl fit` again."
+        return f"Continue it with `automl resume {quoted}`, or run `automl fit` again."
     return f"See {path / LOG_FILE} for what happened, and run `automl fit` again."
 
 

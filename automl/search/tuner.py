@@ -140,6 +140,11 @@ class FamilyState:
         return max(done, key=lambda t: sign * t.mean)
 
 
+def _sentence(text: str) -> str:
+    """``text`` with its first letter in capitals."""
+    return text[:1].upper() + text[1:]
+
+
 @dataclass
 class Search:
     """Runs the studies. ``run()`` returns every trial's result; ``families`` holds each study's state."""
@@ -241,8 +246,8 @@ class Search:
 
     @property
     def trials_done(self) -> int:
-        """Trials recorded so far over all families (restored ones included)."""
-        return sum(len(s.trials) for s in self.families)
+        """Trials run so far over all families (restored ones included; not a skipped family's placeholder)."""
+        return sum(t.trial is not None for s in self.families for t in s.trials)
 
     # ------------------------------------------------------------------ public
     def run(self, deadline: float | None = None, n_trials: int | None = None,
@@ -474,13 +479,13 @@ class Search:
                                        else ""))
             if later < self._min_anytime_seconds():  # a plan, not a promise: say when it cannot hold
                 neural += (f"; a budget this short gives them fewer (a network trial needs about "
-                           f"{self._min_anytime_seconds():.0f} s)")
+                           f"{format_seconds(self._min_anytime_seconds())})")
             neural += ";"
         rest = ("the tree ensembles and the others get the same time and trials as the neural nets, as far as can be"
                 if self.schedule == "sides" else "the others: the family with the least time spent so far, weighted "
                 "by its rank (time x rank), gets the next trial, each within its share of what is left")
         log.info("Plan: %.0f s of search. Each family's defaults first, in this order: %s.%s %s.",
-                 search, order, neural, rest if neural else rest[0].upper() + rest[1:])
+                 search, order, neural, rest if neural else _sentence(rest.replace("the others: ", "after them, ")))
 
     def _defaults_order(self, state: FamilyState) -> tuple[int, float]:
         """Sort key for the defaults trials: first the cheapest family of each kind (linear, boosting, bagging,
@@ -618,7 +623,7 @@ class Search:
     def summary(self) -> str:
         """One line on the search so far: trials run (how many pruned or failed), each family's best, leader
         first, e.g. ``"Search: 41 trials in 23 s (12 pruned); best roc_auc: LightGBM 0.9312, XGBoost 0.9301"``."""
-        results = [t for s in self.families for t in s.trials]
+        results = [t for s in self.families for t in s.trials if t.trial is not None]  # not skipped families
         counts = {status: sum(t.status == status for t in results) for status in ("pruned", "failed")}
         extra = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         sign = 1 if self.ctx.metric.greater_is_better else -1
