@@ -204,7 +204,7 @@ def _explicit(families: str | None, models: str | None, exclude_models: str | No
 @click.option("--no-parse-numbers", "parse_numbers", flag_value=False, default=None,
               help="Keep numbers written as text ('1,250', '$30', '12%') as text instead of reading them as numbers.")
 @click.option("--keep-column", "keep_columns", multiple=True,
-              help="Keep this column even if it looks like target leakage (repeatable).")
+              help="Keep this column even if it looks like target leakage or an ID (repeatable).")
 @click.option("--group-column", help="Rows sharing a value here (a patient, a customer) never fall on both sides "
               "of a CV fold; not a feature.")
 @click.option("--weight-column", help="Column of row weights (numbers >= 0) for every fit and every CV score; "
