@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from automl.config import METRICS, SCALERS, TASKS, family_options
+from automl.config import METRICS, SCALERS, TASKS, add_families
 from automl.errors import FILE_ONLY, AutoMLError, BudgetError, RunLockedError, ScoreDropError
 from automl.version import __version__
 
@@ -176,12 +176,8 @@ def _search_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _explicit(families: str | None, models: str | None, exclude_models: str | None,
               options: dict[str, Any]) -> dict[str, Any]:
     """The options given on the command line (None = not given), with the model choices merged."""
-    chosen = family_options(families) if families else {}
-    if models:
-        chosen["models"] = chosen.get("models", ()) + _csv(models)
-    if exclude_models:
-        chosen["exclude_models"] = chosen.get("exclude_models", ()) + _csv(exclude_models)
-    return {**{k: v for k, v in options.items() if v not in (None, ())}, **chosen}
+    given = {**options, "models": _csv(models), "exclude_models": _csv(exclude_models)}
+    return {k: v for k, v in add_families(given, families or None).items() if v not in (None, ())}
 
 
 @main.command(epilog=EXIT_CODES_HELP)

@@ -296,6 +296,23 @@ def family_options(families: str | Sequence[str]) -> dict[str, tuple[str, ...]]:
     return {k: v for k, v in (("models", include), ("exclude_models", exclude)) if v}
 
 
+def add_families(options: dict[str, Any], families: str | Sequence[str] | None) -> dict[str, Any]:
+    """``options`` with ``families`` (see :func:`family_options`) put before their ``models`` /
+    ``exclude_models`` (text, a list or a set of keys); a value that is not names is left as it is, for
+    :class:`FitConfig`'s error naming the option. The one merge of the CLI, the API and recipes."""
+    out = dict(options)
+    if families is None:
+        return out
+    for key, names in family_options(families).items():
+        given = out.get(key) or ()
+        if isinstance(given, str):
+            given = model_names(given)
+        elif isinstance(given, (set, frozenset)):
+            given = tuple(sorted(given))
+        out[key] = (*names, *given) if isinstance(given, (list, tuple)) else given
+    return out
+
+
 SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|", "space": " "}
 
 

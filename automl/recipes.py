@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl.config import FitConfig, PreprocessConfig, family_options, model_names
+from automl.config import FitConfig, PreprocessConfig, add_families, model_names
 from automl.errors import ConfigError, choices
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "_recipes"  # the repository's recipes/ folder, also in the wheel
@@ -100,14 +100,7 @@ def resolve(target: str | None = None, recipe: str | Path | None = None, **optio
     """
     from automl.config import make_config
 
-    if options.get("families") is not None:
-        for key, names in family_options(options.pop("families")).items():
-            given = options.get(key) or ()
-            given = model_names(given) if isinstance(given, str) else (
-                tuple(sorted(given)) if isinstance(given, (set, frozenset)) else given)
-            # anything but names is left as given, for FitConfig's error that names the option
-            options[key] = (*names, *given) if isinstance(given, (list, tuple)) else given
-    options.pop("families", None)
+    options = add_families(options, options.pop("families", None))
     if options.get("trials") is not None and options.get("time_limit") is not None:
         logging.getLogger(__name__).warning(
             "A number of trials (%s) and a time limit (%s s) were both given: with a number of trials there is no "
@@ -214,14 +207,10 @@ def _section(data: dict[str, Any], name: str, path: Path, cls: type) -> dict[str
         if cls is FitConfig and isinstance(section.get(key), str):
             section[key] = list(model_names(section[key]))
     out = {key: _coerce(value, hints[key], path, f"[{name}] {key}") for key, value in section.items()}
-    if families is not None:
-        try:
-            chosen = family_options(families)
-        except ConfigError as e:
-            raise ConfigError(f"{path}: [{name}] {e}") from e
-        for key, names in chosen.items():
-            out[key] = (*names, *out.get(key, ()))
-    return out
+    try:
+        return add_families(out, families)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: [{name}] {e}") from e
 
 
 def _batch(section: Any, path: Path) -> BatchSpec:

@@ -268,7 +268,7 @@ def test_the_report_describes_only_what_happened(fitted, tmp_path):
     """Best parameters are listed for the models that finished (a skipped family's defaults were listed as its
     "best"); a run whose every delivered model is its fold models does not claim a "final refit"; large
     scores read with thousands separators, not "2.273e+04"."""
-    from automl.report.sections import _cell, _num
+    from automl.report.sections import _cell, format_number
 
     run_dir = tmp_path / "run"
     shutil.copytree(fitted, run_dir)
@@ -285,5 +285,5 @@ def test_the_report_describes_only_what_happened(fitted, tmp_path):
     assert "nothing was refitted" in html and "the search and the final refit" not in html
     # the "In numbers" tables are fitted on the search's rows before the search (runinfo.pipelines)
     assert "the numbers shown are from a fit on the 150 rows of the search, made before it." in html
-    assert (_num(22730.4), _num(0.012345), _cell(525817372.2), _cell(float("nan"))) == (
+    assert (format_number(22730.4), format_number(0.012345), _cell(525817372.2), _cell(float("nan"))) == (
         "22,730", "0.01235", "525,817,372", "")

@@ -457,8 +457,7 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
     dtypes = frame.dtypes
     numeric = [n for n in frame.columns
                if n not in config.categorical and n not in roles and _is_numeric_dtype(dtypes[n])]
-    keep = {*config.keep_columns, *((config.time_column,) if config.time_column else ())}
-    typed = dict(zip(numeric, _type_numbers(frame[numeric], info, keep), strict=True)) if numeric else {}
+    typed = dict(zip(numeric, _type_numbers(frame[numeric], info, _never_ids(config)), strict=True)) if numeric else {}
     columns = [ColumnInfo(name, "dropped", reason=roles[name], dtype=str(dtypes[name]),
                           n_missing=int(frame[name].isna().sum()), n_unique=int(frame[name].nunique()))
                if name in roles else
@@ -480,7 +479,7 @@ def _type_columns(frame: pd.DataFrame, config: FitConfig, info: TableSource) -> 
 def _type_column(name: str, s: pd.Series, force_categorical: bool, info: TableSource,
                  config: FitConfig) -> ColumnInfo:
     if _is_numeric(s) and not force_categorical:
-        return _type_numbers(s.to_frame(name), info, {*config.keep_columns, config.time_column})[0]
+        return _type_numbers(s.to_frame(name), info, _never_ids(config))[0]
     if not config.keep_whitespace:
         s = _strip_text(s, f"column {name!r}", info)
     n = len(s)
@@ -524,13 +523,12 @@ def _type_numbers(frame: pd.DataFrame, info: TableSource, keep: Collection[str] 
             col.reason = f"constant (every row is {_show(frame.iloc[0, j])})"
         elif finite.size == 0:
             col.reason = "no finite values"
-        elif (name not in keep and np.all(np.mod(finite, 1) == 0) and col.n_unique == n and n >= 20
-              and (why := _id_evidence(name, finite))):
+        elif (could_be_id := name not in keep and col.n_unique == n and n >= 20
+              and bool(np.all(np.mod(finite, 1) == 0))) and (why := _id_evidence(name, finite)):
             col.reason = f"ID-like (a distinct integer in every row, {why})"
         else:
             col.kind = "numeric"
-            if (name not in keep and col.n_unique == n and n >= 20 and np.all(np.mod(finite, 1) == 0)
-                    and _monotone(finite)):
+            if could_be_id and _monotone(finite):
                 log.warning("Column %r in %s holds a distinct integer in every row, only going %s in file order: "
                             "kept as a feature (its steps vary, as a quantity's the file is sorted by). If it numbers "
                             "the rows (a row index or key with gaps), leave it out of the file: it would let the "
@@ -541,6 +539,11 @@ def _type_numbers(frame: pd.DataFrame, info: TableSource, keep: Collection[str] 
 
 
 ID_STEP_SHARE = 0.5  # of the steps between neighbouring rows: one step size this often, counting up, is an ID
+
+
+def _never_ids(config: FitConfig) -> set[str]:
+    """Columns never dropped as IDs: ``--keep-column`` ones and the time column."""
+    return {*config.keep_columns, *((config.time_column,) if config.time_column else ())}
 
 
 def _monotone(values: np.ndarray) -> bool:

@@ -74,9 +74,9 @@ def prepare(config: FitConfig, data: Any, expect: DataRecord | None = None) -> P
     # a run fitted from a file resumed from a DataFrame (or the other way) has nothing to compare
     expect_sha = expect.sha256 if expect is not None and (expect.path is None) == (info.path is None) else None
     if expect_sha and info.sha256 and info.sha256 != expect_sha:
-        what = ("the DataFrame differs from the one the run started with" if info.path is None
+        what = ("The DataFrame differs from the one the run started with" if info.path is None
                 else f"{info.name} has changed since the run started")
-        raise DataError(f"{what[0].upper()}{what[1:]} (SHA-256 {info.sha256[:12]}..., was {expect_sha[:12]}...); "
+        raise DataError(f"{what} (SHA-256 {info.sha256[:12]}..., was {expect_sha[:12]}...); "
                         "a resumed run must see the same data. Pass that data, or start a new run with "
                         "`automl fit`.")
     schema, y_labels = infer_schema(frame, config, info)

@@ -89,7 +89,9 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (int, float)):
         if value != value:
             return ""
-        return f"{value:.4g}" if abs(value) < 9999.5 else f"{value:,.0f}"
+        from automl.report.sections import format_number
+
+        return format_number(value)
     return str(value)
 
 

@@ -252,18 +252,19 @@ def _calibration(choice: dict[str, Any] | None) -> dict[str, Any] | None:
     """What calibrating the chosen model's probabilities did to its CV log loss, with the reliability diagram."""
     if not choice or not choice.get("cv_after"):
         return None
-    tried = ", ".join(f"{k} {_num(v)}" for k, v in choice["cv_after"].items())
+    tried = ", ".join(f"{k} {format_number(v)}" for k, v in choice["cv_after"].items())
     method = choice.get("method")
     if method is None:
         text = (f"Calibration left out: no method lowered the chosen model's CV log loss by 0.5 % or more "
-                f"({_num(choice['cv_before'])}; {tried}), each fitted on the other folds' out-of-fold predictions.")
+                f"({format_number(choice['cv_before'])}; {tried}), each fitted on the other folds' out-of-fold "
+                "predictions.")
     else:
         detail = f" (T = {choice['temperature']:.3g})" if choice.get("temperature") else ""
         done = ("The delivered model applies it to every probability it returns." if choice.get("applied") else
                 "Not applied: the run's metric is not log loss, and the delivered probabilities are the model's own.")
         text = (f"Calibration by {method}{detail}, fitted on the other folds' out-of-fold predictions, lowers the "
-                f"chosen model's CV log loss from {_num(choice['cv_before'])} to {_num(choice['cv_after'][method])} "
-                f"(tried: {tried}). {done}")
+                f"chosen model's CV log loss from {format_number(choice['cv_before'])} to "
+                f"{format_number(choice['cv_after'][method])} (tried: {tried}). {done}")
     curves = {k: v for k, v in choice.get("reliability", {}).items() if v}
     return {"text": text, "plot": figures.reliability(curves) if curves else None}
 
@@ -278,10 +279,11 @@ def _threshold(choice: dict[str, Any] | None) -> dict[str, Any] | None:
     elif choice["source"] == "tuned":
         text = (f"Rows are labelled positive when P(positive) is at least {value:.3g}, the threshold that maximises "
                 f"{metric} on the out-of-fold predictions. Chosen on the other folds for each fold, it scores a CV "
-                f"{metric} of {_num(choice['cv_tuned'])}, against {_num(choice['cv_default'])} at 0.5.")
+                f"{metric} of {format_number(choice['cv_tuned'])}, against {format_number(choice['cv_default'])} at "
+                "0.5.")
     elif choice.get("cv_tuned") is not None:
         text = (f"The threshold stays at 0.5: tuned on the other folds for each fold, it scored a CV {metric} of "
-                f"{_num(choice['cv_tuned'])}, no better than {_num(choice['cv_default'])} at 0.5.")
+                f"{format_number(choice['cv_tuned'])}, no better than {format_number(choice['cv_default'])} at 0.5.")
     else:
         text = (f"The threshold is 0.5 (the most probable class): the run's metric does not score labels, or is "
                 f"precision or recall, which a threshold tuned for them alone would game. The curve shows {metric} "
@@ -295,7 +297,7 @@ def _constant_sentence(constant: ConstantPredictor | None, metric: str, task: st
         return None
     what = "the training rows' mean of the target" if task == "regression" else "the training rows' class shares"
     base = (f"The constant predictor (in each fold, {what}) scores a CV {metric} of "
-            f"{_num(constant.cv_mean)} on the same folds.")
+            f"{format_number(constant.cv_mean)} on the same folds.")
     worse = constant.worse
     if not constant.beaten:
         return {"text": f"{base} No model beat it: the delivered model predicts no better than the target's "
@@ -336,9 +338,9 @@ def _comparison(comparison: dict[str, Any] | None) -> dict[str, Any] | None:
     if drop is None:
         verdict = "The scores cannot be compared (a different metric, or a run without a score)."
     elif drop > 0:
-        verdict = f"The CV {score.get('metric')} is worse than in the previous run by {_num(drop)}."
+        verdict = f"The CV {score.get('metric')} is worse than in the previous run by {format_number(drop)}."
     elif drop < 0:
-        verdict = f"The CV {score.get('metric')} is better than in the previous run by {_num(-drop)}."
+        verdict = f"The CV {score.get('metric')} is better than in the previous run by {format_number(-drop)}."
     else:
         verdict = f"The CV {score.get('metric')} is the same as in the previous run."
     drift = comparison.get("drift") or []
@@ -359,7 +361,7 @@ def _time_used(record: Any) -> str:
             "it was resumed)")
 
 
-def _num(value: float) -> str:
+def format_number(value: float) -> str:
     """A score or figure in a sentence: 4 significant digits, with thousands separators from 10 000 up (not
     "2.273e+04")."""
     return f"{value:.4g}" if abs(value) < 9999.5 else f"{value:,.0f}"
@@ -369,7 +371,7 @@ def _cell(value: Any) -> Any:
     if value is pd.NA:  # an empty cell of a whole-number column (the rank of a row that did not finish)
         return ""
     if isinstance(value, float):
-        return "" if np.isnan(value) else _num(value)
+        return "" if np.isnan(value) else format_number(value)
     return value
 
 
@@ -508,8 +510,8 @@ def classic_network(run: RunData) -> str | None:
             ok = trials[(trials[lb.MODEL] == "keras_mlp") & (trials[lb.STATUS] == "ok")]
             best = ok[score].max() if run.greater_is_better else ok[score].min()
             return (f"The study notes' classic MLP (Dense-ReLU blocks, dropout, L2, Adam, early stopping; trial "
-                    f"{int(row[lb.TRIAL])}) scored CV {run.metric} {_num(row[score])}; the best network "
-                    f"{_num(best)}.")
+                    f"{int(row[lb.TRIAL])}) scored CV {run.metric} {format_number(row[score])}; the best network "
+                    f"{format_number(best)}.")
     return None
 
 
