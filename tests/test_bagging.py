@@ -14,10 +14,9 @@ import pytest
 from automl import AutoML
 from automl.config import FitConfig
 from automl.fit.finishing import choose
-from automl.models import registry
+from automl.models import registry, side_by_side
 from automl.models.base import FOLD_MODELS, ModelSpec
 from automl.results.records import LeaderboardRow
-from automl.search import bagged
 from automl.search.bagged import FoldBag
 from automl.search.cv import make_folds
 from automl.search.evaluate import cross_validate, predict_scores
@@ -52,24 +51,25 @@ def test_fold_models_predicting_side_by_side_give_the_same_mean(monkeypatch, see
     its fold models predicting one after another."""
     _, X, _, _, _, _, result = overfitting_boosting_trial("multiclass", seed)
     bag = result.fold_models
-    monkeypatch.setattr(bagged, "_cores", lambda: 1)
+    monkeypatch.setattr(side_by_side, "cores", lambda: 1)
     alone = bag.predict_proba(X)
-    monkeypatch.setattr(bagged, "_cores", lambda: 2)
+    monkeypatch.setattr(side_by_side, "cores", lambda: 2)
     np.testing.assert_array_equal(bag.predict_proba(X), alone)
     singles = [FoldBag(bag.key, [p], bag.task, bag.n_classes, bag.rounds).predict_proba(X) for p in bag.pipelines]
     np.testing.assert_array_equal(alone, np.mean(singles, axis=0))
 
 
 def test_fold_bags_predicting_from_several_threads_leave_the_thread_limits_as_they_were(monkeypatch, seed):
-    """The one-thread limit of a side-by-side prediction is process-wide: callers in several threads (a web
-    service) take turns, so the limits they restore are the ones they found."""
+    """The one-thread limit of a side-by-side prediction is process-wide: of callers in several threads (a web
+    service) one at a time sets and restores it (the others predict one fold after another meanwhile), so the
+    limits it restores are the ones it found."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_info
 
     _, X, _, _, _, _, result = overfitting_boosting_trial("multiclass", seed)
     bag = result.fold_models
-    monkeypatch.setattr(bagged, "_cores", lambda: 2)
+    monkeypatch.setattr(side_by_side, "cores", lambda: 2)
     before = [(i["filepath"], i["num_threads"]) for i in threadpool_info()]
     expected = bag.predict_proba(X)
     with ThreadPoolExecutor(4) as pool:

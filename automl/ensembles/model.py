@@ -4,6 +4,7 @@ in :mod:`automl.ensembles.build`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 
 from automl.ensembles.greedy import blend
 from automl.ensembles.stacking import meta_features, meta_predict
-from automl.models.outputs import predict_scores
+from automl.models import side_by_side
 
 METHODS = ("greedy", "stacking")
 
@@ -29,9 +30,15 @@ class EnsembleModel:
         self.weights, self.meta = weights, meta
         self.classes_ = np.arange(n_classes)
 
+    def score_parts(self, X: pd.DataFrame) -> side_by_side.Parts:
+        """Every member's jobs (a k-fold bag's fold models each one), finished by this ensemble's combiner, so
+        that all of them predict side by side (see :mod:`automl.models.side_by_side`)."""
+        groups = [side_by_side.parts(m, X, self.task, self.n_classes) for m in self.members]
+        return side_by_side.joined(groups, partial(combine, self.method, self.weights, self.meta,
+                                                   task=self.task, n_classes=self.n_classes))
+
     def _combine(self, X: pd.DataFrame) -> np.ndarray:
-        scores = [predict_scores(m, X, self.task, self.n_classes) for m in self.members]
-        return combine(self.method, self.weights, self.meta, scores, self.task, self.n_classes)
+        return side_by_side.predict(self, X, self.task, self.n_classes)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self._combine(X)

@@ -6,14 +6,17 @@ model ending in ``MemberMean``, as earlier versions saved) into a list of layers
 and weights as NumPy arrays; :func:`forward` computes the network's output from them with NumPy alone, its matrix
 products in float64 (the weights stay float32). BLAS's float32 kernels sum in an order that depends on a row's
 place in the batch, so a row's float32 output would change in its 7th digit with the rows around it; a prediction
-must not depend on the other rows. The periodic embeddings' cosines, element-wise, are taken in float32 as Keras
-takes them. The layers covered are every one the family builds: the input embedding
-(:class:`~automl.models.keras_layers.FeatureEmbedding`: numbers as they are, their periodic embeddings, 0/1
-columns, categorical embeddings), the TabM-mini members (``EnsembleAdapter`` or a single member's ``Reshape``),
-``Dense`` with ReLU / SiLU / GELU, ``BatchNormalization`` (its moving statistics), ``Dropout`` (nothing at
-inference), the members' output layers (``EnsembleHead`` with sigmoid / softmax / linear) and their mean. Any other
-layer is a :class:`TypeError` at export, so a layer added to the family without a NumPy twin fails in its tests,
-not at a user's predict.
+must not depend on the other rows. Padding every chunk to one shape does not cure it on every CPU: with it,
+OpenBLAS's SkylakeX, Sandybridge and Nehalem kernels gave each row the same bits wherever it stood, but its Haswell
+kernel (which AMD Zen CPUs get too) gave rows of one fixed 16 x 128 by 128 x 128 product other results when they
+were shuffled, in the 7th digit (measured with ``OPENBLAS_CORETYPE``); float32 would halve the products' time.
+The periodic embeddings' cosines, element-wise, are taken in float32 as Keras takes them. The layers covered
+are every one the family builds: the input embedding (:class:`~automl.models.keras_layers.FeatureEmbedding`:
+numbers as they are, their periodic embeddings, 0/1 columns, categorical embeddings), the TabM-mini members
+(``EnsembleAdapter`` or a single member's ``Reshape``), ``Dense`` with ReLU / SiLU / GELU, ``BatchNormalization``
+(its moving statistics), ``Dropout`` (nothing at inference), the members' output layers (``EnsembleHead`` with
+sigmoid / softmax / linear) and their mean. Any other layer is a :class:`TypeError` at export, so a layer added to
+the family without a NumPy twin fails in its tests, not at a user's predict.
 """
 
 from __future__ import annotations

@@ -9,23 +9,16 @@ all rows would not fit in the budget (see :attr:`automl.models.base.ModelSpec.fo
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from automl.models import side_by_side
 from automl.models.outputs import predict_scores
 from automl.search.rounds import staged_scores
-
-_SIDE_BY_SIDE = threading.Lock()
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class FoldBag:
@@ -67,25 +60,19 @@ class FoldBag:
 
         return staged_scores(registry.get(self.key), pipeline, X, [self.rounds], self.task, self.n_classes)[0]
 
+    def score_parts(self, X: pd.DataFrame) -> side_by_side.Parts:
+        """One job per fold model, finished by their mean in fold order (see :mod:`automl.models.side_by_side`)."""
+        return side_by_side.Parts([partial(self._scores, p, X) for p in self.pipelines], _mean)
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Mean class probabilities of the fold models, shape ``(rows, n_classes)``; the predicted values for
         regression, shape ``(rows,)``.
 
-        The fold models predict side by side, one thread per core, each with one BLAS / OpenMP thread (a
-        network's 3 fold models on 10 000 rows, 2 cores: about 0.43 -> 0.35 s, measured); the mean is taken in fold
-        order, so the result does not depend on the threads.
+        The fold models predict side by side, one thread per core (:func:`automl.models.side_by_side.run`: a
+        network's 3 fold models on 10 000 rows, 2 cores: about 0.43 -> 0.35 s, measured); the mean is taken in
+        fold order, so the result does not depend on the threads.
         """
-        workers = min(len(self.pipelines), _cores())
-        if workers < 2:
-            return np.mean([self._scores(p, X) for p in self.pipelines], axis=0)
-        from concurrent.futures import ThreadPoolExecutor
-
-        from threadpoolctl import threadpool_limits
-
-        # one at a time: the thread limits are process-wide, and two callers setting and restoring them at once
-        # could leave the process at one thread
-        with _SIDE_BY_SIDE, threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:
-            return np.mean(list(pool.map(lambda p: self._scores(p, X), self.pipelines)), axis=0)
+        return side_by_side.predict(self, X, self.task, self.n_classes)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The most probable class code per row (classification) or the mean predicted value (regression)."""
@@ -96,3 +83,7 @@ class FoldBag:
     def named_steps(self) -> Any:
         """The first fold's pipeline steps (every fold's pipeline has the same steps, fitted on its own rows)."""
         return self.pipelines[0].named_steps
+
+
+def _mean(results: list[np.ndarray]) -> np.ndarray:
+    return np.mean(results, axis=0)
