@@ -95,7 +95,8 @@ class Predictor:
         ``sep`` (default: the fit's, else chosen from the file); :class:`DataError` when a file was read as one
         column though the model needs several (a delimiter no rule reads: give ``sep``)."""
         chosen = separator(sep) if sep is not None else self.sep  # older pickles: the class default
-        frame, info = read_table(data, self.na_values, chosen)
+        written = [c.name for c in self.schema.features if c.number_format]  # read in the fit's format
+        frame, info = read_table(data, self.na_values, chosen, written)
         expected = [c.name for c in self.schema.features]
         if frame.shape[1] == 1 and len(expected) > 1 and frame.columns[0] not in expected:
             raise DataError(

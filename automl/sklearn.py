@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 TARGET = "__automl_target__"
+WEIGHT = "__automl_weight__"
 
 
 class _AutoMLEstimator(BaseEstimator):
@@ -49,24 +50,32 @@ class _AutoMLEstimator(BaseEstimator):
             raise ValueError(f"Expected a 2-D table of features, got an array of shape {array.shape}.")
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
-    def _fit(self, X: Any, y: Any, task: str | None) -> Any:
+    def _fit(self, X: Any, y: Any, task: str | None, sample_weight: Any = None) -> Any:
         from automl.api import AutoML
 
         frame = self._frame(X)
-        if TARGET in frame.columns:
-            raise ValueError(f"A feature column may not be named {TARGET!r}.")
-        frame[TARGET] = np.asarray(y)
+        for name in (TARGET, WEIGHT):
+            if name in frame.columns:
+                raise ValueError(f"A feature column may not be named {name!r}.")
+        frame[TARGET] = y if isinstance(y, pd.api.extensions.ExtensionArray) else np.asarray(y)
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=float)
+            if weights.shape != (len(frame),):
+                raise ValueError(f"sample_weight has shape {weights.shape}; expected one weight per row of X, "
+                                 f"({len(frame)},).")
+            frame[WEIGHT] = weights
         output = self.output or tempfile.mkdtemp(prefix="automl-")
         models = self.models if isinstance(self.models, str) else tuple(self.models)  # "linear": a list of one
         options = {"time_limit": None if self.trials else self.time_limit, "trials": self.trials,
                    "metric": self.metric,
                    "folds": self.folds, "seed": self.seed, "models": models, "n_jobs": self.n_jobs,
-                   "output": output, "overwrite": True, "task": task}
+                   "output": output, "overwrite": True, "task": task,
+                   "weight_column": WEIGHT if sample_weight is not None else None}
         model = AutoML(target=TARGET, recipe=self.recipe, **{k: v for k, v in options.items() if v not in (None, ())})
         model.fit(frame)
         self.automl_ = model
         self.run_dir_ = model.run_dir_
-        self.n_features_in_ = frame.shape[1] - 1
+        self.n_features_in_ = frame.shape[1] - 1 - (sample_weight is not None)
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
@@ -94,20 +103,28 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLEstimator):
         Run folder of each fit (default: a new temporary folder, see ``run_dir_``).
     """
 
-    def fit(self, X: Any, y: Any) -> AutoMLClassifier:
-        """Run the search on ``X`` with labels ``y``; returns ``self``.
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AutoMLClassifier:
+        """Run the search on ``X`` with labels ``y`` (and row weights ``sample_weight``, shape ``(n_rows,)``, at
+        least 0); returns ``self``.
 
-        Labels that automl would read differently from how they are written (floats such as ``0.0`` / ``1.0``,
-        text with surrounding spaces or differing only in case, booleans) are fitted as their positions in
-        ``classes_`` (0, 1, ...), so every label maps back exactly; the run folder's report then names the
-        classes by those positions. Integers and plain text are fitted as they are."""
+        Rows whose label is missing (NaN, None) are left out of the fit, as the command line leaves out rows
+        with a missing target (the log counts them). Labels that automl would read differently from how they are
+        written (floats such as ``0.0`` / ``1.0``, text with surrounding spaces or differing only in case,
+        booleans) are fitted as their positions in ``classes_`` (0, 1, ...), so every label maps back exactly;
+        the run folder's report then names the classes by those positions. Integers and plain text are fitted
+        as they are."""
         y = np.asarray(y)
-        self.classes_ = np.unique(y)
+        missing = np.asarray(pd.isna(y), dtype=bool)
+        self.classes_ = np.unique(y[~missing])
         if len(self.classes_) < 2:
             raise ValueError(f"Classification needs at least 2 classes in y, got {list(self.classes_)}.")
         self.fitted_on_positions_ = not _labels_read_back(self.classes_)
-        target = np.searchsorted(self.classes_, y) if self.fitted_on_positions_ else y
-        return self._fit(X, target, "binary" if len(self.classes_) == 2 else "multiclass")
+        target: Any = y
+        if self.fitted_on_positions_:
+            codes = np.zeros(len(y), dtype=np.int64)
+            codes[~missing] = np.searchsorted(self.classes_, y[~missing])
+            target = pd.array(np.where(missing, None, codes), dtype="Int64")  # a missing label stays missing
+        return self._fit(X, target, "binary" if len(self.classes_) == 2 else "multiclass", sample_weight)
 
     def _run_labels(self) -> list[str]:
         """The run's label of each of ``classes_``, as text."""
@@ -147,9 +164,10 @@ def _labels_read_back(classes: np.ndarray) -> bool:
 class AutoMLRegressor(RegressorMixin, _AutoMLEstimator):
     """The whole automl search as a scikit-learn regressor (parameters as :class:`AutoMLClassifier`)."""
 
-    def fit(self, X: Any, y: Any) -> AutoMLRegressor:
-        """Run the search on ``X`` with targets ``y``; returns ``self``."""
-        return self._fit(X, np.asarray(y, dtype=float), "regression")
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AutoMLRegressor:
+        """Run the search on ``X`` with targets ``y`` (and row weights ``sample_weight``, shape ``(n_rows,)``,
+        at least 0); rows with a missing target are left out. Returns ``self``."""
+        return self._fit(X, np.asarray(y, dtype=float), "regression", sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, one per row of ``X``."""

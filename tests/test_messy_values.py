@@ -124,6 +124,37 @@ def test_formatted_numbers_end_to_end(write_csv, tmp_path):
     assert len(values) == 10 and np.isfinite(values).all() and values.between(50_000, 600_000).all()
 
 
+def _thousands_points(write_csv) -> tuple[pd.DataFrame, object]:
+    """A semicolon file whose amounts have a thousands point (``4.253.270``), a few of them one group only."""
+    rng = np.random.default_rng(0)
+    amounts = np.r_[rng.integers(1_000_000, 5_000_000, 57), [113_754, 2_500, 999_999]]
+    frame = pd.DataFrame({"amount": [f"{v:,}".replace(",", ".") for v in amounts], "z": rng.normal(size=60),
+                          "y": np.tile(["a", "b"], 30)})
+    table, info = read_table(write_csv(frame, sep=";"))
+    schema, _ = infer_schema(table, FitConfig(target="y"), info)
+    return table, schema
+
+
+def test_numbers_with_a_thousands_point_are_read_in_that_format_at_fit_and_at_predict(write_csv):
+    """``113.754`` in a column written ``4.253.270`` is 113 754 (a plain reading takes it for 113.754), in
+    training and in a file to score, even one whose values all have one group (which a CSV reader takes for
+    decimals)."""
+    from automl.predictor import Predictor
+
+    table, schema = _thousands_points(write_csv)
+    assert {c.name: c.number_format for c in schema.features}["amount"] == (".", ",")
+    np.testing.assert_array_equal(schema.transform(table)["amount"].tail(3), [113_754, 2_500, 999_999])
+    predictor = Predictor(schema, None, "linear", "0")
+    new = write_csv(pd.DataFrame({"amount": ["2.500", "1.234", "12.345"], "z": [0.0] * 3}), "new.csv", sep=";")
+    frame, _ = predictor.read(new)
+    np.testing.assert_array_equal(schema.transform(frame)["amount"], [2_500, 1_234, 12_345])
+    bad = write_csv(pd.DataFrame({"amount": ["1.234", "12.5"], "z": [0.0] * 2}), "bad.csv", sep=";")
+    frame, _ = predictor.read(bad)
+    with pytest.raises(DataError, match=r"thousands separator '\.', decimal mark ',', e\.g\. 1\.234,5\) but has "
+                                        r"text \('12\.5'\) at row 2"):
+        schema.transform(frame, where="bad.csv")
+
+
 def test_messages_never_list_hundreds_of_values(write_csv, tmp_path):
     frame = _price_frame(n=300)
     result = fit(write_csv(frame), tmp_path / "run", "--no-parse-numbers", target="y")

@@ -3,6 +3,7 @@ the budget of each side of the neural-nets-vs-tree-ensembles comparison."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,11 @@ def test_verdict_names_winner_gap_and_significance():
     assert "statistically tied" in verdict(noisy, "rmse", greater_is_better=False)
     lower_better = compare("a", [1.0, 1.1, 1.0, 1.05], "b", [2.0, 2.1, 2.05, 2.0], 4)
     assert verdict(lower_better, "rmse", greater_is_better=False).startswith("a beats b")
+    # p beside alpha: "p = 0.05 ... statistically tied" read as a contradiction
+    near = replace(noisy, p_value=0.0504)
+    assert "(p = 0.0504): on this data they are statistically tied" in verdict(near, "rmse", False)
+    assert "(p = 0.0498, corrected" in verdict(replace(noisy, p_value=0.0498), "rmse", False)
+    assert "(p = 0.31):" in verdict(replace(noisy, p_value=0.3104), "rmse", False)
 
 
 def test_learning_curve_readings():

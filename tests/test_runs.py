@@ -137,6 +137,7 @@ def test_resume_refuses_changed_data(write_csv, tmp_path, monkeypatch):
     write_csv(make_frame("binary", seed=1))  # same path, other rows
     result = run("resume", out)
     assert result.exit_code == EXIT_BAD_INPUT and "has changed since the run started" in result.output
+    assert "put the file back as it was" in result.output and "Pass that data" not in result.output
 
 
 def test_a_resumed_run_has_only_what_is_left_of_its_budget(write_csv, tmp_path, monkeypatch):
@@ -409,6 +410,29 @@ def test_the_sklearn_classifier_gives_back_every_kind_of_label(labels, caplog):
     assert proba.shape == (120, 2) and (est.classes_[proba.argmax(axis=1)] == predicted).mean() > 0.95
 
 
+@pytest.mark.parametrize("kind", ["float", "text"])
+def test_the_sklearn_estimators_leave_out_rows_with_a_missing_label_and_take_sample_weight(kind, caplog):
+    """A missing label (NaN, None) is a left-out row as at the command line, not a class (float labels had a
+    class nan; text ones raised TypeError from np.unique); ``sample_weight`` weighs the rows (TypeError before)."""
+    from automl import AutoMLClassifier, AutoMLRegressor
+
+    frame = make_frame("binary", n=120)
+    X = frame.drop(columns=["y", "colour"])
+    y = (frame["y"] == "yes").astype(float).to_numpy().copy()
+    if kind == "text":
+        y = np.where(y > 0, "yes", "no").astype(object)
+    y[[3, 7]] = np.nan if kind == "float" else None
+    weights = np.r_[np.ones(110), np.zeros(10)]
+    with caplog.at_level(logging.INFO, logger="automl"):
+        est = AutoMLClassifier(trials=1, folds=3, models="linear", seed=0).fit(X, y, sample_weight=weights)
+    assert len(est.classes_) == 2 and not pd.isna(est.classes_).any()
+    assert "Dropped 2 row(s)" in caplog.text and est.automl_.config.weight_column is not None
+    assert not pd.isna(est.predict(X)).any() and est.predict_proba(X).shape == (120, 2)
+    assert est.n_features_in_ == X.shape[1]
+    with pytest.raises(ValueError, match=r"one weight per row of X, \(120,\)"):
+        AutoMLRegressor(trials=1).fit(X, np.arange(120.0), sample_weight=np.ones(3))
+
+
 def test_storage_urls_are_recorded_without_their_password():
     from automl.search.storage import mask
 
@@ -448,7 +472,8 @@ def test_a_run_fitted_from_a_dataframe_resumes_only_from_that_dataframe(tmp_path
     changed = frame.copy()
     changed.loc[5, "x1"] += 1.0
     for other in (changed, frame.sample(frac=0.5, random_state=0)):
-        with pytest.raises(DataError, match="The DataFrame differs from the one the run started with"):
+        with pytest.raises(DataError, match=r"The DataFrame differs from the one the run started with .*: pass "
+                                            r"that DataFrame \(AutoML\.resume\(run_dir, data=\.\.\.\)\)"):
             AutoML.resume(tmp_path / "run", data=other)
     resumed = AutoML.resume(tmp_path / "run", data=frame.copy())
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "complete"

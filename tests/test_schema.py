@@ -199,3 +199,22 @@ def test_a_target_glued_into_one_column_suggests_the_delimiter(write_csv):
     frame, info = read_table(path, sep=",")
     with pytest.raises(DataError, match=r"another delimiter than ','; give it with --sep ':'\."):
         infer_schema(frame, FitConfig(target="target"), info)
+
+
+def test_a_date_column_of_several_formats_names_the_values_read_one_by_one(caplog):
+    """Beside ISO 8601 and the column's format (month first, the most values), dotted dates are read one by one:
+    01.02.2021 month first, 23.01.2021 day first, one column holding both orders. A warning names them and their
+    rows; a column of one format says nothing."""
+    rng = np.random.default_rng(0)
+    slashed = [f"{m:02d}/{d:02d}/2021" for m, d in zip(rng.integers(1, 13, 40), rng.integers(1, 29, 40), strict=True)]
+    dates = ["2021-01-27", "01.02.2021", "23.01.2021", *slashed[3:]]
+    frame = pd.DataFrame({"when": dates, "x": rng.normal(size=40), "y": np.tile(["a", "b"], 20)})
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        schema, _ = infer_schema(frame, FitConfig(target="y"), read_table(frame)[1])
+    assert {c.name: c.kind for c in schema.features}["when"] == "datetime"
+    assert ("Column 'when' in <DataFrame> mixes date formats: 2 value(s) are not ISO 8601 (2021-01-27) or "
+            "%m/%d/%Y (e.g. '01.02.2021', '23.01.2021') at rows 2, 3.") in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        infer_schema(frame.assign(when=slashed), FitConfig(target="y"), read_table(frame)[1])
+    assert "mixes date formats" not in caplog.text

@@ -466,6 +466,12 @@ def test_the_plan_line_says_when_the_budget_is_too_short_for_the_planned_network
         trees._log_plan(time.monotonic() + 48.0, None)
     # a sentence of its own without a network (". the others: ..."), and no "others" with nothing before them
     assert "in this order: linear, lightgbm. After them, the family with the least time" in caplog.text
+    for seconds, said in ((-2.0, "took the whole budget"), (0.6, "left 0.6 s of it")):  # "Plan: -2 s of search"
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="automl.search.tuner"):
+            search._log_plan(time.monotonic() + seconds, None)
+        assert f"Plan: no time is left to search: reading and preparing the data {said}" in caplog.text
+        assert "s of search" not in caplog.text
 
 
 def test_the_classic_mlp_trains_with_its_own_patience_and_epochs(seed, monkeypatch):

@@ -55,6 +55,27 @@ def test_too_few_times_or_a_bad_time_is_a_clear_error():
         FitConfig(target="y", time_column="day", group_column="g")
 
 
+def test_folds_in_time_that_cannot_be_scored_are_a_clear_error():
+    """A class that only occurs late leaves a period with one class: ROC AUC is undefined there (the run ended
+    with CV roc_auc nan, exit 0), and the first fold trains on one class. The error names the folds, their
+    periods and what to do; a metric defined on one class (log loss) runs."""
+    frame = daily(120, task="binary")
+    day, labels = pd.to_datetime(frame["day"]), frame["y"].copy()
+    frame["y"] = np.where(day >= "2024-03-01", labels, "a")  # "b" only from March on
+    with pytest.raises(DataError) as err:
+        prepare(FitConfig(target="y", time_column="day", folds=3), frame)
+    text = str(err.value)
+    assert "fold 1 trains on one class only (2024-01-01 to 2024-01-30)" in text
+    assert "fold 2 validates on 2024-03-01 to 2024-03-30" not in text  # both classes there
+    assert "--folds 2" in text and "--metric log_loss" in text
+    frame["y"] = np.where((day >= "2024-01-10") & (day < "2024-03-01"), labels, "a")  # no "b" after Feb
+    with pytest.raises(DataError, match=r"fold 2 validates on 2024-03-01 to 2024-03-30, where only 'a' occurs; "
+                                        r"fold 3 validates on 2024-03-31 to 2024-04-29, where only 'a' occurs"):
+        prepare(FitConfig(target="y", time_column="day", folds=3), frame)
+    p = prepare(FitConfig(target="y", time_column="day", folds=3, metric="log_loss"), frame)
+    assert len(p.folds) == 3
+
+
 def test_prepare_chains_the_folds_forward_and_keeps_the_time_column_as_a_feature():
     frame = daily()
     p = prepare(FitConfig(target="y", time_column="day", folds=4, repeats=3), frame)

@@ -101,6 +101,19 @@ def text_format(values: pd.Series) -> str | None:
     return _best_format(left)[1] if len(left) else None
 
 
+def off_format(values: pd.Series, fmt: str | None) -> np.ndarray:
+    """Mask of the dated text values in neither ISO 8601 nor ``fmt`` (the column's format, see
+    :func:`text_format`), shape (n,): :func:`split` reads them one by one, so in a column of several formats
+    ``01.02.2021`` is read month first and ``23.01.2021`` day first."""
+    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.DatetimeTZDtype):
+        return np.zeros(len(values), dtype=bool)
+    text = _with_dates(_bodies(values)[0])
+    known = _to_datetime(text, "ISO8601").notna()
+    if fmt:
+        known |= _to_datetime(text, fmt).notna()
+    return (text.notna() & ~known & text.astype(str).str.contains(HAS_DATE)).to_numpy()
+
+
 def _bodies(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Text values without their UTC offsets, and the offsets as written (missing where none)."""
     text = values.astype(object).where(values.notna())

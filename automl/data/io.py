@@ -19,7 +19,7 @@ import re
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +66,8 @@ class TableSource:
         return f"{self.name} ({self.format}, {sep}-separated{dec}, {self.encoding})"
 
 
-def read_table(source: Any, na_values: tuple[str, ...] = (),
-               sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
+def read_table(source: Any, na_values: tuple[str, ...] = (), sep: str | None = None,
+               text_columns: Collection[str] = ()) -> tuple[pd.DataFrame, TableSource]:
     """Read ``source`` (a path to CSV / CSV.GZ / Parquet, or a DataFrame) into a DataFrame.
 
     Parameters
@@ -80,6 +80,9 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
         The delimiter of a CSV file (one character); ``None`` chooses, among comma, semicolon, tab and pipe,
         the one under which every record of the file's first records (quoted cells may hold newlines and
         delimiters, as RFC 4180 allows) has the header's number of fields.
+    text_columns
+        Columns of a CSV file to keep as text, as written (numbers written as text at fit, which the schema
+        reads in the fit's format: a plain reading takes ``2.500`` with a thousands point for 2.5).
 
     Returns
     -------
@@ -106,7 +109,7 @@ def read_table(source: Any, na_values: tuple[str, ...] = (),
         if path.name.lower().endswith(PARQUET_SUFFIXES):
             frame, info = _read_parquet(path, na_values)
         else:
-            frame, info = _read_csv(path, na_values, sep)
+            frame, info = _read_csv(path, na_values, sep, text_columns)
     if frame.shape[1] == 0:
         raise DataError(f"{info.name} has no columns. Check that it is a table with a header row.")
     if len(frame) == 0:
@@ -326,7 +329,8 @@ def _decimal_mark(text: str, delimiter: str) -> str:
     return "."
 
 
-def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
+def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None,
+              text_columns: Collection[str] = ()) -> tuple[pd.DataFrame, TableSource]:
     encoding, delimiter, text = _sniff(path)
     if sep is not None:
         delimiter = sep
@@ -340,6 +344,9 @@ def _read_csv(path: Path, na_values: tuple[str, ...], sep: str | None = None) ->
     for enc in dict.fromkeys((encoding, *ENCODINGS)):
         options = {"decimal": decimal, "encoding": enc, "na_values": list(na_values),
                    **csv_options(delimiter, skip)}
+        as_text = [c for c in header if c in text_columns]
+        if as_text:
+            options["dtype"] = dict.fromkeys(as_text, str)
         try:
             frame = _parse(path, options)
         except UnicodeDecodeError:

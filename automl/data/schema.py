@@ -607,6 +607,7 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
     if _looks_like_datetime(present):
         col.datetime_format = datetimes.text_format(s.dropna())
         parsed = datetimes.split(s.dropna(), col.datetime_format)
+        _warn_mixed_dates(col, s, info)
         col.kind, col.time_zone = "datetime", datetimes.infer_zone(s.dropna(), parsed)
         col.datetime_parts = _datetime_parts(datetimes.local_times(present, col.time_zone, parsed=parsed))
         if col.time_zone is not None:
@@ -655,6 +656,18 @@ def _looks_like_datetime(present: pd.Series) -> bool:
     if sample.str.match(DATE_PATTERN).mean() < DATETIME_SHARE:
         return False
     return bool(datetimes.split(sample)[0].notna().mean() >= DATETIME_SHARE)
+
+
+def _warn_mixed_dates(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
+    """Warn when a datetime column mixes formats: the values in neither ISO 8601 nor its format are read one by
+    one, an ambiguous day and month (``01.02.2021``) month first, so one column can hold both orders."""
+    odd = datetimes.off_format(s, col.datetime_format)
+    if odd.any():
+        usual = "ISO 8601 (2021-01-27)" + (f" or {col.datetime_format}" if col.datetime_format else "")
+        log.warning("Column %r in %s mixes date formats: %d value(s) are not %s (e.g. %s) at %s. They are read "
+                    "one by one, a day and month that could be either (01.02.2021) month first, so the column may "
+                    "hold both orders. Write the column in one format.", col.name, info.name, int(odd.sum()),
+                    usual, format_values(pd.unique(s[odd]), 3), format_rows(file_rows(s, odd)))
 
 
 def _datetime_parts(parsed: pd.Series) -> tuple[str, ...]:
@@ -724,20 +737,38 @@ def _as_boolean(col: ColumnInfo, s: pd.Series, where: str, strict: bool, strip: 
 def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.Series:
     if _is_numeric(s) or pd.api.types.is_bool_dtype(s):
         return _numbers_block([col], s.to_frame(col.name), where, strict)[col.internal]
-    values = pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").astype(float)
-    bad = s.notna().to_numpy() & values.isna().to_numpy()
-    if bad.any():  # numbers written as text: the training column's format, else the usual one
-        fmt = NumberFormat(*col.number_format) if col.number_format else NumberFormat()
-        written = parse(s[bad], fmt)
-        values[bad] = written.values.to_numpy()
-        bad[bad] = ~written.ok
+    text = s.astype(object).where(s.notna())
+    if col.number_format:  # written as text in training: every value in that format ("2.500" with a thousands
+        # point is 2500, which a plain reading takes for 2.5)
+        written = parse(text, NumberFormat(*col.number_format))
+        values, bad = written.values, s.notna().to_numpy() & ~written.ok
+    else:  # numbers in training: numbers written as text in the usual format too ("1,234.5")
+        values = pd.to_numeric(text, errors="coerce").astype(float)
+        bad = s.notna().to_numpy() & values.isna().to_numpy()
+        if bad.any():
+            written = parse(s[bad], NumberFormat())
+            values[bad] = written.values.to_numpy()
+            bad[bad] = ~written.ok
     if strict and bad.any():
         raise DataError(
-            f"Column {col.name!r} in {where} must hold numbers (as in training) but has text "
+            f"Column {col.name!r} in {where} must hold numbers{_written_as(col)} but has text "
             f"({format_values(pd.unique(s[bad]), 3)}) at {format_rows(np.flatnonzero(bad))}. "
             "Fix those values or leave the cells empty."
         )
     return _numbers_block([col], values.to_frame(col.name), where, strict)[col.internal]
+
+
+def _written_as(col: ColumnInfo) -> str:
+    """How a numeric column was written in training, for a message."""
+    if not col.number_format:
+        return " (as in training)"
+    thousands, decimal = col.number_format
+    group = f"thousands separator {thousands!r}, " if thousands else ""
+    return f" written as in training ({group}decimal mark {decimal!r}, e.g. {_example(thousands, decimal)})"
+
+
+def _example(thousands: str, decimal: str) -> str:
+    return f"1{thousands}234{decimal}5" if thousands else f"1234{decimal}5"
 
 
 # Values a model cannot hold: float32 (XGBoost, scikit-learn's checks, Keras) ends at ±3.4e38

@@ -5,6 +5,7 @@ column looks like a group id when no group column was given."""
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,8 @@ def plan_cv(config: FitConfig, frame: pd.DataFrame, schema: Any, y: np.ndarray, 
             log.warning("--repeats %d is ignored: forward-chaining folds in time have one order.", config.repeats)
         folds = time_folds(times_s, n_folds, config.time_gap)
         periods = time_periods(folds, times_s, frame[config.time_column], sample)
+        if schema.task != "regression":
+            check_time_classes(folds, periods, y_s, schema, config.time_column)
         text += f" chained forward in time by {config.time_column!r} (the earliest period only trained on)"
         return CVPlan(n_folds, 1, sample, folds, None, periods, text)
     groups_s = groups if sample is None or groups is None else groups[sample]
@@ -66,6 +69,39 @@ def plan_cv(config: FitConfig, frame: pd.DataFrame, schema: Any, y: np.ndarray, 
     if n_groups is not None:
         text += f" grouped by {config.group_column!r} ({n_groups:,} groups, none in two folds)"
     return CVPlan(n_folds, repeats, sample, folds, n_groups, None, text)
+
+
+def check_time_classes(folds: list[Any], periods: list[dict[str, Any]], y: np.ndarray, schema: Any,
+                       column: str) -> None:
+    """:class:`DataError` naming the forward-chaining folds that cannot be scored: one whose training rows hold
+    one class (no model learns from it), or whose validation period leaves the metric undefined (ROC AUC on a
+    period of one class). Shuffled folds are stratified; folds in time cannot be, so a class that occurs in one
+    stretch of time (or a rare one) can be missing from a whole period."""
+    from automl.search.metrics import get_metric
+
+    metric, n_classes = get_metric(schema.metric), len(schema.classes or ())
+    problems = []
+    for i, ((train, valid), period) in enumerate(zip(folds, periods, strict=True), start=1):
+        if len(np.unique(y[train])) < 2:
+            problems.append(f"fold {i} trains on one class only ({period['train_from']} to {period['train_until']})")
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                score = metric(y[valid], np.full((len(valid), n_classes), 1 / n_classes), schema.task)
+        except ValueError:
+            score = float("nan")
+        if not np.isfinite(score):
+            present = ", ".join(repr(str(schema.classes[c])) for c in np.unique(y[valid]))
+            problems.append(f"fold {i} validates on {period['valid_from']} to {period['valid_until']}, where only "
+                            f"{present} occur{'s' if len(np.unique(y[valid])) == 1 else ''}")
+    if problems:
+        raise DataError(
+            f"Forward-chaining folds in time by {column!r} cannot score every fold with {metric.name}: "
+            + "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+            + f". Use fewer folds (--folds {max(2, len(folds) - 1)}: longer periods), or a metric defined on a "
+            "period of one class (--metric log_loss or accuracy)."
+        )
 
 
 def row_times(values: pd.Series, column: str, where: str) -> np.ndarray:

@@ -74,11 +74,11 @@ def prepare(config: FitConfig, data: Any, expect: DataRecord | None = None) -> P
     # a run fitted from a file resumed from a DataFrame (or the other way) has nothing to compare
     expect_sha = expect.sha256 if expect is not None and (expect.path is None) == (info.path is None) else None
     if expect_sha and info.sha256 and info.sha256 != expect_sha:
-        what = ("The DataFrame differs from the one the run started with" if info.path is None
-                else f"{info.name} has changed since the run started")
-        raise DataError(f"{what} (SHA-256 {info.sha256[:12]}..., was {expect_sha[:12]}...); "
-                        "a resumed run must see the same data. Pass that data, or start a new run with "
-                        "`automl fit`.")
+        what, fix = (("The DataFrame differs from the one the run started with",
+                      "pass that DataFrame (AutoML.resume(run_dir, data=...))") if info.path is None
+                     else (f"{info.name} has changed since the run started", "put the file back as it was"))
+        raise DataError(f"{what} (SHA-256 {info.sha256[:12]}..., was {expect_sha[:12]}...); a resumed run must see "
+                        f"the same data: {fix}, or start a new run with `automl fit` (or AutoML(...).fit).")
     schema, y_labels = infer_schema(frame, config, info)
     frame = frame.loc[y_labels.index]
     X = schema.transform(frame, where=info.name, strict=False)

@@ -59,11 +59,21 @@ def verdict(c: Comparison, metric: str, greater_is_better: bool, alpha: float = 
     gap = abs(c.mean_difference)
     if c.mean_difference == 0:
         return f"{c.a} and {c.b} score the same {metric} on every fold."
-    p_text = "p < 0.001" if c.p_value < 0.001 else f"p = {c.p_value:.2g}"
+    p_text = "p < 0.001" if c.p_value < 0.001 else f"p = {_p_digits(c.p_value, alpha)}"
     if c.p_value < alpha:
         return f"{winner} beats {loser} by {gap:.3g} {metric} ({p_text}, corrected t-test over {c.n_folds} folds)."
     return (f"{winner} is ahead of {loser} by {gap:.3g} {metric}, but the difference is within the noise of the "
             f"folds ({p_text}): on this data they are statistically tied.")
+
+
+def _p_digits(p: float, alpha: float) -> str:
+    """``p`` to 2 significant digits, more where those would read as ``alpha`` or on its other side (0.0498 is
+    "0.0498", not "0.05", beside a sentence that calls it significant)."""
+    for digits in (2, 3, 4):
+        shown = f"{p:.{digits}g}"
+        if float(shown) != alpha and (float(shown) < alpha) == (p < alpha):
+            return shown
+    return f"{p:.5g}"
 
 
 @dataclass(frozen=True)

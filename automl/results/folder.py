@@ -224,12 +224,19 @@ class JsonLines(logging.Formatter):
 @contextlib.contextmanager
 def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: bool = True) -> Iterator[None]:
     """Append every ``automl`` log record to ``path``, and (``trace``) the traceback of an exception leaving the
-    block."""
+    block.
+
+    Where the program configured no logging (a script or a notebook calling the API), Python prints warnings and
+    errors through its last-resort handler; this file handler would silence it, so it is kept on for the block
+    (a dropped column, a model no better than the constant predictor are still seen)."""
     logger = logging.getLogger("automl")
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(formatter or logging.Formatter(LOG_FORMAT))
     handler.setLevel(logging.DEBUG)
     old_level = logger.level
+    last_resort = logging.lastResort if not logger.hasHandlers() else None
+    if last_resort is not None:
+        logger.addHandler(last_resort)
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
@@ -240,6 +247,8 @@ def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: b
         raise
     finally:
         logger.removeHandler(handler)
+        if last_resort is not None:
+            logger.removeHandler(last_resort)
         logger.setLevel(old_level)
         handler.close()
 

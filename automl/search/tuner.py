@@ -465,6 +465,10 @@ class Search:
             return
         assert deadline is not None
         search = deadline - time.monotonic()
+        if search < 1:  # "Plan: -2 s of search" before
+            log.warning("Plan: no time is left to search: reading and preparing the data %s. Raise --time-limit.",
+                        "took the whole budget" if search <= 0 else f"left {format_seconds(search)} of it")
+            return
         share = self._neural_share()
         rises = share < NEURAL_SHARE_MAX and not self.large
         neural = ""
