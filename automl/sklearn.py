@@ -20,6 +20,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from automl.errors import DataError
+
 TARGET = "__automl_target__"
 WEIGHT = "__automl_weight__"
 
@@ -72,7 +74,11 @@ class _AutoMLEstimator(BaseEstimator):
                    "output": output, "overwrite": True, "task": task,
                    "weight_column": WEIGHT if sample_weight is not None else None}
         model = AutoML(target=TARGET, recipe=self.recipe, **{k: v for k, v in options.items() if v not in (None, ())})
-        model.fit(frame)
+        try:
+            model.fit(frame)
+        except DataError as e:  # name the arguments, not the columns they became
+            text = str(e).replace(f"Weight column {WEIGHT!r}", "sample_weight").replace(f"Target {TARGET!r}", "y")
+            raise DataError(text.replace(repr(WEIGHT), "sample_weight").replace(repr(TARGET), "y")) from e
         self.automl_ = model
         self.run_dir_ = model.run_dir_
         self.n_features_in_ = frame.shape[1] - 1 - (sample_weight is not None)

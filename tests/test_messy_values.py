@@ -153,6 +153,18 @@ def test_numbers_with_a_thousands_point_are_read_in_that_format_at_fit_and_at_pr
     with pytest.raises(DataError, match=r"thousands separator '\.', decimal mark ',', e\.g\. 1\.234,5\) but has "
                                         r"text \('12\.5'\) at row 2"):
         schema.transform(frame, where="bad.csv")
+    # numbers that are numbers (a DataFrame's floats in a column of text) stay as they are
+    mixed = pd.DataFrame({"amount": pd.Series(["4.253.270", 2500.5, 1234, None], dtype=object), "z": [0.0] * 4})
+    np.testing.assert_array_equal(schema.transform(mixed)["amount"], [4_253_270, 2500.5, 1234, np.nan])
+
+
+def test_a_percent_column_reads_a_file_to_score_as_before_whatever_its_mix():
+    """Written "12%" in training: a file to score with "12%" beside "0.3" reads both (a format applied to the
+    whole file made the minority fail, whichever it was)."""
+    frame = pd.DataFrame({"rate": [f"{v}%" for v in range(40)], "y": np.tile(["a", "b"], 20)})
+    schema, _ = _schema(frame)
+    for written, expected in ((["12%", "13%", "0.3"], [12, 13, 0.3]), (["12%", "0.3", "0.5"], [12, 0.3, 0.5])):
+        np.testing.assert_array_equal(schema.transform(pd.DataFrame({"rate": written}))["rate"], expected)
 
 
 def test_messages_never_list_hundreds_of_values(write_csv, tmp_path):

@@ -117,6 +117,7 @@ def test_the_run_log_does_not_silence_warnings_where_no_logging_is_configured(co
         + "with log_to_file(Path(sys.argv[1])):\n"
         "    logging.getLogger('automl.data').warning('dropped column x')\n"
         "    logging.getLogger('automl.data').info('read 3 rows')\n"
+        "    logging.getLogger('automl.fit').error('for the log only', extra={'automl_file_only': True})\n"
         "logging.getLogger('automl.data').warning('after the run')\n"
     )
     log_file = tmp_path / "automl.log"
@@ -128,3 +129,5 @@ def test_the_run_log_does_not_silence_warnings_where_no_logging_is_configured(co
     else:
         assert lines == ["dropped column x", "after the run"]
     assert "dropped column x" in log_file.read_text() and "read 3 rows" in log_file.read_text()
+    assert "for the log only" in log_file.read_text()
+    assert configured or "for the log only" not in done.stderr  # the program's own handlers show what they will

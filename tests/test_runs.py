@@ -431,6 +431,9 @@ def test_the_sklearn_estimators_leave_out_rows_with_a_missing_label_and_take_sam
     assert est.n_features_in_ == X.shape[1]
     with pytest.raises(ValueError, match=r"one weight per row of X, \(120,\)"):
         AutoMLRegressor(trials=1).fit(X, np.arange(120.0), sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="sample_weight") as err:  # named as given, not as the column it became
+        AutoMLRegressor(trials=1).fit(X, np.arange(120.0), sample_weight=-np.ones(120))
+    assert "__automl" not in str(err.value)
 
 
 def test_storage_urls_are_recorded_without_their_password():

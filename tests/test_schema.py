@@ -214,7 +214,11 @@ def test_a_date_column_of_several_formats_names_the_values_read_one_by_one(caplo
     assert {c.name: c.kind for c in schema.features}["when"] == "datetime"
     assert ("Column 'when' in <DataFrame> mixes date formats: 2 value(s) are not ISO 8601 (2021-01-27) or "
             "%m/%d/%Y (e.g. '01.02.2021', '23.01.2021') at rows 2, 3.") in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="automl"):
-        infer_schema(frame.assign(when=slashed), FitConfig(target="y"), read_table(frame)[1])
-    assert "mixes date formats" not in caplog.text
+    assert "holds days and months in both orders" in caplog.text
+    one_order = [slashed[3:], [f"{v} 10:00" if i % 2 else v for i, v in enumerate(slashed[3:])],  # dates, datetimes
+                 [*[f"March {d}, 2021" for d in range(1, 4)], *slashed[3:]]]  # names of months beside numbers
+    for dates in one_order:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="automl"):
+            infer_schema(frame.assign(when=[*dates, *slashed][:40]), FitConfig(target="y"), read_table(frame)[1])
+        assert "mixes date formats" not in caplog.text, dates[:4]

@@ -466,12 +466,14 @@ def test_the_plan_line_says_when_the_budget_is_too_short_for_the_planned_network
         trees._log_plan(time.monotonic() + 48.0, None)
     # a sentence of its own without a network (". the others: ..."), and no "others" with nothing before them
     assert "in this order: linear, lightgbm. After them, the family with the least time" in caplog.text
-    for seconds, said in ((-2.0, "took the whole budget"), (0.6, "left 0.6 s of it")):  # "Plan: -2 s of search"
+    for seconds, said in ((-2.0, "no search time is left: the budget was all spent"),  # "Plan: -2 s of search"
+                          (0.6, "only 0.6 s of search is left, for the first defaults in this order: linear, "
+                                "keras_mlp: the budget was nearly all spent")):
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="automl.search.tuner"):
             search._log_plan(time.monotonic() + seconds, None)
-        assert f"Plan: no time is left to search: reading and preparing the data {said}" in caplog.text
-        assert "s of search" not in caplog.text
+        assert f"Plan: {said} before the search started" in caplog.text
+        assert "-2 s" not in caplog.text and "Neural nets:" not in caplog.text
 
 
 def test_the_classic_mlp_trains_with_its_own_patience_and_epochs(seed, monkeypatch):

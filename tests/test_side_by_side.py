@@ -62,13 +62,18 @@ def test_jobs_run_in_order_on_threads_that_use_joblib_threads(monkeypatch):
     monkeypatch.setattr(side_by_side, "cores", lambda: 2)
     seen: list[str] = []
 
+    from threadpoolctl import threadpool_info
+
+    threads: list[set[int]] = []
+
     def job(k: int) -> np.ndarray:
         seen.append(type(get_active_backend()[0]).__name__)
+        threads.append({i["num_threads"] for i in threadpool_info()})  # BLAS and OpenMP (per thread) alike
         return np.full(2, float(k))
 
     results = side_by_side.run([lambda k=k: job(k) for k in range(5)])
     assert [r[0] for r in results] == [0, 1, 2, 3, 4]
-    assert seen == ["ThreadingBackend"] * 5
+    assert seen == ["ThreadingBackend"] * 5 and all(t == {1} for t in threads)
 
 
 def test_a_job_that_predicts_side_by_side_itself_runs_its_jobs_one_after_another(monkeypatch):

@@ -95,6 +95,7 @@ def test_describing_the_pipelines_does_not_fit_the_text_features(monkeypatch):
     monkeypatch.setattr(text.TextFeatures, "fit", no_fit)
     described = runinfo.pipelines(p.specs, p.ctx, p.X_s, p.y_s)
     dense, trees = described["dense"]["summary"], described["native"]["summary"]
-    assert dense["output_columns"] >= 2 and "imputed_medians" in dense
+    assert dense["output_columns"] == "2 + the TF-IDF of 1 text column(s)" and "imputed_medians" in dense
+    assert trees["output_columns"] == 2 + 32  # x, k and the review's 32 SVD columns
     assert dense["text_features"] == "review: its TF-IDF (up to 40000 word and character n-grams), learnt in each fold"
     assert trees["text_features"] == "review: 32 columns (SVD of its TF-IDF), learnt in each fold"

@@ -67,13 +67,18 @@ def test_folds_in_time_that_cannot_be_scored_are_a_clear_error():
     text = str(err.value)
     assert "fold 1 trains on one class only (2024-01-01 to 2024-01-30)" in text
     assert "fold 2 validates on 2024-03-01 to 2024-03-30" not in text  # both classes there
-    assert "--folds 2" in text and "--metric log_loss" in text
+    # training on one class: fewer folds or shuffled ones help, a metric does not (log loss gave the same error)
+    assert "--folds 2" in text and "--metric" not in text and "without --time-column day" in text
     frame["y"] = np.where((day >= "2024-01-10") & (day < "2024-03-01"), labels, "a")  # no "b" after Feb
     with pytest.raises(DataError, match=r"fold 2 validates on 2024-03-01 to 2024-03-30, where only 'a' occurs; "
                                         r"fold 3 validates on 2024-03-31 to 2024-04-29, where only 'a' occurs"):
         prepare(FitConfig(target="y", time_column="day", folds=3), frame)
     p = prepare(FitConfig(target="y", time_column="day", folds=3, metric="log_loss"), frame)
     assert len(p.folds) == 3
+    with pytest.raises(DataError) as err:  # two folds: no fewer to suggest
+        prepare(FitConfig(target="y", time_column="day", folds=2), frame.assign(y=np.where(day < "2024-02-20", "a",
+                                                                                             labels)))
+    assert "--folds" not in str(err.value) and "without --time-column day" in str(err.value)
 
 
 def test_prepare_chains_the_folds_forward_and_keeps_the_time_column_as_a_feature():

@@ -40,6 +40,8 @@ OFFSET_PARTS = re.compile(r"(?P<sign>[+-])\s*(?P<hours>\d{1,2}):?(?P<minutes>\d{
 ZONE_SAMPLE = 500
 UNIT = "datetime64[us]"  # microseconds: years 1 to 9999 (nanoseconds end in 2262, and 9999-12-31 is a placeholder)
 SAFE_RANGE = (pd.Timestamp("0001-01-03"), pd.Timestamp("9999-12-29"))  # room for an offset either way
+# a date written with numbers for day and month, in either order: "01.02.2021", "23/1/21", "1-2-2021 10:00"
+NUMERIC_DATE = r"^\s*(?P<first>\d{1,2})[./-](?P<second>\d{1,2})[./-]\d{2,4}\b"
 GUESS_VALUES = 20  # distinct values whose formats pandas guesses (an ambiguous first value gives no guess)
 # Tried first, in this order, when several zones share a column's offsets (then every other zone, by name).
 PREFERRED_ZONES = (
@@ -101,17 +103,31 @@ def text_format(values: pd.Series) -> str | None:
     return _best_format(left)[1] if len(left) else None
 
 
-def off_format(values: pd.Series, fmt: str | None) -> np.ndarray:
-    """Mask of the dated text values in neither ISO 8601 nor ``fmt`` (the column's format, see
-    :func:`text_format`), shape (n,): :func:`split` reads them one by one, so in a column of several formats
-    ``01.02.2021`` is read month first and ``23.01.2021`` day first."""
+def both_orders(values: pd.Series, fmt: str | None) -> np.ndarray:
+    """Mask of the values read day first or month first against the rest of the column, shape (n,); all False
+    when the column reads in one order.
+
+    Values in neither ISO 8601 nor ``fmt`` (the column's format, see :func:`text_format`) are read one by one,
+    so in a column of several formats ``01.02.2021`` is read month first and ``23.01.2021`` day first. The mask
+    holds those of them written with numbers for day and month when their readings, with ``fmt``'s order, hold
+    both orders (``03/01/2021`` beside ``01/05/2021 10:00``, or ``March 1, 2021``, are one order).
+    """
     if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.DatetimeTZDtype):
         return np.zeros(len(values), dtype=bool)
-    text = _with_dates(_bodies(values)[0])
+    uniques = pd.Series(pd.unique(values.dropna().astype(str)), dtype=object)
+    text = _with_dates(_bodies(uniques)[0])
     known = _to_datetime(text, "ISO8601").notna()
     if fmt:
         known |= _to_datetime(text, fmt).notna()
-    return (text.notna() & ~known & text.astype(str).str.contains(HAS_DATE)).to_numpy()
+    parts = text[~known].str.extract(NUMERIC_DATE).astype(float)
+    first, second = parts["first"], parts["second"]
+    orders = {"day" if fmt.index("%d") < fmt.index("%m") else "month"} if fmt and "%d" in fmt and "%m" in fmt else set()
+    orders |= {"day"} if (first > 12).any() else set()
+    orders |= {"month"} if ((first <= 12) & (second <= 12)).any() or (second > 12).any() else set()
+    if len(orders) < 2:
+        return np.zeros(len(values), dtype=bool)
+    odd = set(text[~known][parts["first"].notna()].index)
+    return values.astype(str).isin({uniques[i] for i in odd}).to_numpy() & values.notna().to_numpy()
 
 
 def _bodies(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -659,15 +659,15 @@ def _looks_like_datetime(present: pd.Series) -> bool:
 
 
 def _warn_mixed_dates(col: ColumnInfo, s: pd.Series, info: TableSource) -> None:
-    """Warn when a datetime column mixes formats: the values in neither ISO 8601 nor its format are read one by
-    one, an ambiguous day and month (``01.02.2021``) month first, so one column can hold both orders."""
-    odd = datetimes.off_format(s, col.datetime_format)
+    """Warn when a datetime column mixes formats so that it holds days and months in both orders (see
+    :func:`automl.data.datetimes.both_orders`)."""
+    odd = datetimes.both_orders(s, col.datetime_format)
     if odd.any():
         usual = "ISO 8601 (2021-01-27)" + (f" or {col.datetime_format}" if col.datetime_format else "")
         log.warning("Column %r in %s mixes date formats: %d value(s) are not %s (e.g. %s) at %s. They are read "
-                    "one by one, a day and month that could be either (01.02.2021) month first, so the column may "
-                    "hold both orders. Write the column in one format.", col.name, info.name, int(odd.sum()),
-                    usual, format_values(pd.unique(s[odd]), 3), format_rows(file_rows(s, odd)))
+                    "one by one, a day and month that could be either (01.02.2021) month first, so the column "
+                    "holds days and months in both orders. Write the column in one format.", col.name, info.name,
+                    int(odd.sum()), usual, format_values(pd.unique(s[odd]), 3), format_rows(file_rows(s, odd)))
 
 
 def _datetime_parts(parsed: pd.Series) -> tuple[str, ...]:
@@ -737,18 +737,19 @@ def _as_boolean(col: ColumnInfo, s: pd.Series, where: str, strict: bool, strip: 
 def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.Series:
     if _is_numeric(s) or pd.api.types.is_bool_dtype(s):
         return _numbers_block([col], s.to_frame(col.name), where, strict)[col.internal]
-    text = s.astype(object).where(s.notna())
-    if col.number_format:  # written as text in training: every value in that format ("2.500" with a thousands
-        # point is 2500, which a plain reading takes for 2.5)
-        written = parse(text, NumberFormat(*col.number_format))
-        values, bad = written.values, s.notna().to_numpy() & ~written.ok
-    else:  # numbers in training: numbers written as text in the usual format too ("1,234.5")
-        values = pd.to_numeric(text, errors="coerce").astype(float)
-        bad = s.notna().to_numpy() & values.isna().to_numpy()
-        if bad.any():
-            written = parse(s[bad], NumberFormat())
-            values[bad] = written.values.to_numpy()
-            bad[bad] = ~written.ok
+    fmt = NumberFormat(*col.number_format) if col.number_format else NumberFormat()
+    values = pd.to_numeric(s.astype(object).where(s.notna()), errors="coerce").astype(float)
+    # text that a plain reading takes otherwise than the training column's format ("2.500" with a thousands
+    # point is 2500, not 2.5; "2,5" with a decimal comma): read in that format, as are the values a plain reading
+    # cannot read ("1,234.5", "12%", "$30"); numbers that are numbers (a DataFrame's floats) stay as they are
+    text = s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+    redo = (text if fmt.thousands == "." or fmt.decimal != "." else False) | (s.notna().to_numpy()
+                                                                             & values.isna().to_numpy())
+    bad = np.zeros(len(s), dtype=bool)
+    if redo.any():
+        written = parse(s[redo], fmt)
+        values[redo] = written.values.to_numpy()
+        bad[redo] = ~written.ok
     if strict and bad.any():
         raise DataError(
             f"Column {col.name!r} in {where} must hold numbers{_written_as(col)} but has text "
@@ -759,10 +760,11 @@ def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.S
 
 
 def _written_as(col: ColumnInfo) -> str:
-    """How a numeric column was written in training, for a message."""
-    if not col.number_format:
+    """How a numeric column was written in training, for a message (its separators where they are not the usual
+    ones; a percent sign or currency symbol is read whichever way, on all of a file's values or none)."""
+    thousands, decimal = col.number_format or (",", ".")
+    if thousands != "." and decimal == ".":
         return " (as in training)"
-    thousands, decimal = col.number_format
     group = f"thousands separator {thousands!r}, " if thousands else ""
     return f" written as in training ({group}decimal mark {decimal!r}, e.g. {_example(thousands, decimal)})"
 

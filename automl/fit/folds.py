@@ -80,7 +80,7 @@ def check_time_classes(folds: list[Any], periods: list[dict[str, Any]], y: np.nd
     from automl.search.metrics import get_metric
 
     metric, n_classes = get_metric(schema.metric), len(schema.classes or ())
-    problems = []
+    problems, undefined = [], 0
     for i, ((train, valid), period) in enumerate(zip(folds, periods, strict=True), start=1):
         if len(np.unique(y[train])) < 2:
             problems.append(f"fold {i} trains on one class only ({period['train_from']} to {period['train_until']})")
@@ -92,15 +92,19 @@ def check_time_classes(folds: list[Any], periods: list[dict[str, Any]], y: np.nd
         except ValueError:
             score = float("nan")
         if not np.isfinite(score):
+            undefined += 1
             present = ", ".join(repr(str(schema.classes[c])) for c in np.unique(y[valid]))
             problems.append(f"fold {i} validates on {period['valid_from']} to {period['valid_until']}, where only "
                             f"{present} occur{'s' if len(np.unique(y[valid])) == 1 else ''}")
     if problems:
+        fixes = [f"fewer folds (--folds {len(folds) - 1}: longer periods)"] if len(folds) > 2 else []
+        if undefined:  # a period of one class: a metric defined there scores it
+            fixes.append("a metric defined on a period of one class (--metric log_loss or accuracy)")
+        fixes.append(f"shuffled, stratified folds (without --time-column {column})")
         raise DataError(
             f"Forward-chaining folds in time by {column!r} cannot score every fold with {metric.name}: "
             + "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-            + f". Use fewer folds (--folds {max(2, len(folds) - 1)}: longer periods), or a metric defined on a "
-            "period of one class (--metric log_loss or accuracy)."
+            + ". Use " + ", or ".join(fixes) + "."
         )
 
 

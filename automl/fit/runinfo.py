@@ -15,6 +15,7 @@ from automl.config import FitConfig
 from automl.data.io import TableSource
 from automl.data.preprocess import build_preprocessor, describe, summarize
 from automl.data.schema import Schema
+from automl.data.text import TEXT_COMPONENTS
 from automl.ensembles.model import EnsembleModel
 from automl.fit.importance import permutation_importance
 from automl.results import IMPORTANCE_FILE, LOG_FILE, REPORT_FILE, ColumnRecord, DataRecord, RunFolder
@@ -69,9 +70,12 @@ def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, An
             # without the free-text steps: TF-IDF again for every pipeline took 20-40 s of a 30 s budget on
             # 3 000 reviews; the numbers come from the other steps, the text part is said in words
             prep.set_params(transformers=[t for t in prep.transformers if not str(t[0]).startswith("text")])
-            entry["summary"] = summarize(prep.fit(X, y), ctx.schema)
+            summary = entry["summary"] = summarize(prep.fit(X, y), ctx.schema)
             if text:
-                entry["summary"]["text_features"] = text_width(kind, ctx.schema)
+                n_text, width = len(ctx.schema.prepared_columns("text")), summary["output_columns"]
+                summary["output_columns"] = (f"{width} + the TF-IDF of {n_text} text column(s)" if kind == "dense"
+                                             else width + TEXT_COMPONENTS * n_text)
+                summary["text_features"] = text_width(kind, ctx.schema)
         except Exception as e:  # a summary is nice to have; the run does not depend on it
             log.debug("Could not summarise the %s pipeline: %s", kind, e)
     return out
@@ -79,7 +83,7 @@ def pipelines(specs: Any, ctx: Context, X: pd.DataFrame, y: Any) -> dict[str, An
 
 def text_width(kind: str, schema: Any) -> str:
     """What each free-text column becomes in a pipeline of ``kind`` (learnt in each fold: not fitted here)."""
-    from automl.data.text import CHAR_FEATURES, TEXT_COMPONENTS, WORD_FEATURES
+    from automl.data.text import CHAR_FEATURES, WORD_FEATURES
 
     width = (f"its TF-IDF (up to {WORD_FEATURES + CHAR_FEATURES} word and character n-grams)" if kind == "dense"
              else f"{TEXT_COMPONENTS} columns (SVD of its TF-IDF)")

@@ -81,7 +81,9 @@ def run(jobs: Sequence[Job]) -> list[np.ndarray]:
         from threadpoolctl import threadpool_limits
 
         def call(job: Job) -> np.ndarray:
-            with joblib.parallel_config(backend="threading"):  # joblib's settings are per thread
+            # joblib's settings and OpenMP's thread count are per thread: set them in each pool thread (BLAS's
+            # is process-wide, set below)
+            with joblib.parallel_config(backend="threading"), threadpool_limits(limits=1, user_api="openmp"):
                 return job()
 
         with threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:

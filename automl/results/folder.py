@@ -29,13 +29,15 @@ import logging
 import os
 import shutil
 import socket
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from automl.errors import ConfigError, ModelFormatError, OutputExistsError, RunLockedError
+from automl.errors import FILE_ONLY, ConfigError, ModelFormatError, OutputExistsError, RunLockedError
 from automl.results.run_record import FIELDS, RunRecord
 
 log = logging.getLogger(__name__)
@@ -227,16 +229,14 @@ def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: b
     block.
 
     Where the program configured no logging (a script or a notebook calling the API), Python prints warnings and
-    errors through its last-resort handler; this file handler would silence it, so it is kept on for the block
-    (a dropped column, a model no better than the constant predictor are still seen)."""
+    errors through its last-resort handler; this file handler would silence it, so one that prints as it does
+    is kept on for the block (a dropped column, a model no better than the constant predictor are still seen)."""
     logger = logging.getLogger("automl")
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(formatter or logging.Formatter(LOG_FORMAT))
     handler.setLevel(logging.DEBUG)
     old_level = logger.level
-    last_resort = logging.lastResort if not logger.hasHandlers() else None
-    if last_resort is not None:
-        logger.addHandler(last_resort)
+    shown = _STDERR.enter(logger)
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
@@ -247,10 +247,47 @@ def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: b
         raise
     finally:
         logger.removeHandler(handler)
-        if last_resort is not None:
-            logger.removeHandler(last_resort)
+        if shown:
+            _STDERR.leave(logger)
         logger.setLevel(old_level)
         handler.close()
+
+
+class _WarningsToStderr(logging.Handler):
+    """What Python's last-resort handler prints (warnings and errors, as their message, to the current standard
+    error), without the lines meant for the run log only; one for every run of the process at once, attached
+    while any of them runs (two runs in threads: the first to end leaves it to the other)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.addFilter(lambda record: not getattr(record, FILE_ONLY, False))
+        self.users = 0
+        self.users_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(record.getMessage() + "\n")
+        except Exception:  # as logging's own handlers: a broken stream never breaks the run
+            self.handleError(record)
+
+    def enter(self, logger: logging.Logger) -> bool:
+        """Attach it if the program configured no logging (or another run attached it); whether it did."""
+        with self.users_lock:
+            if self.users == 0 and (logger.hasHandlers() or logging.lastResort is None):
+                return False
+            if self.users == 0:
+                logger.addHandler(self)
+            self.users += 1
+            return True
+
+    def leave(self, logger: logging.Logger) -> None:
+        with self.users_lock:
+            self.users -= 1
+            if self.users == 0:
+                logger.removeHandler(self)
+
+
+_STDERR = _WarningsToStderr()
 
 
 def atomic_write(target: Path, write: Callable[[str], Any],

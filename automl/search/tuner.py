@@ -466,8 +466,10 @@ class Search:
         assert deadline is not None
         search = deadline - time.monotonic()
         if search < 1:  # "Plan: -2 s of search" before
-            log.warning("Plan: no time is left to search: reading and preparing the data %s. Raise --time-limit.",
-                        "took the whole budget" if search <= 0 else f"left {format_seconds(search)} of it")
+            log.warning("Plan: %s: the budget was %s spent before the search started (reading and preparing the "
+                        "data). Raise --time-limit.", "no search time is left" if search <= 0 else
+                        f"only {format_seconds(search)} of search is left, for the first defaults in this order: "
+                        f"{order}", "all" if search <= 0 else "nearly all")
             return
         share = self._neural_share()
         rises = share < NEURAL_SHARE_MAX and not self.large
