@@ -77,8 +77,11 @@ class _AutoMLEstimator(BaseEstimator):
         try:
             model.fit(frame)
         except DataError as e:  # name the arguments, not the columns they became
-            text = str(e).replace(f"Weight column {WEIGHT!r}", "sample_weight").replace(f"Target {TARGET!r}", "y")
-            raise DataError(text.replace(repr(WEIGHT), "sample_weight").replace(repr(TARGET), "y")) from e
+            text = str(e)
+            for column, argument in ((f"Weight column {WEIGHT!r}", "sample_weight"), (f"Target {TARGET!r}", "y"),
+                                     (repr(WEIGHT), "sample_weight"), (repr(TARGET), "y")):
+                text = text.replace(column, argument)
+            raise DataError(text) from e
         self.automl_ = model
         self.run_dir_ = model.run_dir_
         self.n_features_in_ = frame.shape[1] - 1 - (sample_weight is not None)

@@ -37,6 +37,12 @@ class NumberFormat:
     thousands: str = ","
     decimal: str = "."
 
+    @property
+    def plain(self) -> bool:
+        """Whether a plain reading (``float("1234.5")``) of a number written in this format means the same
+        number: not with a thousands point (``2.500``) or a decimal comma (``2,5``)."""
+        return self.thousands != "." and self.decimal == "."
+
 
 # Every Unicode "currency symbol" (category Sc, Unicode 14.0.0): $ ¢ £ ¤ ¥ ₹ ₩ € ₽ ₿ …
 CURRENCY_SYMBOLS = (

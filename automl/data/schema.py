@@ -742,9 +742,8 @@ def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.S
     # text that a plain reading takes otherwise than the training column's format ("2.500" with a thousands
     # point is 2500, not 2.5; "2,5" with a decimal comma): read in that format, as are the values a plain reading
     # cannot read ("1,234.5", "12%", "$30"); numbers that are numbers (a DataFrame's floats) stay as they are
-    text = s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).to_numpy(dtype=bool)
-    redo = (text if fmt.thousands == "." or fmt.decimal != "." else False) | (s.notna().to_numpy()
-                                                                             & values.isna().to_numpy())
+    text = np.fromiter((isinstance(v, str) for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
+    redo = (False if fmt.plain else text) | (s.notna().to_numpy() & values.isna().to_numpy())
     bad = np.zeros(len(s), dtype=bool)
     if redo.any():
         written = parse(s[redo], fmt)
@@ -762,15 +761,12 @@ def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.S
 def _written_as(col: ColumnInfo) -> str:
     """How a numeric column was written in training, for a message (its separators where they are not the usual
     ones; a percent sign or currency symbol is read whichever way, on all of a file's values or none)."""
-    thousands, decimal = col.number_format or (",", ".")
-    if thousands != "." and decimal == ".":
+    fmt = NumberFormat(*col.number_format) if col.number_format else NumberFormat()
+    if fmt.plain:
         return " (as in training)"
-    group = f"thousands separator {thousands!r}, " if thousands else ""
-    return f" written as in training ({group}decimal mark {decimal!r}, e.g. {_example(thousands, decimal)})"
-
-
-def _example(thousands: str, decimal: str) -> str:
-    return f"1{thousands}234{decimal}5" if thousands else f"1234{decimal}5"
+    group = f"thousands separator {fmt.thousands!r}, " if fmt.thousands else ""
+    example = f"1{fmt.thousands}234{fmt.decimal}5" if fmt.thousands else f"1234{fmt.decimal}5"
+    return f" written as in training ({group}decimal mark {fmt.decimal!r}, e.g. {example})"
 
 
 # Values a model cannot hold: float32 (XGBoost, scikit-learn's checks, Keras) ends at ±3.4e38

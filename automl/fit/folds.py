@@ -93,9 +93,10 @@ def check_time_classes(folds: list[Any], periods: list[dict[str, Any]], y: np.nd
             score = float("nan")
         if not np.isfinite(score):
             undefined += 1
-            present = ", ".join(repr(str(schema.classes[c])) for c in np.unique(y[valid]))
+            present = np.unique(y[valid])
             problems.append(f"fold {i} validates on {period['valid_from']} to {period['valid_until']}, where only "
-                            f"{present} occur{'s' if len(np.unique(y[valid])) == 1 else ''}")
+                            + ", ".join(repr(str(schema.classes[c])) for c in present)
+                            + f" occur{'s' if len(present) == 1 else ''}")
     if problems:
         fixes = [f"fewer folds (--folds {len(folds) - 1}: longer periods)"] if len(folds) > 2 else []
         if undefined:  # a period of one class: a metric defined there scores it

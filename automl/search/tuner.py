@@ -466,10 +466,12 @@ class Search:
         assert deadline is not None
         search = deadline - time.monotonic()
         if search < 1:  # "Plan: -2 s of search" before
-            log.warning("Plan: %s: the budget was %s spent before the search started (reading and preparing the "
-                        "data). Raise --time-limit.", "no search time is left" if search <= 0 else
-                        f"only {format_seconds(search)} of search is left, for the first defaults in this order: "
-                        f"{order}", "all" if search <= 0 else "nearly all")
+            spent = "before the search started (reading and preparing the data). Raise --time-limit."
+            if search <= 0:
+                log.warning("Plan: no search time is left: the budget was all spent %s", spent)
+            else:
+                log.warning("Plan: only %s of search is left, for the first defaults in this order: %s: the budget "
+                            "was nearly all spent %s", format_seconds(search), order, spent)
             return
         share = self._neural_share()
         rises = share < NEURAL_SHARE_MAX and not self.large
