@@ -4,6 +4,7 @@ other families; a text column that carries the signal lifts the CV score above t
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -99,3 +100,91 @@ def test_describing_the_pipelines_does_not_fit_the_text_features(monkeypatch):
     assert trees["output_columns"] == 2 + 32  # x, k and the review's 32 SVD columns
     assert dense["text_features"] == "review: its TF-IDF (up to 40000 word and character n-grams), learnt in each fold"
     assert trees["text_features"] == "review: 32 columns (SVD of its TF-IDF), learnt in each fold"
+
+
+def _kinds_in_folds(frame: pd.DataFrame, folds) -> list:
+    """Per fold and per kind (the TF-IDF, its SVD): the training rows' features by fit_transform, by
+    fit().transform, and the validation rows'."""
+    out = []
+    for train, valid in folds:
+        for k in (None, 8):
+            column = frame["review"]
+            a = TextFeatures(k).fit_transform(column.iloc[train])
+            fitted = TextFeatures(k).fit(column.iloc[train])
+            out.append((a, fitted.transform(column.iloc[train]), fitted.transform(column.iloc[valid])))
+    return out
+
+
+def _identical(x, y) -> bool:
+    if hasattr(x, "toarray"):
+        return x.shape == y.shape and np.array_equal(x.indptr, y.indptr) and np.array_equal(x.indices, y.indices) \
+            and np.array_equal(x.data, y.data)
+    return x.shape == y.shape and np.array_equal(x, y)
+
+
+@pytest.mark.parametrize("limit", [None, 1])
+def test_text_features_fitted_once_per_fold_are_the_same_to_the_last_bit(limit, monkeypatch):
+    """Inside a search the n-grams are counted once and each fold's TF-IDF and SVD come from those counts, kept
+    for every trial: the features equal, bit for bit, those fitted on the fold's text alone; with no memory to
+    keep them (``limit``: bytes), the folds are fitted as before."""
+    from automl.data import text
+    from automl.search.cv import make_folds
+
+    frame = reviews(120)
+    folds = make_folds(np.asarray(frame["y"] == "happy", dtype=int), "binary", 3, 0)
+    alone = _kinds_in_folds(frame, folds)
+    for fit_transformed, transformed, _ in alone:
+        assert _identical(fit_transformed, transformed)
+    counted = []
+    monkeypatch.setattr(text, "_count", lambda t, real=text._count: counted.append(len(t)) or real(t))
+    if limit is not None:
+        monkeypatch.setattr(text, "REUSE_BYTES", limit)
+    with text.reusing_fits():
+        done = text.fit_in_folds(frame[["review"]], folds, [None, 8], whole=True)
+        assert done == (3 if limit is None else 0) and text.text_reuse_full() is (limit is not None)
+        counted_before = len(counted)
+        for _ in range(2):  # two trials
+            reused = _kinds_in_folds(frame, folds)
+            assert all(_identical(x, y) for a, b in zip(alone, reused, strict=True) for x, y in zip(a, b, strict=True))
+        whole = TextFeatures(8).fit_transform(frame["review"])
+    assert counted[:1] == [120]  # every row counted once, before the folds
+    # kept: no trial, nor the fit on all rows, counts again; not kept: 2 trials x 3 folds x 2 kinds x 2 fits, + all rows
+    assert len(counted) == counted_before + (0 if limit is None else 2 * 3 * 2 * 2 + 1)
+    assert _identical(whole, TextFeatures(8).fit_transform(frame["review"]))
+    assert not text._REUSE._entries  # released when the search ends
+
+
+def test_a_search_tokenises_free_text_once(monkeypatch, caplog, tmp_path):
+    """The trials of every family and the refits reuse the text features the search fitted before its first
+    trial: each row's n-grams are counted once (3 times per fold per trial before). Only the permutation
+    importance, which shuffles the column, transforms text anew."""
+    from automl.data import text
+
+    counted, applied = [], []
+    monkeypatch.setattr(text, "_count", lambda t, real=text._count: counted.append(t) or real(t))
+    monkeypatch.setattr(text, "_apply", lambda p, t, real=text._apply: applied.append(t) or real(p, t))
+    frame = reviews(200)
+    with caplog.at_level(logging.INFO, logger="automl"):
+        model = AutoML(target="y", models=["linear", "lightgbm"], trials=2, folds=3, repeats=1,
+                       output=tmp_path / "run").fit(frame)
+    assert counted == [list(frame["review"])]
+    assert all(sorted(t) == sorted(frame["review"]) and t != list(frame["review"]) for t in applied)
+    assert "Free text: the features of 1 text column (TF-IDF and its SVD) fitted in each of the 3 folds" in caplog.text
+    assert (model.predict(frame.drop(columns="y")) == frame["y"]).mean() > 0.8
+
+
+def test_a_model_saved_with_the_earlier_text_features_still_predicts():
+    """Models saved before the TF-IDF was kept in parts hold one scikit-learn FeatureUnion: they still
+    transform."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    text = reviews(60)["review"]
+    new = TextFeatures(prefix="review").fit(text)
+    old = TextFeatures(prefix="review")
+    old.vectorizer_ = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True))]).fit(list(text))
+    old.svd_, old.n_features_in_ = None, 1
+    assert list(old.get_feature_names_out()) == list(new.get_feature_names_out())
+    assert np.allclose(old.transform(text).toarray(), new.transform(text).toarray())

@@ -21,6 +21,7 @@ import pandas as pd
 from automl import threads
 from automl.config import FitConfig
 from automl.data.profile import profile
+from automl.data.text import reusing_fits
 from automl.errors import FILE_ONLY
 from automl.fit import runinfo
 from automl.fit.budget import Budget
@@ -113,7 +114,8 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks:
     shared = config.storage is not None
     search = Search(p.specs, p.ctx, p.X_s, p.y_s, p.folds, storage=_storage(folder, config.storage),
                     study_prefix=folder.record.study_prefix, checkpoints=Checkpoints(folder.checkpoints),
-                    schedule=config.schedule, on_trial=hooks.on_trial, shared=shared)
+                    schedule=config.schedule, on_trial=hooks.on_trial, shared=shared,
+                    refit_on_search_rows=p.X_s is p.X)
     # what earlier, stopped attempts used: the wall time they recorded when they stopped (their trials' seconds
     # leave out the trial that was running, importing TensorFlow and the finishing), or a killed one's trials
     spent = 0.0 if shared else max(sum(s.seconds for s in search.families), folder.record.search_seconds_spent)
@@ -121,13 +123,15 @@ def _fit(config: FitConfig, data: Any, folder: RunFolder, started: float, hooks:
     folder.update(search_started=now(), search_deadline_epoch=budget.search_deadline_epoch())
     began = time.monotonic()
     try:
-        budget.run(search)
-        if shared:  # the workers' trials join the leaderboard
-            gather(search, budget.gather_until)
-        trials = [t for s in search.families for t in s.trials]
-        # the libraries' warnings in the ensembles' meta-model, calibration, importance: to the log, as in the search
-        with fit_warnings.logged(log, "Finishing"):
-            return finish(config, folder, started, budget, search, trials, p, hooks.before_report)
+        with reusing_fits():  # free text: its features, fitted in the search, serve the refits too
+            budget.run(search)
+            if shared:  # the workers' trials join the leaderboard
+                gather(search, budget.gather_until)
+            trials = [t for s in search.families for t in s.trials]
+            # the libraries' warnings in the ensembles' meta-model, calibration, importance: to the log, as in
+            # the search
+            with fit_warnings.logged(log, "Finishing"):
+                return finish(config, folder, started, budget, search, trials, p, hooks.before_report)
     except BaseException:
         if not shared:
             folder.update(search_seconds_spent=round(spent + time.monotonic() - began, 2))

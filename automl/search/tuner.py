@@ -42,6 +42,7 @@ import pandas as pd
 from optuna.storages._heartbeat import get_heartbeat_thread
 
 from automl.config import LARGE_DATA_ROWS
+from automl.data.text import TEXT_COMPONENTS, fit_in_folds, reusing_fits, text_reuse_full
 from automl.errors import format_seconds, left_seconds
 from automl.models.base import ModelSpec, is_wide
 from automl.results.records import TrialResult
@@ -163,6 +164,7 @@ class Search:
     on_trial: TrialCallback | None = None
     worker: str = field(default_factory=worker_id)
     shared: bool = False  # several workers share the studies (a database): see automl.fit.worker
+    refit_on_search_rows: bool = False  # the refits use the search's rows (no sample): their text is fitted early
     families: list[FamilyState] = field(default_factory=list)
     _hard_deadline: float | None = None
     _portfolio_turn: bool = False  # after the first defaults, portfolio trials alternate with the other defaults
@@ -261,15 +263,37 @@ class Search:
         if (deadline is None) == (n_trials is None):
             raise ValueError("Give exactly one of deadline and n_trials.")
         self._hard_deadline = hard_deadline or deadline
-        self._started = self._last_summary = time.monotonic()
-        self._search_seconds = (deadline - self._started) if deadline is not None else 0.0
-        self._log_plan(deadline, n_trials)
-        while True:
-            state = self._next_family(deadline, n_trials)
-            if state is None:
-                break
-            self._run_trial(state, deadline, self._take_portfolio(state, deadline))
+        with reusing_fits():  # free text is tokenised once per fold, not once per fold of every trial
+            self._prepare_text(deadline)
+            self._started = self._last_summary = time.monotonic()
+            self._search_seconds = (deadline - self._started) if deadline is not None else 0.0
+            self._log_plan(deadline, n_trials)
+            while True:
+                state = self._next_family(deadline, n_trials)
+                if state is None:
+                    break
+                self._run_trial(state, deadline, self._take_portfolio(state, deadline))
         return [t for s in self.families for t in s.trials]
+
+    def _prepare_text(self, deadline: float | None) -> None:
+        """Fit the free-text columns' features in every fold before the trials (:func:`fit_in_folds`), so that
+        the trials, and the time each family is expected to need, do not carry that one-off cost."""
+        columns = self.ctx.schema.prepared_columns("text")
+        if not columns:
+            return
+        kinds = {s.spec.pipeline_for(self.ctx.schema.task) for s in self.families}
+        components = ([None] if "dense" in kinds else []) + ([TEXT_COMPONENTS] if kinds - {"dense"} else [])
+        started = time.monotonic()
+        done = fit_in_folds(self.X[columns], self.folds, components, deadline, whole=self.refit_on_search_rows)
+        what = (f"Free text: the features of {len(columns)} text column{'s' if len(columns) > 1 else ''} "
+                f"({' and '.join(['TF-IDF'] * (None in components) + ['its SVD'] * (TEXT_COMPONENTS in components))})")
+        seconds = format_seconds(time.monotonic() - started)
+        if done == len(self.folds):
+            log.info("%s fitted in each of the %d folds in %s, once for every trial.", what, done, seconds)
+        else:
+            why = ("the memory kept for them is full" if text_reuse_full() else "the search's time ran out")
+            log.info("%s fitted in %d of the %d folds in %s, once for every trial (%s); the other folds fit them "
+                     "in each trial.", what, done, len(self.folds), seconds, why)
 
     # ------------------------------------------------------------------ scheduling
     def _next_family(self, deadline: float | None, n_trials: int | None) -> FamilyState | None:
