@@ -18,6 +18,8 @@ TASKS = ("binary", "multiclass", "regression")
 CLASSIFICATION_METRICS = ("roc_auc", "log_loss", "accuracy", "f1", "precision", "recall", "balanced_accuracy")
 # metrics of predicted labels: a binary model's decision threshold changes them (automl.fit.threshold)
 THRESHOLD_METRICS = ("accuracy", "f1", "precision", "recall", "balanced_accuracy")
+# binary metrics of labels by which models are ranked at a threshold tuned on the other folds (automl.search.decision)
+RANKED_AT_TUNED_THRESHOLD = ("f1", "balanced_accuracy")
 REGRESSION_METRICS = ("rmse", "mse", "mae", "r2")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}

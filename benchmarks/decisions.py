@@ -91,6 +91,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/decisions.md"))
     parser.add_argument("--only", nargs="*", help="dataset names (default: every classification dataset)")
+    parser.add_argument("--part", choices=("both", "threshold", "calibration"), default="both",
+                        help="the decision-threshold rows, the calibration rows, or both (default)")
     args = parser.parse_args()
     manifest = json.loads((DATASETS / "manifest.json").read_text(encoding="utf-8"))
     entries = [e for e in manifest if e["task"] != "regression" and (not args.only or e["name"] in args.only)]
@@ -98,11 +100,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for entry in entries:
             train, test = split(entry)
-            if entry["task"] == "binary":
+            if entry["task"] == "binary" and args.part != "calibration":
                 thresholds.append(threshold_row(entry, train, test, args.trials, Path(tmp)))
                 print(thresholds[-1], flush=True)
-            calibrations.append(calibration_row(entry, train, test, args.trials, Path(tmp)))
-            print(calibrations[-1], flush=True)
+            if args.part != "threshold":
+                calibrations.append(calibration_row(entry, train, test, args.trials, Path(tmp)))
+                print(calibrations[-1], flush=True)
     args.output.with_suffix(".json").write_text(json.dumps({"thresholds": thresholds,
                                                             "calibration": calibrations}, indent=1))
     write(args, thresholds, calibrations)
@@ -126,6 +129,9 @@ def write(args: argparse.Namespace, thresholds: list[dict[str, Any]], calibratio
     if thresholds:
         gain = np.mean([r["test_f1_delivered"] - r["test_f1_at_half"] for r in thresholds])
         lines += ["", f"Mean test F1 change from the delivered threshold: {gain:+.4f}."]
+    if not calibrations:
+        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return
     lines += ["", "## Calibration (metric log loss)", "",
               "| dataset | classes | chosen | method kept | CV log loss before | CV after (per method) | "
               "test log loss raw | test log loss delivered |", "|---|---:|---|---|---:|---|---:|---:|"]

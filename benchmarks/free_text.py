@@ -61,7 +61,8 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[int, float, float
     """Run ``cmd``; return exit code, wall seconds, peak RSS in MiB and the combined output."""
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        # the working directory comes first on ``python -m``'s path: a temporary one, so PYTHONPATH's code runs
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tempfile.gettempdir())
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
         out.seek(0)

@@ -119,3 +119,63 @@ def test_a_rare_class_makes_class_weighting_a_search_choice(tmp_path):
     meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert meta["class_balance_offered"]
     assert "balanced class weights" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("metric", ["f1", "accuracy", "balanced_accuracy"])
+def test_scores_at_every_threshold_match_scikit_learns_labels(metric):
+    from automl.search.decision import threshold_scores
+
+    rng = np.random.default_rng(1)
+    y = (rng.random(300) < 0.2).astype(int)
+    p = np.round(np.clip(0.2 * y + rng.random(300) * 0.6, 0, 1), 2)  # ties among the probabilities
+    w = rng.uniform(0.5, 2.0, 300)
+    grid = np.asarray([0.0, 0.1, 0.25, 0.3, 0.5, 0.77, 1.0, 1.5])
+    for weights in (None, w):
+        expected = [label_score(metric, y, (p >= t).astype(int), weights) for t in grid]
+        assert threshold_scores(metric, p, y, grid, weights) == pytest.approx(expected, abs=1e-12)
+
+
+def test_each_fold_is_scored_at_the_threshold_its_other_folds_choose():
+    from automl.search.decision import best_threshold, tuned_fold_scores
+
+    rng = np.random.default_rng(2)
+    y = (rng.random(400) < 0.1).astype(int)
+    p = np.clip(0.05 + 0.25 * y + rng.normal(scale=0.1, size=400), 0, 1)
+    folds = make_folds(y, "binary", 4, seed=0)
+    scores = tuned_fold_scores("f1", p[None], y, folds, [0] * 4)
+    for (train, valid), score in zip(folds, scores, strict=True):
+        t = best_threshold(p[train], y[train], "f1")  # never the fold's own rows
+        assert score == pytest.approx(label_score("f1", y[valid], (p[valid] >= t).astype(int)))
+    assert np.mean(scores) > label_score("f1", y, (p > 0.5).astype(int)) + 0.3  # 0.5 labels almost nothing positive
+
+
+def test_a_run_on_f1_ranks_every_model_at_its_tuned_threshold(tmp_path, caplog):
+    """Before, the leaderboard scored F1 at 0.5: on a rare class the models whose probabilities stay below 0.5
+    scored near 0 and the choice among them was a coin toss; the threshold was tuned for the chosen one only."""
+    import logging
+
+    from automl.search.decision import tuned_fold_scores
+    from automl.search.metrics import constant_cv_score
+
+    frame = imbalanced(600)
+    out = tmp_path / "run"
+    with caplog.at_level(logging.INFO, logger="automl"):
+        AutoML(target="y", metric="f1", models=["linear", "lightgbm"], trials=1, folds=4, repeats=1,
+               output=out).fit(frame)
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    board = pd.read_csv(out / "leaderboard.csv").set_index("model")
+    oof = pd.read_parquet(out / "oof_predictions.parquet").sort_values("row")
+    y = (oof["target"] == "churn").to_numpy().astype(int)
+    fold = oof["fold"].to_numpy()
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(1, 5)]
+    for model in ("linear", "lightgbm", meta["best_model"]):
+        expected = tuned_fold_scores("f1", oof[f"{model}:churn"].to_numpy()[None], y, folds, [0] * 4)
+        assert board.loc[model, "cv_f1_mean"] == pytest.approx(np.mean(expected))
+    chosen = meta["decision_threshold"]
+    assert board.loc[meta["best_model"], "cv_f1_mean"] == pytest.approx(chosen["cv_tuned"])
+    assert meta["constant_predictor"]["cv_mean"] == pytest.approx(
+        constant_cv_score(y, folds, get_metric("f1"), "binary", 2))
+    assert meta["constant_predictor"]["cv_mean"] > 0.1  # labelling every row positive beats 0.5's F1 of 0
+    assert "Metric f1: each model is scored as it is delivered" in caplog.text
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "is scored as it is delivered: every validation fold at the decision threshold" in html

@@ -188,8 +188,14 @@ class NativeCategorical(_NanAware, OneToOneFeatureMixin, TransformerMixin, BaseE
         return tags
 
 
-def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> ColumnTransformer:
-    """Build the (unfitted) preprocessing transformer of one pipeline kind for this schema."""
+def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig,
+                       sparse_text: bool = True) -> ColumnTransformer:
+    """Build the (unfitted) preprocessing transformer of one pipeline kind for this schema.
+
+    ``sparse_text``: in the ``dense`` pipeline, free-text columns become their sparse TF-IDF (for a model that
+    takes sparse input: :attr:`automl.models.base.ModelSpec.sparse_text`); otherwise, as in the other pipelines,
+    its SVD projection, scaled.
+    """
     if kind not in PIPELINES:
         raise ConfigError(f"Unknown preprocessing pipeline {kind!r}; choose one of {choices(PIPELINES)}.")
     numeric = schema.prepared_columns("numeric")
@@ -220,8 +226,9 @@ def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> 
         # the prefixes ("num__", "missing__", "cat__", "text…__") tell the network each column's role
         ct = ColumnTransformer(steps, verbose_feature_names_out=True, sparse_threshold=0.0)
         return ct.set_output(transform="pandas")
+    sparse = bool(text) and kind == "dense" and sparse_text
     steps.append(("num", _numeric_pipeline(kind, options), ByName(numeric)))
-    if text and kind == "dense":  # a sparse output takes no empty part: the columns with missing values in the table
+    if sparse:  # a sparse output takes no empty part: the columns with missing values in the table
         with_missing = [n for c in schema.features if c.kind not in ("categorical", "text") and c.n_missing > 0
                         for n in c.outputs()]
         if with_missing:
@@ -229,10 +236,9 @@ def build_preprocessor(kind: str, schema: Schema, options: PreprocessConfig) -> 
     else:
         steps.append(("missing", MissingIndicator(features="missing-only", error_on_new=False), ByName(numeric)))
     steps.append(("cat", _categorical_pipeline(kind, options), ByName(categorical)))
-    steps += _text_steps(text, kind)
+    steps += _text_steps(text, "dense" if sparse else ("neural" if kind == "dense" else kind))
     # with text, the linear model's TF-IDF stays sparse (the whole output is then a sparse matrix)
-    return ColumnTransformer(steps, verbose_feature_names_out=False, sparse_threshold=1.0 if text and kind == "dense"
-                             else 0.0)
+    return ColumnTransformer(steps, verbose_feature_names_out=False, sparse_threshold=1.0 if sparse else 0.0)
 
 
 def _text_steps(columns: list[str], kind: str) -> list[tuple[str, Any, str]]:
@@ -356,7 +362,8 @@ def _describe(kind: str, options: PreprocessConfig) -> list[str]:
 
 TEXT_STEPS = {
     "dense": "Free-text columns: TF-IDF of word 1-2-grams and character 3-5-grams (vocabularies learnt on the "
-             "training rows, at most 20 000 each), kept sparse.",
+             "training rows, at most 20 000 each), kept sparse for the linear model; a network given this pipeline "
+             f"gets its projection to {TEXT_COMPONENTS} columns by truncated SVD, scaled.",
     "other": f"Free-text columns: the same TF-IDF, projected to {TEXT_COMPONENTS} columns by truncated SVD "
              "(latent semantic analysis), learnt on the training rows.",
 }

@@ -14,6 +14,7 @@ from automl.ensembles.stacking import make_meta_model, meta_features
 from automl.results.leaderboard import ENSEMBLE_KEYS
 from automl.results.records import LeaderboardRow
 from automl.search.cv import Fold, repetitions, validated_rows
+from automl.search.decision import best_threshold, ranks_at_tuned_threshold, threshold_scores, tuned_fold_scores
 from automl.search.evaluate import Context
 from automl.search.metrics import Metric, all_scores
 
@@ -63,8 +64,8 @@ def fit_combiner(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, metric:
                  seed: int, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray | None, Any]:
     """Fit greedy weights or a meta-model on out-of-fold predictions (rows weighted by ``sample_weight``);
     returns ``(weights, meta)``."""
-    if method == "greedy":
-        return greedy_weights(oofs, y, metric, task, sample_weight=sample_weight), None
+    if method == "greedy":  # F1, balanced accuracy: the blend is chosen at its best threshold, as it is delivered
+        return greedy_weights(oofs, y, for_selection(metric, task), task, sample_weight=sample_weight), None
     meta = make_meta_model(task, seed)
     meta.fit(meta_features(oofs, task), y, sample_weight=sample_weight)
     return None, meta
@@ -92,4 +93,20 @@ def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndar
                                      None if w is None else w[train])
         out[r][valid] = combine(method, weights, meta, [p[r][valid] for p in oofs], task, n_classes)
         scores.append(metric(y[valid], out[r][valid], task, None if w is None else w[valid]))
+    if ranks_at_tuned_threshold(metric.name, task):  # each fold at the threshold the other folds choose
+        scores = tuned_fold_scores(metric.name, out[..., 1], y, folds, repetitions(folds, len(y)), w)
     return scores, out
+
+
+def for_selection(metric: Metric, task: str) -> Metric:
+    """``metric`` as ensemble selection should optimise it: for a metric ranked at a tuned threshold, the score
+    at the best threshold of the rows scored (in-sample: for choosing members, not for reporting); any other
+    metric as it is."""
+    if not ranks_at_tuned_threshold(metric.name, task):
+        return metric
+
+    def at_best(y: np.ndarray, p: np.ndarray, task: str, w: np.ndarray | None = None) -> float:
+        return float(threshold_scores(metric.name, p[:, 1], y, np.asarray([best_threshold(p[:, 1], y, metric.name,
+                                                                                            w)]), w)[0])
+
+    return Metric(metric.name, metric.greater_is_better, at_best)

@@ -21,12 +21,13 @@ import numpy as np
 
 from automl.config import THRESHOLD_METRICS
 from automl.search.cv import Fold, first_repetition_on_validated
+from automl.search.decision import TUNABLE, best_threshold
 from automl.search.metrics import get_metric, label_score
 
 log = logging.getLogger(__name__)
 
-TUNED_METRICS = ("accuracy", "f1", "balanced_accuracy")
-CANDIDATES = 200  # thresholds tried: quantiles of the out-of-fold probabilities
+TUNED_METRICS = TUNABLE
+__all__ = ["TUNED_METRICS", "ThresholdChoice", "best_threshold", "choose_threshold"]
 CURVE = np.round(np.linspace(0.02, 0.98, 49), 2)  # the report's metric-against-threshold curve
 
 
@@ -73,13 +74,3 @@ def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold
     log.info("Decision threshold: %.3f, tuned for %s on the out-of-fold predictions (CV %.4f, at 0.5 %.4f).",
              value, metric, cv_tuned, cv_default)
     return ThresholdChoice(value, "tuned", metric, cv_default, cv_tuned, curve)
-
-
-def best_threshold(p_positive: np.ndarray, y: np.ndarray, metric: str,
-                   sample_weight: np.ndarray | None = None) -> float:
-    """The threshold among quantiles of ``p_positive`` (and 0.5) that maximises ``metric`` of the labels; ties go
-    to the threshold nearest 0.5."""
-    grid = np.unique(np.concatenate([np.quantile(p_positive, np.linspace(0, 1, CANDIDATES)), [0.5]]))
-    scores = np.array([label_score(metric, y, (p_positive >= t).astype(int), sample_weight) for t in grid])
-    best = np.flatnonzero(scores >= scores.max() - 1e-12)
-    return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])

@@ -133,6 +133,10 @@ class ModelSpec:
         where a refit must guess the epoch count and trains without validation); ``"fallback"``, they are kept
         and delivered only when the refit would not fit in the budget; ``"drop"``, never kept (forests of deep
         trees: k of them take too much memory).
+    sparse_text
+        Whether free-text columns reach it as their sparse TF-IDF matrix (a linear model: tens of thousands of
+        columns, fast on sparse input) rather than as its SVD projection (every other family; a network given
+        the TF-IDF densified would need gigabytes: 6 400 rows x 40 000 columns is 2 GB).
     """
 
     key: str
@@ -153,6 +157,7 @@ class ModelSpec:
     anytime: bool = False
     rounds: Rounds | None = None
     fold_models: str = "fallback"
+    sparse_text: bool = False
 
     def __post_init__(self) -> None:
         if self.fold_models not in FOLD_MODELS:

@@ -44,4 +44,5 @@ SPEC = ModelSpec(
     build=build, defaults={"C": 1.0, "alpha": 1.0, "l1_ratio": 0.0, "lasso_alpha": 0.01}, search_space=search_space,
     # a few of many columns carry the signal: the L1 penalty (benchmarks/wide.md)
     wide={"l1_ratio": 1.0, "C": 0.3, "lasso_alpha": 0.05},
+    sparse_text=True,
 )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.config import RANKED_AT_TUNED_THRESHOLD
 from automl.report import figures
 from automl.report.rundata import RunData
 from automl.report.stats import SideBudget, budget_verdict, compare, is_provisional, verdict
@@ -223,6 +224,12 @@ def modelling_section(run: RunData) -> dict[str, Any]:
         "time_plot": figures.bars(list(seconds.index), list(seconds.values), "Search time per family",
                                   "seconds (all trials, all folds)", "time") if len(seconds) else None,
         "workers": [[w, int(n)] for w, n in per_worker.items()] if distributed else [],
+        "scored_at_tuned_threshold": (f"Each model's {run.metric} is scored as it is delivered: every validation fold "
+                                      "at the decision threshold that maximises it on the other folds' out-of-fold "
+                                      "predictions (at 0.5, a model whose probabilities of a rare class stay below "
+                                      "0.5 would label nothing positive, however well it ranks the rows)."
+                                      if str(run.record.task) == "binary" and run.metric in RANKED_AT_TUNED_THRESHOLD
+                                      else ""),
     }
 
 

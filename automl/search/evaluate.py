@@ -28,7 +28,8 @@ from automl.models.outputs import predict_scores
 from automl.results.records import TrialResult
 from automl.search.bagged import FoldBag
 from automl.search.cv import Fold, repetitions, validated_rows
-from automl.search.metrics import Metric, all_scores
+from automl.search.decision import ranks_at_tuned_threshold, tuned_fold_scores
+from automl.search.metrics import Metric, all_scores, get_metric
 from automl.search.rounds import RoundSelector
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ def make_pipeline(spec: ModelSpec, ctx: Context, params: Mapping[str, Any] | Non
     params = dict(params or {})
     log_target = bool(params.pop(LOG_TARGET, False))
     params.pop(CLASS_WEIGHT, None)  # applied through the rows' weights at fit (fit_weights)
-    prep = build_preprocessor(spec.pipeline_for(ctx.schema.task, params), ctx.schema, ctx.preprocess)
+    prep = build_preprocessor(spec.pipeline_for(ctx.schema.task, params), ctx.schema, ctx.preprocess,
+                              sparse_text=spec.sparse_text)
     model = spec.make(ctx.schema.task, params, seed=ctx.seed, n_jobs=ctx.n_jobs)
     if log_target:
         model = TransformedTargetRegressor(regressor=model, func=np.log1p, inverse_func=expm1_non_negative,
@@ -99,7 +101,10 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     marks the result ``"failed"`` with its reason. With an Optuna ``trial``, the running mean score is reported
     after each fold and a pruned trial stops there (status ``"pruned"``). A boosting family is scored at the
     round count with the best mean over the folds (:mod:`automl.search.rounds`), recorded in ``chosen``. A
-    finished trial of a family that keeps its fold models holds them in ``fold_models``.
+    finished trial of a family that keeps its fold models holds them in ``fold_models``. A binary metric of
+    labels that the delivered model's threshold is tuned for (F1, balanced accuracy) scores each finished fold at
+    the threshold chosen on the other folds (:mod:`automl.search.decision`); a pruned trial's running means are
+    at 0.5.
     """
     task, n_classes = ctx.schema.task, len(ctx.schema.classes or [])
     result = TrialResult(spec.key, spec.name, spec.kind, {**spec.defaults_for(task), **(params or {})})
@@ -118,7 +123,9 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     if ctx.weights is not None and not weighted:
         log.warning("%s cannot take row weights: it is fitted unweighted (its CV scores are still weighted).",
                     spec.name)
-    rounds = RoundSelector.for_trial(spec, result.params, ctx.metric, task, n_classes, oof.shape)
+    tuned = ranks_at_tuned_threshold(ctx.metric.name, task)
+    rounds = RoundSelector.for_trial(spec, result.params, ctx.metric, task, n_classes, oof.shape,
+                                     get_metric("log_loss") if tuned else None)
     predicted = 0  # rows predicted, for the predict time per 1000 rows
     started, predict_seconds = time.monotonic(), 0.0
     soft_end = deadline if soft_deadline is None else soft_deadline
@@ -185,6 +192,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         result.chosen = {spec.rounds.param: rounds.best_rounds}
         oof = rounds.oof[rounds.best_index]
     if result.status == "ok":
+        if tuned:  # F1 and balanced accuracy: each fold at the threshold the other folds choose
+            result.fold_scores = tuned_fold_scores(ctx.metric.name, oof[..., 1], y, folds, reps, ctx.weights)
         result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
         v = validated_rows(folds, len(y))  # forward-chaining folds in time never validate the first period
         result.secondary = all_scores(y[v], result.oof[v], task, _part(ctx.weights, v))

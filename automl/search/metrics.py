@@ -15,6 +15,8 @@ from sklearn import metrics as skm
 
 from automl.config import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from automl.errors import ConfigError, choices
+from automl.search.cv import repetitions
+from automl.search.decision import ranks_at_tuned_threshold, tuned_fold_scores
 
 
 @dataclass(frozen=True)
@@ -116,15 +118,21 @@ def constant_cv_score(y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarra
     training part's class shares (classification) or mean (regression).
 
     A model that does not beat it has learnt nothing the target's distribution alone does not give (ROC AUC
-    0.5; the log loss of the priors; an RMSE equal to the target's spread).
+    0.5; the log loss of the priors; an RMSE equal to the target's spread). F1 and balanced accuracy of a binary
+    target are scored as the models are, at thresholds chosen on the other folds
+    (:mod:`automl.search.decision`): the constant labels every row positive where that scores better.
     """
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    scores = []
-    for train, valid in folds:
+    repeat_of = repetitions(folds, len(y))
+    scores, positive = [], np.zeros((max(repeat_of) + 1, len(y)))
+    for (train, valid), r in zip(folds, repeat_of, strict=True):
         if task == "regression":
             pred = np.full(len(valid), float(np.average(y[train], weights=w[train])))
         else:
             prior = np.bincount(y[train], weights=w[train], minlength=n_classes) / max(w[train].sum(), 1e-12)
             pred = np.tile(prior, (len(valid), 1))
+            positive[r, valid] = pred[:, -1]
         scores.append(metric(y[valid], pred, task, None if sample_weight is None else w[valid]))
+    if ranks_at_tuned_threshold(metric.name, task):
+        scores = tuned_fold_scores(metric.name, positive, y, folds, repeat_of, sample_weight)
     return float(np.mean(scores))

@@ -51,23 +51,29 @@ class RoundSelector:
         How predictions are scored.
     oof_shape
         Shape of the trial's out-of-fold predictions (repetitions, rows[, classes]).
+    choose_by
+        The metric whose mean over the folds chooses the round count (default: ``metric``): the log loss where
+        ``metric`` scores labels at a threshold tuned later (:mod:`automl.search.decision`), since at 0.5 the
+        early rounds of a rare class label nothing positive.
     """
 
     def __init__(self, spec: ModelSpec, rounds: int, metric: Metric, task: str, n_classes: int,
-                 oof_shape: tuple[int, ...]) -> None:
+                 oof_shape: tuple[int, ...], choose_by: Metric | None = None) -> None:
         assert spec.rounds is not None
         self.spec, self.metric, self.task, self.n_classes = spec, metric, task, n_classes
+        self.choose_by = choose_by or metric
         self.grid = round_grid(rounds)
         self.scores: list[np.ndarray] = []  # per fold: the score at each round count
+        self.choice_scores: list[np.ndarray] = []  # per fold: choose_by at each round count
         self.oof = np.zeros((len(self.grid), *oof_shape))
 
     @classmethod
     def for_trial(cls, spec: ModelSpec, params: dict[str, Any], metric: Metric, task: str, n_classes: int,
-                  oof_shape: tuple[int, ...]) -> RoundSelector | None:
+                  oof_shape: tuple[int, ...], choose_by: Metric | None = None) -> RoundSelector | None:
         """A selector for a family that counts rounds (``None`` for any other)."""
         if spec.rounds is None or spec.rounds.param not in params:
             return None
-        return cls(spec, int(params[spec.rounds.param]), metric, task, n_classes, oof_shape)
+        return cls(spec, int(params[spec.rounds.param]), metric, task, n_classes, oof_shape, choose_by)
 
     def add_fold(self, pipeline: Pipeline, X_valid: pd.DataFrame, y_valid: np.ndarray, full: np.ndarray,
                  repetition: int, valid: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
@@ -75,14 +81,16 @@ class RoundSelector:
         ``sample_weight``: the rows' weights)."""
         preds = [*staged_scores(self.spec, pipeline, X_valid, self.grid[:-1], self.task, self.n_classes), full]
         self.scores.append(np.array([self.metric(y_valid, p, self.task, sample_weight) for p in preds]))
+        self.choice_scores.append(self.scores[-1] if self.choose_by is self.metric else
+                                  np.array([self.choose_by(y_valid, p, self.task, sample_weight) for p in preds]))
         for g, pred in enumerate(preds):
             self.oof[g, repetition, valid] = pred
 
     @property
     def best_index(self) -> int:
-        """Index into the grid of the round count with the best mean score over the folds so far."""
-        mean = np.mean(self.scores, axis=0)
-        return int(np.argmax(mean) if self.metric.greater_is_better else np.argmin(mean))
+        """Index into the grid of the round count with the best mean ``choose_by`` over the folds so far."""
+        mean = np.mean(self.choice_scores, axis=0)
+        return int(np.argmax(mean) if self.choose_by.greater_is_better else np.argmin(mean))
 
     @property
     def best_rounds(self) -> int:

@@ -49,6 +49,7 @@ from automl.results.records import TrialResult
 from automl.search import checkpoint
 from automl.search.checkpoint import Checkpoints
 from automl.search.cv import Fold
+from automl.search.decision import ranks_at_tuned_threshold
 from automl.search.evaluate import CLASS_WEIGHT, LOG_TARGET, Context, after_folds, cross_validate
 
 log = logging.getLogger(__name__)
@@ -281,8 +282,8 @@ class Search:
         columns = self.ctx.schema.prepared_columns("text")
         if not columns:
             return
-        kinds = {s.spec.pipeline_for(self.ctx.schema.task) for s in self.families}
-        components = ([None] if "dense" in kinds else []) + ([TEXT_COMPONENTS] if kinds - {"dense"} else [])
+        sparse = [s.spec.sparse_text and s.spec.pipeline_for(self.ctx.schema.task) == "dense" for s in self.families]
+        components = ([None] if any(sparse) else []) + ([TEXT_COMPONENTS] if not all(sparse) else [])
         started = time.monotonic()
         done = fit_in_folds(self.X[columns], self.folds, components, deadline, whole=self.refit_on_search_rows)
         what = (f"Free text: the features of {len(columns)} text column{'s' if len(columns) > 1 else ''} "
@@ -483,6 +484,10 @@ class Search:
         for spec in (s.spec for s in self.families if self.large and s.spec.large):
             log.info("Large table (%d rows): %s starts from its large-data defaults (%s).", len(self.X), spec.name,
                      ", ".join(f"{k} {v}" for k, v in spec.large.items()))
+        if ranks_at_tuned_threshold(self.ctx.metric.name, self.ctx.schema.task):
+            log.info("Metric %s: each model is scored as it is delivered, every fold at the decision threshold that "
+                     "maximises it on the other folds' out-of-fold predictions (boosting rounds are chosen by log "
+                     "loss).", self.ctx.metric.name)
         if n_trials is not None:
             log.info("Plan: %d trial%s per family, one family after another (%s); no time limit.", n_trials,
                      "s" if n_trials != 1 else "", order)
