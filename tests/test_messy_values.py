@@ -33,6 +33,12 @@ from tests.test_cli import assert_error, fit, run
     (["12.5%", "3%", "100 %"], [12.5, 3, 100], NumberFormat(",", ".")),
     (["(200)", "300", "(1,500.25)", "\u22124"], [-200, 300, -1500.25, -4], NumberFormat(",", ".")),
     (["1e5", "2,000", ".5"], [1e5, 2000, 0.5], NumberFormat(",", ".")),
+    (["12.5 kg", "3 kg", "0.5kg", "7", None], [12.5, 3, 0.5, 7, np.nan], NumberFormat(",", ".", "kg")),
+    (["30 km/h", "45.5 km/h"], [30, 45.5], NumberFormat(",", ".", "km/h")),
+    (["21 °C", "-3 °C", "0°C"], [21, -3, 0], NumberFormat(",", ".", "°C")),
+    (["1,200 USD", "30 USD"], [1200, 30], NumberFormat(",", ".", "USD")),
+    (["3 bedrooms", "1 bedrooms", "4 bedrooms"], [3, 1, 4], NumberFormat(",", ".", "bedrooms")),
+    (["2,5 m²", "10 m²"], [2.5, 10], NumberFormat(".", ",", "m²")),
 ])
 def test_numbers_written_as_text_are_read(written, expected, fmt):
     found = detect(pd.Series(written, dtype=object))
@@ -48,6 +54,9 @@ def test_numbers_written_as_text_are_read(written, expected, fmt):
     ["abc", "1"],
     ["1,23,456", "7"],  # groups of two are not thousands
     ["(5", "6"],
+    ["5 kg", "300 g", "2 kg", "1 g"],  # two units: converting them is not guessed
+    ["1", "2", "3 abc", "4"],  # a word after one number only: stray text, not a unit
+    ["12 Main St", "3 Oak Rd"],
 ])
 def test_text_that_is_not_one_number_format_stays_text(written):
     assert detect(pd.Series(written, dtype=object)) is None
@@ -142,7 +151,7 @@ def test_numbers_with_a_thousands_point_are_read_in_that_format_at_fit_and_at_pr
     from automl.predictor import Predictor
 
     table, schema = _thousands_points(write_csv)
-    assert {c.name: c.number_format for c in schema.features}["amount"] == (".", ",")
+    assert {c.name: c.number_format for c in schema.features}["amount"] == (".", ",", "")
     np.testing.assert_array_equal(schema.transform(table)["amount"].tail(3), [113_754, 2_500, 999_999])
     predictor = Predictor(schema, None, "linear", "0")
     new = write_csv(pd.DataFrame({"amount": ["2.500", "1.234", "12.345"], "z": [0.0] * 3}), "new.csv", sep=";")
@@ -304,3 +313,33 @@ def test_extreme_values_fit_predict_and_report(write_csv, tmp_path):
     assert result.exit_code == 0, result.output
     probabilities = pd.read_csv(preds)[["down", "up"]].to_numpy()
     assert np.isfinite(probabilities).all() and np.allclose(probabilities.sum(axis=1), 1)
+
+
+def test_numbers_with_a_unit_are_read_at_fit_and_a_file_in_another_unit_is_refused(caplog):
+    """``12.5 kg`` was a category (or, all distinct, dropped as ID-like): the numbers are read, the unit is kept
+    with the column, and a file to score in grams is an error, not numbers 1 000 times too large."""
+    rng = np.random.default_rng(0)
+    weight = np.round(rng.uniform(1, 90, 60), 1)
+    frame = pd.DataFrame({"weight": [f"{w} kg" for w in weight], "y": np.where(weight > 45, "heavy", "light")})
+    with caplog.at_level(logging.INFO, logger="automl"):
+        schema, _ = _schema(frame)
+    column = {c.name: c for c in schema.features}["weight"]
+    assert column.kind == "numeric" and column.number_format == (",", ".", "kg")
+    assert "stripped unit 'kg'" in caplog.text
+    np.testing.assert_array_equal(schema.transform(frame)["weight"], weight)
+    np.testing.assert_array_equal(schema.transform(pd.DataFrame({"weight": ["3 kg", "4"]}))["weight"], [3, 4])
+    with pytest.raises(DataError, match=r"must hold numbers written as in training \(in 'kg', e\.g\. 12\.5 kg\) but "
+                                        r"has text \('300 g'\) at row 2"):
+        schema.transform(pd.DataFrame({"weight": ["3 kg", "300 g"]}), where="new.csv")
+
+
+def test_numbers_in_different_units_are_named_not_read(caplog):
+    """A column of "5 kg" and "300 g" was dropped as ID-like without a word about its units."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"size": [f"{v} {u}" for v, u in zip(range(40), ["kg", "g"] * 20, strict=True)],
+                          "x": rng.normal(size=40), "y": np.tile(["a", "b"], 20)})
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        schema, _ = _schema(frame)
+    dropped = {c.name: c for c in schema.dropped}["size"]
+    assert dropped.reason.endswith("numbers in different units ('kg', 'g'), not converted")
+    assert "'size' in <DataFrame> holds numbers in different units ('kg', 'g')" in caplog.text

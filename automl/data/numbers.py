@@ -14,7 +14,10 @@ What is read as a number (each value, after stripping surrounding spaces):
   or not grouped at all, then an optional decimal part after the column's decimal mark; ungrouped numbers may
   have an exponent (``1.5e3``);
 - an optional trailing ``%``, on all of the column's values or none (the value is kept as written: ``12.5%``
-  is 12.5).
+  is 12.5);
+- an optional unit after the number (``12.5 kg``, ``30 km/h``, ``21 °C``, ``3 bedrooms``): one per column, the
+  one its values were written in at fit (:attr:`NumberFormat.unit`); values without a unit are read too. A
+  value in another unit (``300 g`` in a column of ``kg``) does not parse: converting units is not guessed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import numpy as np
 import pandas as pd
 
 SEPARATORS = (",", ".", " ", "'")
+# a unit after a number: a word of up to 12 letters, optionally per another (km/h) and squared or cubed (m²),
+# with an optional abbreviation point; or degrees (°, °C, °F, °K)
+UNIT = r"(?:°[CFK]?|[^\W\d_]{1,12}(?:/[^\W\d_]{1,12})?[²³]?\.?)"
 SPACES = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2212": "-"}
 
 
@@ -36,6 +42,7 @@ class NumberFormat:
 
     thousands: str = ","
     decimal: str = "."
+    unit: str = ""  # the unit written after the numbers ("kg"); "" for none
 
     @property
     def plain(self) -> bool:
@@ -64,7 +71,7 @@ def _pattern(fmt: NumberFormat) -> re.Pattern[str]:
             rf"|\d+(?:{d}\d*)?(?:[eE][+-]?\d+)?|{d}\d+(?:[eE][+-]?\d+)?)")  # plain
     sign = r"(?P<sign>[-+])?"
     return re.compile(rf"^(?P<open>\()?\s*{sign}\s*(?P<cur1>{cur})?\s*(?P<sign2>[-+])?\s*(?P<num>{core})"
-                      rf"\s*(?P<cur2>{cur})?\s*(?P<pct>%)?\s*(?P<close>\))?$")
+                      rf"(?:\s*(?P<unit>{UNIT}))?\s*(?P<cur2>{cur})?\s*(?P<pct>%)?\s*(?P<close>\))?$")
 
 
 @dataclass(frozen=True)
@@ -75,14 +82,16 @@ class Parsed:
     values: pd.Series
     ok: np.ndarray
     stripped: tuple[str, ...]
+    unit: str = ""  # the unit the values were read in ("" for none)
 
 
-def parse(text: pd.Series, fmt: NumberFormat) -> Parsed:
+def parse(text: pd.Series, fmt: NumberFormat, any_unit: bool = False) -> Parsed:
     """Read the non-missing values of ``text`` as numbers written in format ``fmt``.
 
     Returns the float values (NaN where the input is missing or does not parse), a mask of the present values
     that parsed, and the kinds of decoration that were stripped. Mixed currency symbols, or a percent sign on
-    some values only, make the values with the minority decoration fail.
+    some values only, make the values with the minority decoration fail. A value with a unit parses only in
+    ``fmt.unit``; with ``any_unit`` (finding a column's format), in the unit most of its values have.
     """
     present = text.notna().to_numpy()
     strings = text[present].astype(str).str.strip()
@@ -99,6 +108,12 @@ def parse(text: pd.Series, fmt: NumberFormat) -> Parsed:
     symbols = currency[ok].dropna().value_counts()
     if len(symbols) > 1:  # one unit per column: values in another currency do not parse
         ok &= currency.isna() | (currency == symbols.index[0])
+    units = parts["unit"]
+    unit = fmt.unit
+    if any_unit:  # a unit on at least half the values; on fewer, it is stray text
+        counts = units[ok].dropna().value_counts()
+        unit = str(counts.index[0]) if len(counts) and counts.iloc[0] >= 0.5 * ok.sum() else ""
+    ok &= units.isna() | (units == unit)
     pct = parts["pct"].notna()
     if pct[ok].any() and not pct[ok].all():  # "12%" beside "0.3": which is meant is unknown
         ok &= pct == (pct[ok].mean() >= 0.5)
@@ -127,7 +142,9 @@ def parse(text: pd.Series, fmt: NumberFormat) -> Parsed:
         stripped.append("percent sign (the value is kept as written: 12.5% is 12.5)")
     if (parens & ok).any():
         stripped.append("parentheses around negative numbers")
-    return Parsed(out, mask, tuple(stripped))
+    if unit and (units.notna() & ok).any():
+        stripped.append(f"unit {unit!r}")
+    return Parsed(out, mask, tuple(stripped), unit)
 
 
 def candidates(decimal: str = ".") -> list[NumberFormat]:
@@ -143,15 +160,15 @@ def detect(text: pd.Series, decimal: str = ".") -> tuple[NumberFormat, Parsed] |
     if not text.notna().any():
         return None
     for fmt in candidates(decimal):
-        parsed = parse(text, fmt)
+        parsed = parse(text, fmt, any_unit=True)
         if parsed.ok[text.notna().to_numpy()].all():
-            return fmt, parsed
+            return NumberFormat(fmt.thousands, fmt.decimal, parsed.unit), parsed
     return None
 
 
 def best_share(text: pd.Series, decimal: str = ".") -> tuple[float, Parsed]:
     """The largest share of non-missing values that one format reads, and that format's result."""
     present = text.notna().to_numpy()
-    results = [parse(text, fmt) for fmt in candidates(decimal)]
+    results = [parse(text, fmt, any_unit=True) for fmt in candidates(decimal)]
     best = max(results, key=lambda r: int(r.ok.sum()))
     return float(best.ok.sum() / max(present.sum(), 1)), best

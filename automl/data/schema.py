@@ -22,7 +22,7 @@ import pandas as pd
 from automl.config import DEFAULT_METRIC, FitConfig, check_metric
 from automl.data import datetimes
 from automl.data.io import TableSource, file_rows, read_text_column
-from automl.data.numbers import NumberFormat, best_share, detect, parse
+from automl.data.numbers import UNIT, NumberFormat, best_share, detect, parse
 from automl.errors import ConfigError, DataError, choices, format_rows, format_values, show_value
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class ColumnInfo:
     true_values: tuple[str, ...] = ()
     datetime_parts: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
-    number_format: tuple[str, str] | None = None  # (thousands separator, decimal mark) of numbers written as text
+    # (thousands separator, decimal mark, unit) of numbers written as text (two items in runs before units)
+    number_format: tuple[str, ...] | None = None
     time_zone: str | None = None  # of a datetime column written with UTC offsets (see automl.data.datetimes)
     datetime_format: str | None = None  # of datetimes written in another format than ISO 8601 ("%d/%m/%Y")
 
@@ -584,7 +585,7 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
     if parse_numbers:
         found = _detect_numbers(s, info)
         if found is not None:
-            col.kind, col.number_format = "numeric", (found[0].thousands, found[0].decimal)
+            col.kind, col.number_format = "numeric", (found[0].thousands, found[0].decimal, found[0].unit)
             log.info("Column %r in %s holds numbers written as text; read them as numbers (stripped %s). Pass "
                      "--categorical %s or --no-parse-numbers to keep them as text.", col.name, info.name,
                      ", ".join(found[1].stripped) or "nothing", col.name)
@@ -614,6 +615,11 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
             col.reason = datetimes.describe_zone(parsed[1], col.time_zone)
             log.info("Column %r in %s holds %s.", col.name, info.name, col.reason)
         return
+    units = _units(present) if parse_numbers else []
+    if len(units) > 1:
+        log.warning("Column %r in %s holds numbers in different units (%s): they are not read as numbers (a unit "
+                    "is not converted by guesswork). Write them in one unit, or put the unit in a column of its "
+                    "own, to use them as numbers.", col.name, info.name, format_values(units, 5))
     non_null = len(present)
     words = float(present.str.split().str.len().mean())
     if words >= TEXT_MIN_WORDS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
@@ -621,14 +627,25 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
         col.reason = (f"free text (on average {words:.0f} words, {col.n_unique} distinct values): TF-IDF of word "
                       "and character n-grams")
         return
+    in_units = f"; numbers in different units ({format_values(units, 5)}), not converted" if len(units) > 1 else ""
     if col.n_unique == non_null and non_null >= 20:
-        col.reason = "ID-like (a distinct value in every row)"
+        col.reason = "ID-like (a distinct value in every row)" + in_units
         return
     if col.n_unique > HIGH_CARDINALITY_MIN_LEVELS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
         col.reason = (f"very high cardinality ({col.n_unique} distinct values in {non_null} rows): "
-                      "most levels occur once, so they carry no learnable pattern")
+                      "most levels occur once, so they carry no learnable pattern" + in_units)
         return
     col.kind, col.levels = "categorical", _levels(s)
+
+
+def _units(present: pd.Series) -> list[str]:
+    """The units of a column whose values are mostly (``MIXED_TYPE_SHARE``) a number followed by a unit, most
+    frequent first (looked at on its first 5 000 values); [] for any other column."""
+    head = present.head(5000).str.strip()
+    found = head.str.extract(rf"^[-+(]?[\d.,' ]*\d\s*(?P<unit>{UNIT})\)?$")["unit"]
+    if found.notna().mean() < MIXED_TYPE_SHARE:
+        return []
+    return [str(u) for u in found.value_counts().index]
 
 
 def _numeric_looking(present: pd.Series) -> bool:
@@ -762,11 +779,13 @@ def _written_as(col: ColumnInfo) -> str:
     """How a numeric column was written in training, for a message (its separators where they are not the usual
     ones; a percent sign or currency symbol is read whichever way, on all of a file's values or none)."""
     fmt = NumberFormat(*col.number_format) if col.number_format else NumberFormat()
+    unit = f" {fmt.unit}" if fmt.unit else ""
     if fmt.plain:
-        return " (as in training)"
+        return f" written as in training (in {fmt.unit!r}, e.g. 12.5{unit})" if unit else " (as in training)"
     group = f"thousands separator {fmt.thousands!r}, " if fmt.thousands else ""
     example = f"1{fmt.thousands}234{fmt.decimal}5" if fmt.thousands else f"1234{fmt.decimal}5"
-    return f" written as in training ({group}decimal mark {fmt.decimal!r}, e.g. {example})"
+    in_unit = f", in {fmt.unit!r}" if unit else ""
+    return f" written as in training ({group}decimal mark {fmt.decimal!r}{in_unit}, e.g. {example}{unit})"
 
 
 # Values a model cannot hold: float32 (XGBoost, scikit-learn's checks, Keras) ends at ±3.4e38
