@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from automl.errors import AutoMLError, ConfigError, ScoreDropError
+from automl.errors import AutoMLError, ConfigError, ScoreDropError, format_score
 from automl.recipes import BatchSpec, Recipe
 from automl.results import RUN_FILE, RunFolder, RunRecord, read_json
 
@@ -191,7 +191,7 @@ def _schema_text(schema: dict[str, Any]) -> str:
 
 
 def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+    return "n/a" if value is None else format_score(value)
 
 
 def _point_latest(root: Path, run_dir: Path) -> None:

@@ -56,6 +56,14 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds >= 9.95 else f"{seconds:.1f} s" if seconds >= 0.095 else f"{seconds:.2f} s"
 
 
+def format_score(value: float) -> str:
+    """A score as a message writes it: 4 decimals where scores usually lie (``"0.8286"``, ``"33.3213"``), 4
+    significant digits beyond 1e6 or below 1e-4 (an RMSE of ``"3.881e+28"``, not 29 digits and ``".0000"``)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    return f"{value:.4f}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.4g}"
+
+
 def left_seconds(seconds: float) -> str:
     """``"3.5 s left"``, or ``"no time left"`` when ``seconds`` is not positive (it read "-2 s are left")."""
     return f"{format_seconds(seconds)} left" if seconds > 0 else "no time left"

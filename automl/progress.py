@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from automl.errors import format_score
+
 TICK = 0.5
 
 
@@ -45,8 +47,8 @@ class SearchProgress:
             self.families[key] = self.progress.add_task(state.spec.name, total=self.n_trials or self.search_seconds,
                                                         note="", start=bool(self.n_trials))
         best = state.best
-        note = f"{len(state.trials)} trial(s), {state.seconds:.0f} s" + (f", best {best.mean:.4f}" if best else
-                                                                           f", {result.status}")
+        note = f"{len(state.trials)} trial(s), {state.seconds:.0f} s" + (
+            f", best {format_score(best.mean)}" if best else f", {result.status}")
         done = len(state.trials) if self.n_trials else state.seconds
         self.progress.update(self.families[key], completed=done, note=note)
 

@@ -343,3 +343,25 @@ def test_numbers_in_different_units_are_named_not_read(caplog):
     dropped = {c.name: c for c in schema.dropped}["size"]
     assert dropped.reason.endswith("numbers in different units ('kg', 'g'), not converted")
     assert "'size' in <DataFrame> holds numbers in different units ('kg', 'g')" in caplog.text
+
+
+def test_an_extreme_regression_target_value_is_named_and_scores_stay_readable(caplog):
+    """1e30 among values near 1 went unremarked, and every score printed as 29 digits and ".0000"."""
+    from automl.errors import format_score
+    from automl.report.sections import format_number
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    y = 1 + x + rng.normal(scale=0.1, size=300)
+    y[7] = 1e30
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        _schema(pd.DataFrame({"x": x, "y": y}))
+    assert "Regression target 'y' in <DataFrame> has 1 value(s) far outside the others (1e+30 at row 8" in caplog.text
+    caplog.clear()
+    heavy = np.exp(rng.normal(0, 2, size=1000))  # a heavy tail, not a slip
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        _schema(pd.DataFrame({"x": rng.normal(size=1000), "y": heavy}))
+    assert "far outside" not in caplog.text
+    assert [format_score(v) for v in (0.82861, 33.32134, 0.0, 3.8807e28, 2e-7)] == [
+        "0.8286", "33.3213", "0.0000", "3.881e+28", "2e-07"]
+    assert [format_number(v) for v in (0.82861, 123456.4, 3.8807e28)] == ["0.8286", "123,456", "3.881e+28"]

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime", "text")
 MAX_CLASSES_FOR_INTEGER_TARGET = 10
 MIXED_TYPE_SHARE = 0.9
+EXTREME_TARGET_IQRS = 1000.0  # a regression target value this many interquartile ranges from the median is extreme
+EXTREME_TARGET_SHARE = 0.01  # ... when at most this share of the rows is (more is a heavy tail, not a slip)
 DATETIME_SHARE = 0.9
 TEXT_MIN_WORDS = 5.0
 HIGH_CARDINALITY_SHARE = 0.5
@@ -307,7 +309,25 @@ def _numeric_target(y: pd.Series, target: str, info: TableSource) -> pd.Series:
             f"Regression target {target!r} in {info.name} is infinite or beyond ±3.4e38 at "
             f"{format_rows(file_rows(y, infinite))}. Replace those values or remove the rows."
         )
+    _warn_extreme_target(values.to_numpy(dtype=float), y, target, info)
     return values.astype(float)
+
+
+def _warn_extreme_target(values: np.ndarray, y: pd.Series, target: str, info: TableSource) -> None:
+    """Warn about the few target values (at most ``EXTREME_TARGET_SHARE`` of the rows) more than
+    ``EXTREME_TARGET_IQRS`` interquartile ranges from the median: a typo or a unit slip (1e30 among values near 1)
+    that squared-error scores and fits are then all about."""
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    if not q3 > q1:
+        return
+    extreme = np.abs(values - median) > EXTREME_TARGET_IQRS * (q3 - q1)
+    if not extreme.any() or extreme.sum() > max(1, EXTREME_TARGET_SHARE * len(values)):
+        return
+    log.warning("Regression target %r in %s has %d value(s) far outside the others (%s at %s; half the values lie "
+                "between %s and %s): squared-error scores and fits (RMSE, the default) are then mostly about those "
+                "rows. If they are errors, fix or remove them; if they are real, --metric mae weighs them less.",
+                target, info.name, int(extreme.sum()), ", ".join(f"{v:.4g}" for v in values[extreme][:3]),
+                format_rows(file_rows(y, extreme)), f"{q1:.4g}", f"{q3:.4g}")
 
 
 def _label_target(y: pd.Series, info: TableSource, target: str, kept: np.ndarray, strip: bool) -> pd.Series:

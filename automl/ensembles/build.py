@@ -11,6 +11,7 @@ import numpy as np
 from automl.ensembles.greedy import blend, greedy_weights
 from automl.ensembles.model import combine
 from automl.ensembles.stacking import make_meta_model, meta_features
+from automl.errors import format_score
 from automl.results.leaderboard import ENSEMBLE_KEYS
 from automl.results.records import LeaderboardRow
 from automl.search.cv import Fold, repetitions, validated_rows
@@ -55,7 +56,7 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
                              secondary=all_scores(y[v], oof[v], task, None if ctx.weights is None else ctx.weights[v]),
                              fit_time=sum(b.fit_time for b in bases if b.key in members))
         result.params = {"members": members, **({"weights": result.weights} if result.weights else {})}
-        log.info("%s of %s: %s %.4f.", name, ", ".join(members), ctx.metric.name, result.mean)
+        log.info("%s of %s: %s %s.", name, ", ".join(members), ctx.metric.name, format_score(result.mean))
         out.append(result)
     return out
 

@@ -14,7 +14,7 @@ import pandas as pd
 from automl.config import FitConfig
 from automl.ensembles.build import build_ensembles
 from automl.ensembles.model import EnsembleModel
-from automl.errors import BudgetError, format_seconds, left_seconds
+from automl.errors import BudgetError, format_score, format_seconds, left_seconds
 from automl.fit import runinfo
 from automl.fit.budget import Budget
 from automl.fit.calibration import CalibrationChoice, choose_calibration
@@ -112,7 +112,7 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
     if before_report is not None:
         folder.update(**(before_report(folder.path) or {}))  # e.g. a batch run's comparison, for the report
     runinfo.report(folder)
-    log.info("Chosen model: %s, CV %s %.4f. Saved to %s (%.1f s).", chosen.name, metric.name, chosen.mean,
+    log.info("Chosen model: %s, CV %s %s. Saved to %s (%.1f s).", chosen.name, metric.name, format_score(chosen.mean),
              folder.path, time.monotonic() - started)
     return FitResult(predictor, board, folder.path)
 
@@ -138,15 +138,17 @@ def beating(ranked: list[LeaderboardRow], metric: Any, constant: float) -> list[
     """The results that beat the constant predictor's CV score, or all of them (with a warning) if none does."""
     better = [r for r in ranked if metric.better(r.mean, constant)]
     worse = [r for r in ranked if r not in better]
-    what = f"the constant predictor (CV {metric.name} {constant:.4f}: class shares or the mean, on the same folds)"
+    what = (f"the constant predictor (CV {metric.name} {format_score(constant)}: class shares or the mean, on the "
+            "same folds)")
     if not better:
-        log.warning("No model beats %s: the delivered %s (CV %.4f) predicts no better than the target's distribution "
+        log.warning("No model beats %s: the delivered %s (CV %s) predicts no better than the target's distribution "
                     "alone. More rows, more informative columns or a longer budget may help.", what, ranked[0].name,
-                    ranked[0].mean)
+                    format_score(ranked[0].mean))
         return ranked
     if worse:
         log.warning("%d model(s) scored no better than %s and cannot be chosen: %s.", len(worse), what,
-                    ", ".join(f"{r.name} ({r.mean:.4f})" for r in worse[:5]) + (" …" if len(worse) > 5 else ""))
+                    ", ".join(f"{r.name} ({format_score(r.mean)})" for r in worse[:5])
+                    + (" …" if len(worse) > 5 else ""))
     return better
 
 

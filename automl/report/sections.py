@@ -370,8 +370,10 @@ def _time_used(record: Any) -> str:
 
 def format_number(value: float) -> str:
     """A score or figure in a sentence: 4 significant digits, with thousands separators from 10 000 up (not
-    "2.273e+04")."""
-    return f"{value:.4g}" if abs(value) < 9999.5 else f"{value:,.0f}"
+    "2.273e+04") to a billion; beyond it, 4 significant digits again ("3.881e+28", not 29 digits)."""
+    if abs(value) < 9999.5:
+        return f"{value:.4g}"
+    return f"{value:,.0f}" if abs(value) < 1e9 else f"{value:.4g}"
 
 
 def _cell(value: Any) -> Any:

@@ -43,7 +43,7 @@ from optuna.storages._heartbeat import get_heartbeat_thread
 
 from automl.config import LARGE_DATA_ROWS
 from automl.data.text import TEXT_COMPONENTS, fit_in_folds, reusing_fits, text_reuse_full
-from automl.errors import format_seconds, left_seconds
+from automl.errors import format_score, format_seconds, left_seconds
 from automl.models.base import ModelSpec, is_wide
 from automl.results.records import TrialResult
 from automl.search import checkpoint
@@ -239,7 +239,7 @@ class Search:
         if state.trials:
             lost = sum(r.reason in (checkpoint.INTERRUPTED, checkpoint.LOST) for r in state.trials)
             log.info("%s: %d earlier trial(s) restored%s%s.", state.spec.name, len(state.trials) - lost,
-                     f", best {state.best.mean:.4f}" if state.best else "",
+                     f", best {format_score(state.best.mean)}" if state.best else "",
                      f"; {lost} stopped by the interruption (recorded as failed)" if lost else "")
 
     def refresh(self) -> None:
@@ -636,12 +636,12 @@ class Search:
         ``SUMMARY_SECONDS``."""
         metric = self.ctx.metric.name
         best = state.best
-        best_text = f"; best {best.mean:.4f}" if best else ""
+        best_text = f"; best {format_score(best.mean)}" if best else ""
         first = len(state.trials) == 1
         logger, label = (log, f"{state.spec.name} defaults") if first else (trial_log, f"{state.spec.name} trial")
         number = "" if first else f" {result.trial}"
         if result.status == "ok":
-            logger.info("%s%s: %s %.4f%s (%.1f s)%s.", label, number, metric, result.mean,
+            logger.info("%s%s: %s %s%s (%.1f s)%s.", label, number, metric, format_score(result.mean),
                         _rounds_text(state.spec, result), result.fit_time, "" if first else best_text)
         else:
             level = logging.WARNING if result.status == "failed" else logging.INFO
@@ -665,7 +665,7 @@ class Search:
         extra = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         sign = 1 if self.ctx.metric.greater_is_better else -1
         scored = sorted((s for s in self.families if s.best is not None), key=lambda s: -sign * s.best.mean)
-        shown = ", ".join(f"{s.spec.name} {s.best.mean:.4f}" for s in scored[:4])
+        shown = ", ".join(f"{s.spec.name} {format_score(s.best.mean)}" for s in scored[:4])
         more = f" and {len(scored) - 4} more" if len(scored) > 4 else ""
         seconds = time.monotonic() - self._started if self._started else sum(s.seconds for s in self.families)
         trials = f"{len(results)} trial{'' if len(results) == 1 else 's'}"
