@@ -101,11 +101,12 @@ def test_the_leaderboard_reads_back_its_counts_as_whole_numbers(run_dir):
     assert read_record(run_dir).trials_total == 2
 
 
-@pytest.mark.parametrize("configured", [False, True])
+@pytest.mark.parametrize("configured", [None, "WARNING", "INFO"])
 def test_the_run_log_does_not_silence_warnings_where_no_logging_is_configured(configured, tmp_path):
     """A script that configures no logging sees automl's warnings on standard error, as Python's last-resort
     handler prints them (the run log's file handler had silenced it); one that configures logging gets them once,
-    through its own handler; both find every line in the run log."""
+    through its own handler, at its own level (the run log's DEBUG had let INFO lines through to a program
+    configured at WARNING); both find every line in the run log."""
     import subprocess
     import sys
 
@@ -113,12 +114,13 @@ def test_the_run_log_does_not_silence_warnings_where_no_logging_is_configured(co
         "import logging, sys\n"
         "from pathlib import Path\n"
         "from automl.results import log_to_file\n"
-        + ("logging.basicConfig(level=logging.WARNING, format='mine: %(message)s')\n" if configured else "")
+        + (f"logging.basicConfig(level=logging.{configured}, format='mine: %(message)s')\n" if configured else "")
         + "with log_to_file(Path(sys.argv[1])):\n"
         "    logging.getLogger('automl.data').warning('dropped column x')\n"
         "    logging.getLogger('automl.data').info('read 3 rows')\n"
         "    logging.getLogger('automl.fit').error('for the log only', extra={'automl_file_only': True})\n"
         "logging.getLogger('automl.data').warning('after the run')\n"
+        "print(logging.getLogger('automl').propagate, logging.getLogger('automl').level)\n"
     )
     log_file = tmp_path / "automl.log"
     done = subprocess.run([sys.executable, "-c", script, str(log_file)], capture_output=True, text=True, check=True)
@@ -126,8 +128,10 @@ def test_the_run_log_does_not_silence_warnings_where_no_logging_is_configured(co
     if configured:  # once each, through the program's own handler (not also Python's last resort)
         assert lines.count("mine: dropped column x") == 1 and lines.count("mine: after the run") == 1
         assert not [line for line in lines if not line.startswith("mine: ")]
+        assert lines.count("mine: read 3 rows") == (configured == "INFO")
     else:
         assert lines == ["dropped column x", "after the run"]
+    assert done.stdout.split() == ["True", "0"]  # the logger as it was
     assert "dropped column x" in log_file.read_text() and "read 3 rows" in log_file.read_text()
     assert "for the log only" in log_file.read_text()
     assert configured or "for the log only" not in done.stderr  # the program's own handlers show what they will

@@ -230,13 +230,16 @@ def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: b
 
     Where the program configured no logging (a script or a notebook calling the API), Python prints warnings and
     errors through its last-resort handler; this file handler would silence it, so one that prints as it does
-    is kept on for the block (a dropped column, a model no better than the constant predictor are still seen)."""
+    is kept on for the block (a dropped column, a model no better than the constant predictor are still seen).
+    Where it did, its handlers get what they got before the file asked for every record: the records at or above
+    the level the ``automl`` logger had (a program configured at WARNING does not see INFO lines)."""
     logger = logging.getLogger("automl")
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(formatter or logging.Formatter(LOG_FORMAT))
     handler.setLevel(logging.DEBUG)
     old_level = logger.level
     shown = _STDERR.enter(logger)
+    forwarded = not shown and _FORWARD.enter(logger)
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
@@ -249,8 +252,48 @@ def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: b
         logger.removeHandler(handler)
         if shown:
             _STDERR.leave(logger)
+        if forwarded:
+            _FORWARD.leave(logger)
         logger.setLevel(old_level)
         handler.close()
+
+
+class _ForwardToParents(logging.Handler):
+    """While a run log lowers the ``automl`` logger to DEBUG, its records stop propagating, and this handler
+    passes on those at or above the level the logger had before (its effective level when the first run began)
+    to the handlers of its parents, as propagation did; one for every run of the process at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users = 0
+        self.users_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        parent = logging.getLogger("automl").parent
+        if parent is not None:
+            parent.callHandlers(record)
+
+    def enter(self, logger: logging.Logger) -> bool:
+        """Take over the logger's propagation (unless it does not propagate); whether it did."""
+        with self.users_lock:
+            if self.users == 0:
+                if not logger.propagate:
+                    return False
+                self.setLevel(logger.getEffectiveLevel())
+                logger.propagate = False
+                logger.addHandler(self)
+            self.users += 1
+            return True
+
+    def leave(self, logger: logging.Logger) -> None:
+        with self.users_lock:
+            self.users -= 1
+            if self.users == 0:
+                logger.removeHandler(self)
+                logger.propagate = True
+
+
+_FORWARD = _ForwardToParents()
 
 
 class _WarningsToStderr(logging.Handler):
