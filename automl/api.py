@@ -7,16 +7,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from automl.config import THRESHOLD_METRICS
 from automl.errors import ConfigError
 from automl.predictor import Predictor
 from automl.results import LEADERBOARD_FILE, load_model, read_record
 from automl.results import leaderboard as lb
+
+log = logging.getLogger(__name__)
 
 
 class AutoML:
@@ -131,6 +136,35 @@ class AutoML:
         out.index = frame.index
         out.columns = pd.Index(predictor.schema.typed_labels(pd.Series(out.columns, dtype=object)))
         return out
+
+    def evaluate(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.Series:
+        """Scores on labelled rows the fit never saw (a held-out test set): the run's metric first, then every
+        other metric of the task, as the model is delivered (its calibration, and for a binary model its
+        decision threshold in the metrics of labels: accuracy, F1, precision, recall, balanced accuracy).
+
+        ``data``: a path or a DataFrame holding the feature columns and the target; rows without a target are
+        left out. ``model``: a key from :attr:`models` instead of the chosen model. Returns a Series indexed by
+        metric name, plus ``rows`` (rows scored). Raises :class:`~automl.errors.DataError` when the target
+        column is missing or holds a label the model was not trained on (named, with its rows).
+        """
+        from automl.search.metrics import all_scores
+
+        predictor = self._fitted()
+        predictor.pipeline_for(model)  # an unknown model is refused before the data is read
+        frame, info = predictor.read(data, sep)
+        y, kept = predictor.schema.holdout_target(frame, info.name)
+        scores = predictor._scores(frame[kept], info.name, model)
+        task = predictor.schema.task
+        out = all_scores(y, scores, task)
+        if task == "binary":  # the metrics of labels, from the labels the model delivers
+            delivered = np.eye(2)[predictor._labels(scores, model)]
+            out.update({k: v for k, v in all_scores(y, delivered, task).items() if k in THRESHOLD_METRICS})
+        first = str(read_record(self.run_dir_).metric) if self.run_dir_ is not None else next(iter(out))
+        ordered = {first: out.pop(first), **out} if first in out else out
+        if int(kept.sum()) < len(frame):
+            log.warning("Evaluating on %d of %d rows of %s: the others have no target value.", int(kept.sum()),
+                        len(frame), info.name)
+        return pd.Series({**ordered, "rows": float(kept.sum())}, name=model or predictor.model_key)
 
     @property
     def models(self) -> list[str]:

@@ -466,6 +466,59 @@ def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, ver
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("data", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--model", "model_key", help="Evaluate this model of the run instead of the chosen one.")
+@click.option("--sep", help=SEP_HELP + " Default: the one given at fit.")
+@_verbosity_options
+def evaluate(run_dir: Path, data: Path, model_key: str | None, sep: str | None, verbosity: int | None,
+             debug: bool) -> None:
+    """Score the model saved in RUN_DIR on DATA, labelled rows the fit never saw (a held-out test set).
+
+    Prints every metric of the task, the run's metric first, as the model is delivered (its calibration and
+    decision threshold), beside its cross-validation score; saves them in RUN_DIR/holdout.json and adds them
+    to the report. DATA needs the target column; rows without a target are left out.
+
+    \b
+    Example:
+      automl evaluate reports/penguins penguins_test.csv
+    """
+    _setup_logging(verbosity or 0)
+
+    def action() -> None:
+        import json
+        from datetime import UTC, datetime
+
+        from automl.api import AutoML
+        from automl.report import render
+        from automl.results import HOLDOUT_FILE, LOG_FILE, log_to_file, read_record
+        from automl.results.folder import atomic_write
+
+        model = AutoML.load(run_dir)
+        with log_to_file(run_dir / LOG_FILE):
+            scores = model.evaluate(data, model_key, sep)
+            record = read_record(run_dir)
+            key = str(scores.name)
+            board = model.leaderboard().set_index("model")
+            column = f"cv_{record.metric}_mean"
+            cv = float(board.loc[key, column]) if key in board.index and column in board.columns else None
+            rows = int(scores.pop("rows"))
+            saved = {"data": data.name, "rows": rows, "model": key, "metric": str(record.metric), "cv": cv,
+                     "evaluated": datetime.now(UTC).isoformat(timespec="seconds"),
+                     "scores": {k: float(v) for k, v in scores.items()}}
+            atomic_write(run_dir / HOLDOUT_FILE, lambda tmp: Path(tmp).write_text(json.dumps(saved, indent=1),
+                                                                                  encoding="utf-8"))
+            width = max(len(k) for k in scores.index)
+            click.echo(f"{key} on {rows} rows of {data.name}" + (f" (CV {record.metric} {cv:.4g})" if cv is not None
+                                                                   else "") + ":")
+            for name, value in scores.items():
+                click.echo(f"  {name:<{width}}  {value:.4g}")
+            render(run_dir)
+
+    _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="HTML file to write (default: RUN_DIR/report.html).")
 @_verbosity_options

@@ -163,6 +163,51 @@ class Schema:
                 return numbers.astype("int64" if self.label_type == "int" else float)
         return labels
 
+    def holdout_target(self, frame: pd.DataFrame, where: str) -> tuple[np.ndarray, np.ndarray]:
+        """The true target of labelled rows to evaluate on, read as the fit read it: (class codes in the order of
+        ``classes``, or numbers for regression, for the rows with a target; the mask of those rows).
+
+        Raises :class:`DataError` when ``frame`` has no target column, when no row has a target, or when a value
+        is not one the model knows (a class it never saw, text in a regression target), naming it and its rows.
+        """
+        if self.target not in frame.columns:
+            raise DataError(f"{where} has no column {self.target!r} (the target): evaluating needs the true values. "
+                            "To score rows without them, use predict.")
+        y = frame[self.target]
+        text = y.astype(object).where(y.notna()).map(lambda v: v if not isinstance(v, str) else v.strip() or None)
+        kept = text.notna().to_numpy()
+        if not kept.any():
+            raise DataError(f"Target column {self.target!r} in {where} has no values to evaluate on.")
+        if self.task == "regression":
+            values = pd.to_numeric(text, errors="coerce")
+            found = _detect_numbers(text[kept & values.isna().to_numpy()], TableSource(where))
+            if found is not None:
+                values[kept & values.isna().to_numpy()] = found[1].values.to_numpy()
+            bad = kept & values.isna().to_numpy()
+            if bad.any():
+                raise DataError(f"Regression target {self.target!r} in {where} holds non-numeric values "
+                                f"({format_values(pd.unique(text[bad]), 3)}) at {format_rows(np.flatnonzero(bad))}.")
+            return values.to_numpy(dtype=float)[kept], kept
+        classes = list(self.classes or [])
+        words = text[kept].astype(str)
+        codes = words.map({c: i for i, c in enumerate(classes)})
+        if self.label_type in ("int", "float", "bool") and codes.isna().any():  # 1 and "1.0", True and "yes"
+            def key(v: Any) -> Any:
+                if self.label_type == "bool":
+                    low = str(v).strip().lower()
+                    return True if low in TRUE_WORDS else False if low in FALSE_WORDS else None
+                number = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+                return None if pd.isna(number) else float(number)
+            known = {key(c): i for i, c in enumerate(classes) if key(c) is not None}
+            codes = codes.fillna(words.map(lambda v: known.get(key(v))))
+        unknown = codes.isna().to_numpy()
+        if unknown.any():
+            rows = np.flatnonzero(kept)[unknown]
+            raise DataError(f"Target {self.target!r} in {where} holds label(s) the model was not trained on "
+                            f"({format_values(pd.unique(words[unknown]), 3)}) at {format_rows(rows)}; it knows "
+                            f"{format_values(classes, 10)}.")
+        return codes.to_numpy(dtype=int), kept
+
     def encode_target(self, y: pd.Series) -> np.ndarray:
         """Class labels → integer codes in the order of ``classes``; regression targets → float."""
         if self.classes is None:

@@ -13,6 +13,7 @@ import pandas as pd
 from automl.config import FitConfig
 from automl.errors import ModelFormatError
 from automl.results import (
+    HOLDOUT_FILE,
     IMPORTANCE_FILE,
     JOURNAL_FILE,
     LEADERBOARD_FILE,
@@ -39,6 +40,7 @@ class RunData:
     profile: dict[str, Any]
     importance: pd.DataFrame | None
     model_bytes: int | None
+    holdout: dict[str, Any] | None = None  # holdout.json: scores on held-out labelled data (automl evaluate)
 
     @cached_property
     def config(self) -> FitConfig:
@@ -96,4 +98,6 @@ def load_run(run_dir: str | Path) -> RunData:
         importance=pd.read_csv(path / IMPORTANCE_FILE, keep_default_na=False, na_values=[""])
         if (path / IMPORTANCE_FILE).is_file() else None,
         model_bytes=(path / MODEL_FILE).stat().st_size if (path / MODEL_FILE).is_file() else None,
+        holdout=json.loads((path / HOLDOUT_FILE).read_text(encoding="utf-8"))
+        if (path / HOLDOUT_FILE).is_file() else None,
     )

@@ -246,6 +246,7 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
     out.update(_oof_plots(run, chosen))
     out["threshold"] = _threshold(run.record.decision_threshold)
     out["calibration"] = _calibration(run.record.calibration)
+    out["holdout"] = _holdout(run.holdout, run.metric)
     if run.importance is not None and len(run.importance):
         top = run.importance.head(20)
         out["importance_plot"] = figures.bars(list(top["feature"]), list(top["importance_mean"]),
@@ -274,6 +275,19 @@ def _calibration(choice: dict[str, Any] | None) -> dict[str, Any] | None:
                 f"{format_number(choice['cv_after'][method])} (tried: {tried}). {done}")
     curves = {k: v for k, v in choice.get("reliability", {}).items() if v}
     return {"text": text, "plot": figures.reliability(curves) if curves else None}
+
+
+def _holdout(holdout: dict[str, Any] | None, metric: str) -> dict[str, Any] | None:
+    """Scores on held-out labelled data (``automl evaluate``): what they were computed on, and each metric."""
+    if not holdout:
+        return None
+    scores = holdout.get("scores", {})
+    cv = holdout.get("cv")
+    text = (f"{holdout.get('model', '?')} scored on {holdout.get('rows', '?')} labelled rows of "
+            f"{holdout.get('data', '?')} that the fit never saw ({holdout.get('evaluated', '')}): {metric} "
+            f"{format_number(scores[metric]) if metric in scores else 'n/a'}"
+            + (f", against {format_number(cv)} in cross-validation." if cv is not None else "."))
+    return {"text": text, "rows": [[k, format_number(v)] for k, v in scores.items()]}
 
 
 def _threshold(choice: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ Layout::
     RUN_DIR/optuna.journal    the Optuna studies (one per family)
     RUN_DIR/profile.json      the data profile (column statistics, histograms, target distribution)
     RUN_DIR/feature_importance.csv  permutation importance of the final model
+    RUN_DIR/holdout.json      scores on held-out labelled data (``automl evaluate``), when it was run
     RUN_DIR/report.html       the report, rendered from the files above
     RUN_DIR/model.joblib      the fitted predictor (pickle: load only run folders you trust)
     RUN_DIR/automl.log        the full log of the run, tracebacks included
@@ -50,6 +51,7 @@ LEADERBOARD_JSON = "leaderboard.json"
 OOF_FILE = "oof_predictions.parquet"
 PROFILE_FILE = "profile.json"
 IMPORTANCE_FILE = "feature_importance.csv"
+HOLDOUT_FILE = "holdout.json"
 REPORT_FILE = "report.html"
 TRIALS_FILE = "trials.csv"
 JOURNAL_FILE = "optuna.journal"
