@@ -39,6 +39,7 @@ from tests.test_cli import assert_error, fit, run
     (["1,200 USD", "30 USD"], [1200, 30], NumberFormat(",", ".", "USD")),
     (["3 bedrooms", "1 bedrooms", "4 bedrooms"], [3, 1, 4], NumberFormat(",", ".", "bedrooms")),
     (["2,5 m²", "10 m²"], [2.5, 10], NumberFormat(".", ",", "m²")),
+    (["1 year", "3 years", "12 years"], [1, 3, 12], NumberFormat(",", ".", "years")),  # singular and plural
 ])
 def test_numbers_written_as_text_are_read(written, expected, fmt):
     found = detect(pd.Series(written, dtype=object))
@@ -57,6 +58,10 @@ def test_numbers_written_as_text_are_read(written, expected, fmt):
     ["5 kg", "300 g", "2 kg", "1 g"],  # two units: converting them is not guessed
     ["1", "2", "3 abc", "4"],  # a word after one number only: stray text, not a unit
     ["12 Main St", "3 Oak Rd"],
+    ["500", "5k", "12k", "800"],  # magnitudes, not units: 5k is 5 000, not 5
+    ["$50k", "$95,000"],
+    ["1st", "2nd", "3rd", "4th", "11th"],  # ordinals
+    ["3 m", "4 ms"],  # metres and milliseconds are not one unit
 ])
 def test_text_that_is_not_one_number_format_stays_text(written):
     assert detect(pd.Series(written, dtype=object)) is None
@@ -365,3 +370,19 @@ def test_an_extreme_regression_target_value_is_named_and_scores_stay_readable(ca
     assert [format_score(v) for v in (0.82861, 33.32134, 0.0, 3.8807e28, 2e-7)] == [
         "0.8286", "33.3213", "0.0000", "3.881e+28", "2e-07"]
     assert [format_number(v) for v in (0.82861, 123456.4, 3.8807e28)] == ["0.8286", "123,456", "3.881e+28"]
+
+
+def test_a_column_of_units_with_a_few_other_values_still_fits():
+    """"1 year" beside "N years" and ordinals (1st, 2nd, 4th) stopped the fit with "holds numbers but also
+    text"; a few values in another unit leave the column as it was before units were read, with a warning."""
+    rng = np.random.default_rng(0)
+    years = rng.integers(1, 30, 200)
+    frame = pd.DataFrame({"experience": [f"{v} year{'s' if v > 1 else ''}" for v in years],
+                          "rank": [f"{v}{'st' if v == 1 else 'nd' if v == 2 else 'rd' if v == 3 else 'th'}"
+                                   for v in rng.integers(1, 60, 200)],
+                          "age": [f"{v} yr" if i < 12 else f"{v} years" for i, v in enumerate(years)],
+                          "y": np.where(years > 15, "senior", "junior")})
+    schema, _ = _schema(frame)
+    kinds = {c.name: c.kind for c in schema.columns}
+    assert kinds["experience"] == "numeric" and kinds["rank"] != "numeric" and kinds["age"] != "numeric"
+    np.testing.assert_array_equal(schema.transform(frame)["experience"], years)

@@ -33,6 +33,22 @@ SEPARATORS = (",", ".", " ", "'")
 # a unit after a number: a word of up to 12 letters, optionally per another (km/h) and squared or cubed (m²),
 # with an optional abbreviation point; or degrees (°, °C, °F, °K)
 UNIT = r"(?:°[CFK]?|[^\W\d_]{1,12}(?:/[^\W\d_]{1,12})?[²³]?\.?)"
+# after a number, these are not units: magnitudes (5k is 5 000, not 5 of a unit "k") and ordinals (1st, 2nd)
+NOT_UNITS = frozenset({"k", "K", "M", "B", "T", "bn", "Bn", "mn", "mln", "mio", "Mio", "st", "nd", "rd", "th"})
+
+
+def is_unit(word: str) -> bool:
+    """Whether ``word``, written after a number, is a unit (not a magnitude such as ``k`` or an ordinal)."""
+    return word.rstrip(".") not in NOT_UNITS
+
+
+def same_unit(word: str, unit: str) -> bool:
+    """Whether ``word`` is ``unit`` as written, or its singular or plural (``year`` and ``years``; a unit of at
+    least three letters: ``m`` and ``ms`` differ)."""
+    if word == unit:
+        return True
+    short, long_ = sorted((word, unit), key=len)
+    return len(short) >= 3 and long_ == short + "s"
 SPACES = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2212": "-"}
 
 
@@ -112,8 +128,12 @@ def parse(text: pd.Series, fmt: NumberFormat, any_unit: bool = False) -> Parsed:
     unit = fmt.unit
     if any_unit:  # a unit on at least half the values; on fewer, it is stray text
         counts = units[ok].dropna().value_counts()
-        unit = str(counts.index[0]) if len(counts) and counts.iloc[0] >= 0.5 * ok.sum() else ""
-    ok &= units.isna() | (units == unit)
+        counts = counts[[is_unit(str(u)) for u in counts.index]]
+        if len(counts):
+            unit = str(counts.index[0])
+            if counts[[same_unit(str(u), unit) for u in counts.index]].sum() < 0.5 * ok.sum():
+                unit = ""
+    ok &= units.isna() | units.map(lambda u: isinstance(u, str) and bool(unit) and same_unit(u, unit))
     pct = parts["pct"].notna()
     if pct[ok].any() and not pct[ok].all():  # "12%" beside "0.3": which is meant is unknown
         ok &= pct == (pct[ok].mean() >= 0.5)
@@ -169,6 +189,6 @@ def detect(text: pd.Series, decimal: str = ".") -> tuple[NumberFormat, Parsed] |
 def best_share(text: pd.Series, decimal: str = ".") -> tuple[float, Parsed]:
     """The largest share of non-missing values that one format reads, and that format's result."""
     present = text.notna().to_numpy()
-    results = [parse(text, fmt, any_unit=True) for fmt in candidates(decimal)]
+    results = [parse(text, fmt) for fmt in candidates(decimal)]  # without units: a unit's values do not count
     best = max(results, key=lambda r: int(r.ok.sum()))
     return float(best.ok.sum() / max(present.sum(), 1)), best

@@ -22,7 +22,7 @@ import pandas as pd
 from automl.config import DEFAULT_METRIC, FitConfig, check_metric
 from automl.data import datetimes
 from automl.data.io import TableSource, file_rows, read_text_column
-from automl.data.numbers import UNIT, NumberFormat, best_share, detect, parse
+from automl.data.numbers import UNIT, NumberFormat, best_share, detect, is_unit, parse, same_unit
 from automl.errors import ConfigError, DataError, choices, format_rows, format_values, show_value
 
 log = logging.getLogger(__name__)
@@ -708,9 +708,14 @@ def _units(present: pd.Series) -> list[str]:
     frequent first (looked at on its first 5 000 values); [] for any other column."""
     head = present.head(5000).str.strip()
     found = head.str.extract(rf"^[-+(]?[\d.,' ]*\d\s*(?P<unit>{UNIT})\)?$")["unit"]
+    found = found.where(found.map(lambda u: isinstance(u, str) and is_unit(u)))
     if found.notna().mean() < MIXED_TYPE_SHARE:
         return []
-    return [str(u) for u in found.value_counts().index]
+    units: list[str] = []
+    for u in found.value_counts().index:
+        if not any(same_unit(str(u), seen) for seen in units):
+            units.append(str(u))
+    return units
 
 
 def _numeric_looking(present: pd.Series) -> bool:

@@ -93,7 +93,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             k = min(int(self.components), matrix.shape[1] - 1, len(text) - 1)
             if k >= 1:
                 svd_key = None if key is None else (*key, "svd", k, self.random_state)
-                self.svd_ = _REUSE.get(svd_key, lambda: (_fit_svd(matrix, k, self.random_state), 0))
+                self.svd_ = _REUSE.get(svd_key, lambda: _sized_svd(_fit_svd(matrix, k, self.random_state)))
         self.n_features_in_ = 1
         return matrix
 
@@ -178,7 +178,18 @@ def _fitted(counted: Counted, rows: np.ndarray | None, caps: Sequence[int]) -> t
     """:func:`_fit_parts` as a model keeps them (without the columns they took from ``counted``), and the
     matrix's bytes."""
     parts, matrix = _fit_parts(counted, rows, caps)
-    return ([(name, counter, tfidf, None) for name, counter, tfidf, _ in parts], matrix), _nbytes(matrix)
+    return ([(name, counter, tfidf, None) for name, counter, tfidf, _ in parts], matrix), _parts_bytes(parts, matrix)
+
+
+def _parts_bytes(parts: Parts, matrix: Any) -> int:
+    """Memory of fitted parts and their matrix: the matrix, the IDF weights, and about 160 bytes per kept n-gram
+    (the string, its place in the vocabulary list and in the vocabulary's dictionary)."""
+    return _nbytes(matrix) + sum(int(tfidf.idf_.nbytes) + 160 * len(counter.vocabulary)
+                                 for _, counter, tfidf, _ in parts)
+
+
+def _sized_svd(svd: Any) -> tuple[Any, int]:
+    return svd, int(svd.components_.nbytes + svd.singular_values_.nbytes + svd.explained_variance_.nbytes)
 
 
 def _from_counts(parts: Parts, counted: Counted, rows: np.ndarray) -> Any:
@@ -270,10 +281,10 @@ class _Reuse:
                 else:
                     self.full = True
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes, self.full = 0, False
+    def entries_clear(self) -> None:
+        """Drop everything kept (with the lock held)."""
+        self._entries.clear()
+        self._bytes, self.full = 0, False
 
 
 _REUSE = _Reuse()
@@ -296,9 +307,8 @@ def reusing_fits() -> Iterator[None]:
     finally:
         with _REUSE._lock:
             _REUSE.users -= 1
-            last = _REUSE.users == 0
-        if last:
-            _REUSE.clear()
+            if _REUSE.users == 0:
+                _REUSE.entries_clear()
 
 
 def text_reuse_full() -> bool:
@@ -317,6 +327,8 @@ def fit_in_folds(frame: pd.DataFrame, folds: Sequence[tuple[np.ndarray, np.ndarr
     ``frame``: the text columns, n rows; ``folds``: (training, validation) row positions into it. Stops before a
     fold that would start past ``deadline`` (``time.monotonic()`` seconds) or when no more can be kept in memory.
     Returns the number of folds done (the fit on all rows not counted).
+    While it runs it also holds every column's n-gram counts over all rows (sparse, about 12 bytes per distinct
+    n-gram of each row), outside the bound of :func:`reusing_fits`.
     """
     columns = []
     for name in frame.columns:
@@ -334,7 +346,7 @@ def fit_in_folds(frame: pd.DataFrame, folds: Sequence[tuple[np.ndarray, np.ndarr
             key = _vocabulary_key(_digest(train_text), caps)
             parts, matrix = _fit_parts(counted, train, caps)
             _REUSE.put(key, ([(name, counter, tfidf, None) for name, counter, tfidf, _ in parts], matrix),
-                       _nbytes(matrix))
+                       _parts_bytes(parts, matrix))
             if _REUSE.full:  # not kept: the trials fit this fold themselves
                 return min(i, len(folds))
             if parts and len(valid):

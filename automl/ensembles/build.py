@@ -39,9 +39,9 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
     for method, (key, name, kind) in NAMES.items():
         try:
             scores, oof_reps = cross_validated_ensemble(method, by_repeat, y, folds, ctx.metric, task, n_classes,
-                                                        ctx.seed, ctx.weights)
+                                                        ctx.seed, ctx.weights, ctx.threshold)
             weights, meta = fit_combiner(method, oofs, y[v], ctx.metric, task, ctx.seed,
-                                         None if ctx.weights is None else ctx.weights[v])
+                                         None if ctx.weights is None else ctx.weights[v], ctx.threshold)
         except Exception as e:  # an ensemble that cannot be built is reported, the run goes on
             log.debug("%s failed", name, exc_info=True)
             out.append(LeaderboardRow(key, name, kind, {}, status="failed", reason=f"{type(e).__name__}: {e}"))
@@ -52,6 +52,7 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
             members, weights = [m for m, k in zip(members, keep, strict=True) if k], weights[keep]
         oof = oof_reps.mean(axis=0)
         result = LeaderboardRow(key, name, kind, {}, fold_scores=scores, oof=oof, members=members,
+                                oof_by_repeat=oof_reps if len(oof_reps) > 1 else None,
                              weights=[] if weights is None else [float(w) for w in weights], combiner=meta,
                              secondary=all_scores(y[v], oof[v], task, None if ctx.weights is None else ctx.weights[v]),
                              fit_time=sum(b.fit_time for b in bases if b.key in members))
@@ -62,11 +63,13 @@ def build_ensembles(bases: Sequence[LeaderboardRow], y: np.ndarray, folds: Seque
 
 
 def fit_combiner(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, metric: Metric, task: str,
-                 seed: int, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray | None, Any]:
-    """Fit greedy weights or a meta-model on out-of-fold predictions (rows weighted by ``sample_weight``);
-    returns ``(weights, meta)``."""
-    if method == "greedy":  # F1, balanced accuracy: the blend is chosen at its best threshold, as it is delivered
-        return greedy_weights(oofs, y, for_selection(metric, task), task, sample_weight=sample_weight), None
+                 seed: int, sample_weight: np.ndarray | None = None,
+                 threshold: float | None = None) -> tuple[np.ndarray | None, Any]:
+    """Fit greedy weights or a meta-model on out-of-fold predictions (rows weighted by ``sample_weight``;
+    ``threshold``: ``--threshold``); returns ``(weights, meta)``."""
+    if method == "greedy":  # F1, balanced accuracy: the blend is chosen at its threshold, as it is delivered
+        return greedy_weights(oofs, y, for_selection(metric, task, threshold), task,
+                              sample_weight=sample_weight), None
     meta = make_meta_model(task, seed)
     meta.fit(meta_features(oofs, task), y, sample_weight=sample_weight)
     return None, meta
@@ -74,7 +77,8 @@ def fit_combiner(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, metric:
 
 def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndarray, folds: Sequence[Fold],
                              metric: Metric, task: str, n_classes: int, seed: int,
-                             sample_weight: np.ndarray | None = None) -> tuple[list[float], np.ndarray]:
+                             sample_weight: np.ndarray | None = None,
+                             threshold: float | None = None) -> tuple[list[float], np.ndarray]:
     """Score an ensemble on the shared folds: for each fold, fit the combiner on the other folds' OOF rows.
 
     ``oofs[m]`` holds member ``m``'s out-of-fold predictions per CV repetition (first axis); a fold of
@@ -91,23 +95,23 @@ def cross_validated_ensemble(method: str, oofs: Sequence[np.ndarray], y: np.ndar
             scores.append(metric(y[valid], out[r][valid], task, None if w is None else w[valid]))
             continue
         weights, meta = fit_combiner(method, [p[r][train] for p in oofs], y[train], metric, task, seed,
-                                     None if w is None else w[train])
+                                     None if w is None else w[train], threshold)
         out[r][valid] = combine(method, weights, meta, [p[r][valid] for p in oofs], task, n_classes)
         scores.append(metric(y[valid], out[r][valid], task, None if w is None else w[valid]))
-    if ranks_at_tuned_threshold(metric.name, task):  # each fold at the threshold the other folds choose
-        scores = tuned_fold_scores(metric.name, out[..., 1], y, folds, repetitions(folds, len(y)), w)
+    if ranks_at_tuned_threshold(metric.name, task, threshold):  # each fold at its delivered threshold
+        scores = tuned_fold_scores(metric.name, out[..., 1], y, folds, repetitions(folds, len(y)), w, threshold)
     return scores, out
 
 
-def for_selection(metric: Metric, task: str) -> Metric:
-    """``metric`` as ensemble selection should optimise it: for a metric ranked at a tuned threshold, the score
-    at the best threshold of the rows scored (in-sample: for choosing members, not for reporting); any other
-    metric as it is."""
-    if not ranks_at_tuned_threshold(metric.name, task):
+def for_selection(metric: Metric, task: str, threshold: float | None = None) -> Metric:
+    """``metric`` as ensemble selection should optimise it: for a metric ranked at a decision threshold, the
+    score at ``threshold`` (``--threshold``), else at the best threshold of the rows scored (in-sample: for
+    choosing members, not for reporting); any other metric as it is."""
+    if not ranks_at_tuned_threshold(metric.name, task, threshold):
         return metric
 
     def at_best(y: np.ndarray, p: np.ndarray, task: str, w: np.ndarray | None = None) -> float:
-        return float(threshold_scores(metric.name, p[:, 1], y, np.asarray([best_threshold(p[:, 1], y, metric.name,
-                                                                                            w)]), w)[0])
+        t = threshold if threshold is not None else best_threshold(p[:, 1], y, metric.name, w)
+        return float(threshold_scores(metric.name, p[:, 1], y, np.asarray([t]), w)[0])
 
     return Metric(metric.name, metric.greater_is_better, at_best)

@@ -69,7 +69,8 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
     results = families + ensembles
     growth = len(p.y) / max(len(p.y_s), 1)  # large data: the search ran on a sample, the refit uses every row
     by_key = {f.key: f for f in families}
-    constant = constant_cv_score(p.y_s, p.folds, metric, schema.task, len(schema.classes or ()), p.ctx.weights)
+    constant = constant_cv_score(p.y_s, p.folds, metric, schema.task, len(schema.classes or ()), p.ctx.weights,
+                                 p.ctx.threshold)
     chosen, bagged = choose(results, by_key, metric, budget.deadline, len(p.folds), config,
                              growth, constant)
     model = refit(chosen, by_key, p.ctx, p.X, p.y, bagged, p.weights)
@@ -130,8 +131,9 @@ def _decisions(chosen: LeaderboardRow, p: Prepared,
     calibration = choose_calibration(chosen.oof, p.y_s, p.folds, task, metric, p.ctx.weights)
     if task != "binary":
         return calibration, None
+    by_repeat = chosen.oof_by_repeat[..., 1] if chosen.oof_by_repeat is not None else None
     return calibration, choose_threshold(chosen.oof[:, 1], p.y_s, p.folds, metric, config.threshold,
-                                         p.ctx.weights)
+                                         p.ctx.weights, by_repeat)
 
 
 def beating(ranked: list[LeaderboardRow], metric: Any, constant: float) -> list[LeaderboardRow]:

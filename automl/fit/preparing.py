@@ -107,7 +107,8 @@ def prepare(config: FitConfig, data: Any, expect: DataRecord | None = None) -> P
     if class_balance:
         log.info("The minority class of %r holds %.1f %% of the rows: every family's search also tries balanced "
                  "class weights.", schema.target, 100 * np.bincount(y_s).min() / len(y_s))
-    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target, class_balance, weights_s)
+    ctx = Context(schema, metric, config.preprocess, config.seed, n_jobs, log_target, class_balance, weights_s,
+                  config.threshold if schema.task == "binary" else None)
     specs = registry.select(schema.task, config.models, config.exclude_models)
     width = X.shape[1] + sum(min(c.n_unique, config.preprocess.max_categories) for c in schema.features
                              if c.kind == "categorical") + sum(c.n_missing > 0 for c in schema.features)

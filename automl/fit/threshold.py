@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from automl.config import THRESHOLD_METRICS
-from automl.search.cv import Fold, first_repetition_on_validated
-from automl.search.decision import TUNABLE, best_threshold
+from automl.search.cv import Fold, first_repetition_on_validated, repetitions
+from automl.search.decision import TUNABLE, best_threshold, ranks_at_tuned_threshold, tuned_fold_scores
 from automl.search.metrics import get_metric, label_score
 
 log = logging.getLogger(__name__)
@@ -44,33 +44,46 @@ class ThresholdChoice:
 
 
 def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold], metric: str,
-                     given: float | None = None, sample_weight: np.ndarray | None = None) -> ThresholdChoice:
+                     given: float | None = None, sample_weight: np.ndarray | None = None,
+                     by_repeat: np.ndarray | None = None) -> ThresholdChoice:
     """The threshold for a binary model whose out-of-fold probability of the positive class is ``p_positive``
     (shape (n_rows,)) for labels ``y`` (0/1) on ``folds``.
 
     ``given`` (``--threshold``) wins. Otherwise a metric of labels in ``TUNED_METRICS`` is tuned (see the
     module's docstring); any other metric keeps 0.5. ``sample_weight``: the rows' weights in every score.
+    A metric the leaderboard ranks at tuned thresholds (F1, balanced accuracy: :mod:`automl.search.decision`)
+    always gets its tuned threshold, so the model is delivered as it was ranked; its CV figures are then those
+    of every fold of every repetition, from ``by_repeat`` (the probability per repetition, shape (n_repeats,
+    n_rows); default: ``p_positive``), the same as its leaderboard score.
     """
+    w_all = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    ranked = ranks_at_tuned_threshold(metric, "binary") and given is None
+    if ranked:
+        reps = repetitions(folds, len(y))
+        by_repeat = np.repeat(p_positive[None], max(reps) + 1, axis=0) if by_repeat is None else by_repeat
+        cv_tuned = float(np.mean(tuned_fold_scores(metric, by_repeat, y, folds, reps, w_all)))
+        cv_default = float(np.mean(tuned_fold_scores(metric, by_repeat, y, folds, reps, w_all, given=0.5)))
     v, first = first_repetition_on_validated(folds, len(y))  # time folds: the first period has no prediction
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    p_positive, y, w = p_positive[v], y[v], w[v]
+    p_positive, y, w = p_positive[v], y[v], w_all[v]
     name = metric if metric in THRESHOLD_METRICS else "f1"
     curve = [[float(t), label_score(name, y, (p_positive >= t).astype(int), w)] for t in CURVE]
     if given is not None:
         return ThresholdChoice(float(given), "given", name, curve=curve)
     if metric not in TUNED_METRICS:
         return ThresholdChoice(0.5, "default", name, curve=curve)
-    default, tuned = [], []
-    for train, valid in first:
-        t = best_threshold(p_positive[train], y[train], metric, w[train]) if len(train) else 0.5
-        default.append(label_score(metric, y[valid], (p_positive[valid] > 0.5).astype(int), w[valid]))
-        tuned.append(label_score(metric, y[valid], (p_positive[valid] >= t).astype(int), w[valid]))
-    cv_default, cv_tuned = float(np.mean(default)), float(np.mean(tuned))
-    if not get_metric(metric).better(cv_tuned, cv_default):
-        log.info("Decision threshold: 0.5 kept (%s %.4f at 0.5, %.4f with a threshold tuned on the other folds).",
-                 metric, cv_default, cv_tuned)
-        return ThresholdChoice(0.5, "default", metric, cv_default, cv_tuned, curve)
+    if not ranked:
+        default, tuned = [], []
+        for train, valid in first:
+            t = best_threshold(p_positive[train], y[train], metric, w[train]) if len(train) else 0.5
+            default.append(label_score(metric, y[valid], (p_positive[valid] > 0.5).astype(int), w[valid]))
+            tuned.append(label_score(metric, y[valid], (p_positive[valid] >= t).astype(int), w[valid]))
+        cv_default, cv_tuned = float(np.mean(default)), float(np.mean(tuned))
+        if not get_metric(metric).better(cv_tuned, cv_default):
+            log.info("Decision threshold: 0.5 kept (%s %.4f at 0.5, %.4f with a threshold tuned on the other folds).",
+                     metric, cv_default, cv_tuned)
+            return ThresholdChoice(0.5, "default", metric, cv_default, cv_tuned, curve)
     value = best_threshold(p_positive, y, metric, w)
-    log.info("Decision threshold: %.3f, tuned for %s on the out-of-fold predictions (CV %.4f, at 0.5 %.4f).",
-             value, metric, cv_tuned, cv_default)
+    log.info("Decision threshold: %.3f, tuned for %s on the out-of-fold predictions (CV %.4f, at 0.5 %.4f)%s.",
+             value, metric, cv_tuned, cv_default,
+             "; models are ranked at their tuned thresholds, so it is kept whichever is higher" if ranked else "")
     return ThresholdChoice(value, "tuned", metric, cv_default, cv_tuned, curve)

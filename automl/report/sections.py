@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.config import RANKED_AT_TUNED_THRESHOLD
+from automl.config import RANKED_AT_TUNED_THRESHOLD, THRESHOLD_METRICS
 from automl.report import figures
 from automl.report.rundata import RunData
 from automl.report.stats import SideBudget, budget_verdict, compare, is_provisional, verdict
@@ -224,12 +224,7 @@ def modelling_section(run: RunData) -> dict[str, Any]:
         "time_plot": figures.bars(list(seconds.index), list(seconds.values), "Search time per family",
                                   "seconds (all trials, all folds)", "time") if len(seconds) else None,
         "workers": [[w, int(n)] for w, n in per_worker.items()] if distributed else [],
-        "scored_at_tuned_threshold": (f"Each model's {run.metric} is scored as it is delivered: every validation fold "
-                                      "at the decision threshold that maximises it on the other folds' out-of-fold "
-                                      "predictions (at 0.5, a model whose probabilities of a rare class stay below "
-                                      "0.5 would label nothing positive, however well it ranks the rows)."
-                                      if str(run.record.task) == "binary" and run.metric in RANKED_AT_TUNED_THRESHOLD
-                                      else ""),
+        "scored_at_tuned_threshold": _threshold_note(run),
     }
 
 
@@ -288,6 +283,23 @@ def _holdout(holdout: dict[str, Any] | None, metric: str) -> dict[str, Any] | No
             f"{format_number(scores[metric]) if metric in scores else 'n/a'}"
             + (f", against {format_number(cv)} in cross-validation." if cv is not None else "."))
     return {"text": text, "rows": [[k, format_number(v)] for k, v in scores.items()]}
+
+
+def _threshold_note(run: RunData) -> str:
+    """How the leaderboard scores a binary metric of labels: at each model's delivered threshold."""
+    if str(run.record.task) != "binary":
+        return ""
+    given = run.config.threshold
+    if given is not None and run.metric in THRESHOLD_METRICS:
+        at = f"at the decision threshold --threshold gives ({given:g})"
+    elif given is None and run.metric in RANKED_AT_TUNED_THRESHOLD:
+        at = ("at the decision threshold that maximises it on the other folds' out-of-fold predictions (at 0.5, a "
+              "model whose probabilities of a rare class stay below 0.5 would label nothing positive, however well "
+              "it ranks the rows)")
+    else:
+        return ""
+    return (f"Each model's {run.metric} is scored as it is delivered: every validation fold {at}. The other "
+            "metrics' columns are at 0.5.")
 
 
 def _threshold(choice: dict[str, Any] | None) -> dict[str, Any] | None:

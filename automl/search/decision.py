@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from automl.config import RANKED_AT_TUNED_THRESHOLD
+from automl.config import RANKED_AT_TUNED_THRESHOLD, THRESHOLD_METRICS
 
 TUNABLE = ("accuracy", "f1", "balanced_accuracy")  # metrics of labels whose threshold can be chosen
 CANDIDATES = 200  # thresholds tried: quantiles of the out-of-fold probabilities (and 0.5)
@@ -41,25 +41,36 @@ def threshold_scores(metric: str, p_positive: np.ndarray, y: np.ndarray, thresho
             return np.nan_to_num(2 * tp_above / (2 * tp_above + fp_above + fn), nan=0.0)
         if metric == "accuracy":
             return (tp_above + tn) / max(pos + neg, 1e-300)
+        if metric == "precision":
+            return np.nan_to_num(tp_above / (tp_above + fp_above), nan=0.0)
+        if metric == "recall":
+            return np.nan_to_num(tp_above / pos, nan=0.0) if pos > 0 else np.zeros(len(thresholds))
         if metric == "balanced_accuracy":
             recalls = [r for r, n in ((tp_above / pos, pos), (tn / neg, neg)) if n > 0]
             return np.mean(recalls, axis=0) if recalls else np.zeros(len(thresholds))
-    raise ValueError(f"Unknown metric of labels {metric!r}; choose one of {', '.join(TUNABLE)}.")
+    raise ValueError(f"Unknown metric of labels {metric!r}; choose one of {', '.join(THRESHOLD_METRICS)}.")
 
 
 def best_threshold(p_positive: np.ndarray, y: np.ndarray, metric: str,
                    sample_weight: np.ndarray | None = None) -> float:
-    """The threshold among ``CANDIDATES`` quantiles of ``p_positive`` (shape (n_rows,)) and 0.5 that maximises
-    ``metric`` of the labels ``p_positive >= t`` for ``y`` (0/1); ties go to the threshold nearest 0.5."""
-    grid = np.unique(np.concatenate([np.quantile(p_positive, np.linspace(0, 1, CANDIDATES)), [0.5]]))
+    """The threshold that maximises ``metric`` of the labels ``p_positive >= t`` for ``y`` (0/1), among 0.5,
+    0 (every row positive), 1.5 (none) and the midpoints between consecutive distinct values of ``CANDIDATES``
+    quantiles of ``p_positive`` (shape (n_rows,)); ties go to the threshold nearest 0.5.
+
+    Midpoints, not the values themselves: a threshold at the lowest positive's probability labels a row of
+    another fold with a hair less (the constant predictor: each fold's prior differs slightly) negative."""
+    values = np.unique(np.quantile(p_positive, np.linspace(0, 1, CANDIDATES)))
+    grid = np.unique(np.concatenate([(values[1:] + values[:-1]) / 2, [0.0, 0.5, 1.5]]))
     scores = threshold_scores(metric, p_positive, y, grid, sample_weight)
     best = np.flatnonzero(scores >= scores.max() - 1e-12)
     return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])
 
 
 def tuned_fold_scores(metric: str, oof_by_repeat: np.ndarray, y: np.ndarray, folds: Sequence[tuple[np.ndarray,
-                      np.ndarray]], repeat_of: Sequence[int], sample_weight: np.ndarray | None = None) -> list[float]:
-    """Each fold's ``metric`` at a threshold chosen on the other folds of its repetition.
+                      np.ndarray]], repeat_of: Sequence[int], sample_weight: np.ndarray | None = None,
+                      given: float | None = None) -> list[float]:
+    """Each fold's ``metric`` at a threshold chosen on the other folds of its repetition (``given``: at that
+    threshold, ``--threshold``'s).
 
     ``oof_by_repeat``: the positive class's out-of-fold probability per CV repetition, shape (n_repeats, n_rows);
     ``repeat_of``: each fold's repetition. Fold ``i`` is scored at :func:`best_threshold` of the rows that are
@@ -74,12 +85,16 @@ def tuned_fold_scores(metric: str, oof_by_repeat: np.ndarray, y: np.ndarray, fol
     for (train, valid), r in zip(folds, repeat_of, strict=True):
         p = oof_by_repeat[r]
         known = train[validated[r, train]]
-        t = best_threshold(p[known], y[known], metric, w[known]) if len(known) else 0.5
+        t = given if given is not None else best_threshold(p[known], y[known], metric, w[known]) if len(known) \
+            else 0.5
         out.append(float(threshold_scores(metric, p[valid], y[valid], np.asarray([t]), w[valid])[0]))
     return out
 
 
-def ranks_at_tuned_threshold(metric: str, task: str) -> bool:
-    """Whether models are scored at a tuned threshold (see the module's docstring) for this metric and task."""
-    return task == "binary" and metric in RANKED_AT_TUNED_THRESHOLD
+def ranks_at_tuned_threshold(metric: str, task: str, given: float | None = None) -> bool:
+    """Whether models are scored at their decision threshold for this metric and task: one tuned on the other
+    folds (see the module's docstring), or with ``given`` (``--threshold``) that one, for any metric of labels."""
+    if task != "binary":
+        return False
+    return metric in THRESHOLD_METRICS if given is not None else metric in RANKED_AT_TUNED_THRESHOLD
 

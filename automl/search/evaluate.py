@@ -54,6 +54,7 @@ class Context:
     class_balance: bool = False  # whether the search offers class weighting (a binary target with a rare class)
     # row weights of the search rows (--weight-column), shape (n_rows,); None: every row weighs 1
     weights: np.ndarray | None = field(default=None, compare=False, repr=False)
+    threshold: float | None = None  # --threshold: a binary model's labels at it (automl.search.decision)
 
 
 def make_pipeline(spec: ModelSpec, ctx: Context, params: Mapping[str, Any] | None = None) -> Pipeline:
@@ -123,7 +124,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     if ctx.weights is not None and not weighted:
         log.warning("%s cannot take row weights: it is fitted unweighted (its CV scores are still weighted).",
                     spec.name)
-    tuned = ranks_at_tuned_threshold(ctx.metric.name, task)
+    tuned = ranks_at_tuned_threshold(ctx.metric.name, task, ctx.threshold)
     rounds = RoundSelector.for_trial(spec, result.params, ctx.metric, task, n_classes, oof.shape,
                                      get_metric("log_loss") if tuned else None)
     predicted = 0  # rows predicted, for the predict time per 1000 rows
@@ -193,7 +194,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         oof = rounds.oof[rounds.best_index]
     if result.status == "ok":
         if tuned:  # F1 and balanced accuracy: each fold at the threshold the other folds choose
-            result.fold_scores = tuned_fold_scores(ctx.metric.name, oof[..., 1], y, folds, reps, ctx.weights)
+            result.fold_scores = tuned_fold_scores(ctx.metric.name, oof[..., 1], y, folds, reps, ctx.weights,
+                                                   ctx.threshold)
         result.oof, result.oof_by_repeat = oof.mean(axis=0), (oof if len(oof) > 1 else None)
         v = validated_rows(folds, len(y))  # forward-chaining folds in time never validate the first period
         result.secondary = all_scores(y[v], result.oof[v], task, _part(ctx.weights, v))

@@ -113,14 +113,15 @@ def all_scores(y_true: np.ndarray, pred: np.ndarray, task: str, sample_weight: W
 
 
 def constant_cv_score(y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]], metric: Metric, task: str,
-                      n_classes: int = 0, sample_weight: Weights = None) -> float:
+                      n_classes: int = 0, sample_weight: Weights = None, threshold: float | None = None) -> float:
     """Mean CV score of the constant predictor on the same folds: each validation part is predicted by its
     training part's class shares (classification) or mean (regression).
 
     A model that does not beat it has learnt nothing the target's distribution alone does not give (ROC AUC
     0.5; the log loss of the priors; an RMSE equal to the target's spread). F1 and balanced accuracy of a binary
     target are scored as the models are, at thresholds chosen on the other folds
-    (:mod:`automl.search.decision`): the constant labels every row positive where that scores better.
+    (:mod:`automl.search.decision`; ``threshold``: at ``--threshold``): the constant labels every row positive
+    where that scores better.
     """
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     repeat_of = repetitions(folds, len(y))
@@ -133,6 +134,6 @@ def constant_cv_score(y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarra
             pred = np.tile(prior, (len(valid), 1))
             positive[r, valid] = pred[:, -1]
         scores.append(metric(y[valid], pred, task, None if sample_weight is None else w[valid]))
-    if ranks_at_tuned_threshold(metric.name, task):
-        scores = tuned_fold_scores(metric.name, positive, y, folds, repeat_of, sample_weight)
+    if ranks_at_tuned_threshold(metric.name, task, threshold):
+        scores = tuned_fold_scores(metric.name, positive, y, folds, repeat_of, sample_weight, threshold)
     return float(np.mean(scores))

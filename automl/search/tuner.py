@@ -484,10 +484,11 @@ class Search:
         for spec in (s.spec for s in self.families if self.large and s.spec.large):
             log.info("Large table (%d rows): %s starts from its large-data defaults (%s).", len(self.X), spec.name,
                      ", ".join(f"{k} {v}" for k, v in spec.large.items()))
-        if ranks_at_tuned_threshold(self.ctx.metric.name, self.ctx.schema.task):
-            log.info("Metric %s: each model is scored as it is delivered, every fold at the decision threshold that "
-                     "maximises it on the other folds' out-of-fold predictions (boosting rounds are chosen by log "
-                     "loss).", self.ctx.metric.name)
+        if ranks_at_tuned_threshold(self.ctx.metric.name, self.ctx.schema.task, self.ctx.threshold):
+            at = (f"the decision threshold --threshold gives ({self.ctx.threshold:g})" if self.ctx.threshold is not None
+                  else "the decision threshold that maximises it on the other folds' out-of-fold predictions")
+            log.info("Metric %s: each model is scored as it is delivered, every fold at %s (boosting rounds are "
+                     "chosen by log loss).", self.ctx.metric.name, at)
         if n_trials is not None:
             log.info("Plan: %d trial%s per family, one family after another (%s); no time limit.", n_trials,
                      "s" if n_trials != 1 else "", order)
