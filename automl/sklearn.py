@@ -3,7 +3,8 @@
 They follow scikit-learn's contract (``__init__`` only stores parameters, ``fit`` returns ``self``, fitted
 attributes end in ``_``, ``clone`` works), so they go inside a ``Pipeline`` or ``cross_val_score`` like any
 estimator. Each ``fit`` is a complete automl run: without ``output`` its run folder (report included) is a new
-temporary folder, kept and named by ``run_dir_``.
+temporary folder, named by ``run_dir_`` and removed with the estimator (when it is garbage-collected, refitted or
+the program ends: ``cross_val_score`` leaves no folders behind); pass ``output`` to keep it.
 
 >>> from sklearn.model_selection import cross_val_score
 >>> cross_val_score(AutoMLClassifier(time_limit=60), X, y, cv=3)   # doctest: +SKIP
@@ -11,7 +12,9 @@ temporary folder, kept and named by ``run_dir_``.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +69,15 @@ class _AutoMLEstimator(BaseEstimator):
                 raise ValueError(f"sample_weight has shape {weights.shape}; expected one weight per row of X, "
                                  f"({len(frame)},).")
             frame[WEIGHT] = weights
-        output = self.output or tempfile.mkdtemp(prefix="automl-")
+        previous = getattr(self, "temporary_dir_", None)
+        if previous is not None:  # a refit: the last fit's temporary run folder goes
+            shutil.rmtree(previous, ignore_errors=True)
+            self.temporary_dir_ = None
+        output = self.output
+        if not output:
+            output = tempfile.mkdtemp(prefix="automl-")
+            self.temporary_dir_ = output
+            weakref.finalize(self, shutil.rmtree, output, True)  # with the estimator, or at exit
         models = self.models if isinstance(self.models, str) else tuple(self.models)  # "linear": a list of one
         options = {"time_limit": None if self.trials else self.time_limit, "trials": self.trials,
                    "metric": self.metric,
@@ -109,7 +120,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLEstimator):
     recipe
         A recipe name or file; the parameters set here win over it.
     output
-        Run folder of each fit (default: a new temporary folder, see ``run_dir_``).
+        Run folder of each fit (default: a new temporary folder, see ``run_dir_``, removed with the estimator).
     """
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AutoMLClassifier:

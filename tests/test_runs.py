@@ -381,6 +381,20 @@ def test_sklearn_estimators_in_a_pipeline_and_cross_val_score(tmp_path):
     fitted = est.fit(X, y)
     assert fitted is est and list(est.classes_) == [0, 1] and est.predict(X).dtype == y.dtype
     assert est.predict_proba(X).shape == (150, 2) and Path(est.run_dir_, "report.html").is_file()
+    # a temporary run folder goes with its estimator (cross_val_score's clones left one folder per fit behind)
+    first = est.run_dir_
+    est.fit(X, y)
+    assert not first.exists() and est.run_dir_.exists()
+    second = est.run_dir_
+    del est, fitted, pipe
+    import gc
+
+    gc.collect()
+    assert not second.exists()
+    kept = AutoMLClassifier(trials=1, folds=3, models=("linear",), output=tmp_path / "kept").fit(X, y)
+    del kept
+    gc.collect()
+    assert (tmp_path / "kept" / "report.html").is_file()
 
     reg = make_frame("regression", n=150)
     r = AutoMLRegressor(trials=1, folds=3, models=("linear",)).fit(reg.drop(columns=["y", "colour"]).to_numpy(),
