@@ -96,7 +96,7 @@ class Predictor:
         column though the model needs several (a delimiter no rule reads: give ``sep``)."""
         chosen = separator(sep) if sep is not None else self.sep  # older pickles: the class default
         written = [c.name for c in self.schema.features if c.number_format]  # read in the fit's format
-        frame, info = read_table(data, self.na_values, chosen, written)
+        frame, info = read_table(data, self.na_values, chosen, written, allow_empty=True)
         expected = [c.name for c in self.schema.features]
         if frame.shape[1] == 1 and len(expected) > 1 and frame.columns[0] not in expected:
             raise DataError(
@@ -157,6 +157,8 @@ class Predictor:
     def _scores(self, frame: pd.DataFrame, where: str, model: str | None) -> np.ndarray:
         pipeline = self.pipeline_for(model)
         X = self.schema.transform(frame, where=where)
+        if len(X) == 0:  # a file with a header only (a day without new rows): no rows to predict, no error
+            return np.zeros((0, len(self.classes or [])) if self.schema.task != "regression" else 0)
         # threads, not processes, for estimators that predict in parallel (bagged trees): starting loky's worker
         # processes took 2.8 s of a 10 000-row prediction
         with threads.limited(), joblib.parallel_config(backend="threading"):

@@ -347,6 +347,29 @@ def test_predict_missing_column(fitted_run, write_csv):
     assert_error(result, EXIT_BAD_INPUT, "lacks 1 column(s)", "'colour'")
 
 
+def test_a_file_with_a_header_only_scores_to_a_header_only_file(fitted_run, write_csv, tmp_path):
+    """A day without new rows: a header-only file was an error (exit 2, and a skipped file in batch scoring);
+    it now gives the predictions file's header and no rows. One that lacks columns is still an error."""
+    from automl import AutoML
+
+    run_dir, frame = fitted_run
+    empty = write_csv(frame.head(0), "empty.csv")
+    result = run("predict", run_dir, empty, "--output", tmp_path / "preds.csv")
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(tmp_path / "preds.csv")
+    assert len(written) == 0 and list(written.columns)[-1] == "prediction" and written.shape[1] == 3
+    assert AutoML.load(run_dir).predict_frame(frame.head(0)).shape == (0, 3)
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    frame.head(0).to_csv(folder / "monday.csv", index=False)
+    frame.head(5).to_csv(folder / "tuesday.csv", index=False)
+    result = run("predict", run_dir, str(folder / "*.csv"), "--output-dir", tmp_path / "scored")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "scored").iterdir()) == ["monday.csv", "tuesday.csv"]
+    assert_error(run("predict", run_dir, write_csv(frame.head(0).drop(columns=["colour"]), "e2.csv")),
+                 EXIT_BAD_INPUT, "lacks 1 column(s)")
+
+
 def test_predict_extra_column_is_ignored(fitted_run, write_csv):
     run_dir, frame = fitted_run
     result = run("predict", run_dir, write_csv(frame.assign(extra=1), "new.csv"))

@@ -67,7 +67,7 @@ class TableSource:
 
 
 def read_table(source: Any, na_values: tuple[str, ...] = (), sep: str | None = None,
-               text_columns: Collection[str] = ()) -> tuple[pd.DataFrame, TableSource]:
+               text_columns: Collection[str] = (), allow_empty: bool = False) -> tuple[pd.DataFrame, TableSource]:
     """Read ``source`` (a path to CSV / CSV.GZ / Parquet, or a DataFrame) into a DataFrame.
 
     Parameters
@@ -83,6 +83,8 @@ def read_table(source: Any, na_values: tuple[str, ...] = (), sep: str | None = N
     text_columns
         Columns of a CSV file to keep as text, as written (numbers written as text at fit, which the schema
         reads in the fit's format: a plain reading takes ``2.500`` with a thousands point for 2.5).
+    allow_empty
+        Whether a header without data rows is a table (of 0 rows: a file to score) rather than an error.
 
     Returns
     -------
@@ -112,7 +114,7 @@ def read_table(source: Any, na_values: tuple[str, ...] = (), sep: str | None = N
             frame, info = _read_csv(path, na_values, sep, text_columns)
     if frame.shape[1] == 0:
         raise DataError(f"{info.name} has no columns. Check that it is a table with a header row.")
-    if len(frame) == 0:
+    if len(frame) == 0 and not allow_empty:
         raise DataError(
             f"{info.name} has a header ({frame.shape[1]} columns) but no data rows. Add rows below the header."
         )
