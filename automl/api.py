@@ -98,32 +98,36 @@ class AutoML:
         shutil.copytree(self.run_dir_, target, ignore=shutil.ignore_patterns(LOCK_FILE, LOCK_INFO, CHECKPOINT_DIR))
         return target
 
-    def predict_frame(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.DataFrame:
+    def predict_frame(self, data: Any, model: str | None = None, sep: str | None = None,
+                      na_values: tuple[str, ...] | str = ()) -> pd.DataFrame:
         """Class probabilities (one column per class) and ``prediction``; regression: ``prediction``.
 
         The probability columns are named by the class labels, or ``proba_<label>`` for every class when a
         label is ``prediction`` (see :meth:`automl.predictor.Predictor.probability_columns`). ``model``: a key
         from :attr:`models` instead of the chosen model. ``sep``: the CSV delimiter of ``data`` (default: the
-        one given at fit, else chosen from the file). The rows keep the index of a DataFrame ``data`` (a
+        one given at fit, else chosen from the file). ``na_values``: text read as missing in ``data``, besides
+        the fit's markers (``"?"`` or a list). The rows keep the index of a DataFrame ``data`` (a
         file's rows are numbered 0, 1, ...), so ``test["pred"] = model.predict(test)`` lines up.
         """
         predictor = self._fitted()
         predictor.pipeline_for(model)  # an unknown model is refused before the data is read
-        frame, info = predictor.read(data, sep)
+        frame, info = predictor.read(data, sep, _markers(na_values))
         out = predictor.predict_frame(frame, where=info.name, model=model)
         out.index = frame.index
         return out
 
-    def predict(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.Series:
+    def predict(self, data: Any, model: str | None = None, sep: str | None = None,
+                na_values: tuple[str, ...] | str = ()) -> pd.Series:
         """Predicted labels (classification) or values (regression), in input row order, with the index of a
         DataFrame ``data``. Labels have the type of the target they were fitted from: integers, floats or
         booleans for a target of numbers or booleans, else text (as in :meth:`predict_frame`'s ``prediction``
-        column, which is always text)."""
-        predictions = self.predict_frame(data, model, sep)["prediction"]
+        column, which is always text; ``na_values`` as there)."""
+        predictions = self.predict_frame(data, model, sep, na_values)["prediction"]
         schema = self._fitted().schema
         return predictions if schema.classes is None else schema.typed_labels(predictions)
 
-    def predict_proba(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.DataFrame:
+    def predict_proba(self, data: Any, model: str | None = None, sep: str | None = None,
+                      na_values: tuple[str, ...] | str = ()) -> pd.DataFrame:
         """Class probabilities, one column per class (each row sums to 1), with the index of a DataFrame
         ``data``. Columns are named by the labels as :meth:`predict` returns them (``proba[model.predict(x)]``
         works): integers, floats or booleans for a target of numbers or booleans, else text."""
@@ -131,13 +135,14 @@ class AutoML:
         if predictor.classes is None:  # before the data is read
             raise ConfigError("predict_proba applies to classification; this model is a regression model.")
         predictor.pipeline_for(model)
-        frame, info = predictor.read(data, sep)
+        frame, info = predictor.read(data, sep, _markers(na_values))
         out = predictor.predict_proba(frame, where=info.name, model=model)
         out.index = frame.index
         out.columns = pd.Index(predictor.schema.typed_labels(pd.Series(out.columns, dtype=object)))
         return out
 
-    def evaluate(self, data: Any, model: str | None = None, sep: str | None = None) -> pd.Series:
+    def evaluate(self, data: Any, model: str | None = None, sep: str | None = None,
+                 na_values: tuple[str, ...] | str = ()) -> pd.Series:
         """Scores on labelled rows the fit never saw (a held-out test set): the run's metric first, then every
         other metric of the task, as the model is delivered (its calibration, and for a binary model its
         decision threshold in the metrics of labels: accuracy, F1, precision, recall, balanced accuracy).
@@ -151,7 +156,7 @@ class AutoML:
 
         predictor = self._fitted()
         predictor.pipeline_for(model)  # an unknown model is refused before the data is read
-        frame, info = predictor.read(data, sep)
+        frame, info = predictor.read(data, sep, _markers(na_values))
         y, kept = predictor.schema.holdout_target(frame, info.name)
         scores = predictor._scores(frame[kept], info.name, model)
         task = predictor.schema.task
@@ -213,6 +218,11 @@ class AutoML:
         if self.predictor_ is None:
             raise ConfigError("This AutoML object is not fitted yet; call .fit(data) first.")
         return self.predictor_
+
+
+def _markers(na_values: tuple[str, ...] | str) -> tuple[str, ...]:
+    """``na_values`` as a tuple: a lone string is a list of one."""
+    return (na_values,) if isinstance(na_values, str) else tuple(na_values)
 
 
 def load(run_dir: str | Path) -> AutoML:

@@ -248,7 +248,7 @@ def output_names(files: list[Path]) -> dict[Path, str]:
 
 
 def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None = None,
-                sep: str | None = None) -> tuple[int, list[str]]:
+                sep: str | None = None, na_values: tuple[str, ...] = ()) -> tuple[int, list[str]]:
     """Score every file matching ``pattern`` with the run's model into ``output_dir/<name>.csv``.
 
     A file that cannot be scored is reported and skipped; the others are scored. ``sep``: the files' CSV
@@ -272,7 +272,7 @@ def score_files(run_dir: Path, pattern: str, output_dir: Path, model: str | None
     for path in files:
         target = output_dir / names[path]
         try:
-            frame, info = predictor.read(path, sep)
+            frame, info = predictor.read(path, sep, na_values)
             preds = predictor.predict_frame(frame, where=info.name, model=model)
         except AutoMLError as e:
             problems.append(f"{path}: {e}")

@@ -416,9 +416,11 @@ def leaderboard(run_dir: Path, fmt: str, all_columns: bool, debug: bool) -> None
 @click.option("--model", "model_key", help="Use this model of the run instead of the chosen one (an ensemble's "
               "members are kept; an unknown name lists the choices).")
 @click.option("--sep", help=SEP_HELP + " Default: the one given at fit.")
+@click.option("--na-values", multiple=True, help="Extra text to read as missing in DATA, besides the fit's markers "
+              "(repeatable), e.g. --na-values '?'.")
 @_verbosity_options
 def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, verbosity: int | None,
-            model_key: str | None, sep: str | None, debug: bool) -> None:
+            model_key: str | None, sep: str | None, na_values: tuple[str, ...], debug: bool) -> None:
     """Predict DATA (a file, or with --output-dir a quoted glob) with the model saved in RUN_DIR.
 
     Classification: one probability column per class (named by its label; `proba_<label>` for every class
@@ -441,7 +443,7 @@ def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, ver
             from automl.errors import DataError
 
             with log_to_file(run_dir / LOG_FILE):
-                written, problems = score_files(run_dir, data, output_dir, model_key, sep)
+                written, problems = score_files(run_dir, data, output_dir, model_key, sep, na_values)
             click.echo(f"Scored {written} file(s) into {output_dir}.", err=True)
             if problems:
                 raise DataError(f"{len(problems)} file(s) skipped:\n  " + "\n  ".join(problems))
@@ -454,7 +456,7 @@ def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, ver
                               "(one predictions file per input), e.g. --output-dir scored/.")
         model = AutoML.load(run_dir)
         with log_to_file(run_dir / LOG_FILE):
-            preds = model.predict_frame(Path(data), model_key, sep)
+            preds = model.predict_frame(Path(data), model_key, sep, na_values)
             if str(output) == "-":
                 preds.to_csv(sys.stdout, index=False)
             else:
@@ -469,9 +471,11 @@ def predict(run_dir: Path, data: str, output: Path, output_dir: Path | None, ver
 @click.argument("data", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--model", "model_key", help="Evaluate this model of the run instead of the chosen one.")
 @click.option("--sep", help=SEP_HELP + " Default: the one given at fit.")
+@click.option("--na-values", multiple=True, help="Extra text to read as missing in DATA, besides the fit's markers "
+              "(repeatable), e.g. --na-values '?'.")
 @_verbosity_options
-def evaluate(run_dir: Path, data: Path, model_key: str | None, sep: str | None, verbosity: int | None,
-             debug: bool) -> None:
+def evaluate(run_dir: Path, data: Path, model_key: str | None, sep: str | None, na_values: tuple[str, ...],
+             verbosity: int | None, debug: bool) -> None:
     """Score the model saved in RUN_DIR on DATA, labelled rows the fit never saw (a held-out test set).
 
     Prints every metric of the task, the run's metric first, as the model is delivered (its calibration and
@@ -495,7 +499,7 @@ def evaluate(run_dir: Path, data: Path, model_key: str | None, sep: str | None, 
 
         model = AutoML.load(run_dir)
         with log_to_file(run_dir / LOG_FILE):
-            scores = model.evaluate(data, model_key, sep)
+            scores = model.evaluate(data, model_key, sep, na_values)
             record = read_record(run_dir)
             key = str(scores.name)
             board = model.leaderboard().set_index("model")

@@ -90,13 +90,16 @@ class Predictor:
         raise ConfigError(f"Model {model!r} was not refitted on all rows in this run; available: "
                           f"{', '.join(self.models)}. {advice}")
 
-    def read(self, data: Any, sep: str | None = None) -> tuple[pd.DataFrame, TableSource]:
+    def read(self, data: Any, sep: str | None = None,
+             na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, TableSource]:
         """Read a table to score (a path or a DataFrame) with the training data's missing-value markers and
-        ``sep`` (default: the fit's, else chosen from the file); :class:`DataError` when a file was read as one
-        column though the model needs several (a delimiter no rule reads: give ``sep``)."""
+        ``na_values`` (more, for this table: ``--na-values`` at predict), and ``sep`` (default: the fit's, else
+        chosen from the file); :class:`DataError` when a file was read as one column though the model needs
+        several (a delimiter no rule reads: give ``sep``)."""
         chosen = separator(sep) if sep is not None else self.sep  # older pickles: the class default
         written = [c.name for c in self.schema.features if c.number_format]  # read in the fit's format
-        frame, info = read_table(data, self.na_values, chosen, written, allow_empty=True)
+        markers = tuple(dict.fromkeys((*self.na_values, *na_values)))
+        frame, info = read_table(data, markers, chosen, written, allow_empty=True)
         expected = [c.name for c in self.schema.features]
         if frame.shape[1] == 1 and len(expected) > 1 and frame.columns[0] not in expected:
             raise DataError(

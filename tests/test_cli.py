@@ -370,6 +370,22 @@ def test_a_file_with_a_header_only_scores_to_a_header_only_file(fitted_run, writ
                  EXIT_BAD_INPUT, "lacks 1 column(s)")
 
 
+def test_predict_reads_extra_missing_markers(fitted_run, write_csv, tmp_path):
+    """A file to score that marks missing numbers with "?" was an error without a way out but editing it."""
+    from automl import AutoML
+
+    run_dir, frame = fitted_run
+    number = next(c for c in frame.columns if pd.api.types.is_float_dtype(frame[c]))
+    marked = frame.head(6).astype({number: object})
+    marked.loc[2, number] = "?"
+    path = write_csv(marked, "marked.csv")
+    assert_error(run("predict", run_dir, path), EXIT_BAD_INPUT, "If they mark missing values, pass --na-values '?'")
+    result = run("predict", run_dir, path, "--na-values", "?", "--output", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 6
+    assert len(AutoML.load(run_dir).predict(marked, na_values="?")) == 6
+
+
 def test_predict_extra_column_is_ignored(fitted_run, write_csv):
     run_dir, frame = fitted_run
     result = run("predict", run_dir, write_csv(frame.assign(extra=1), "new.csv"))

@@ -839,8 +839,9 @@ def _as_numbers(col: ColumnInfo, s: pd.Series, where: str, strict: bool) -> pd.S
     if strict and bad.any():
         raise DataError(
             f"Column {col.name!r} in {where} must hold numbers{_written_as(col)} but has text "
-            f"({format_values(pd.unique(s[bad]), 3)}) at {format_rows(np.flatnonzero(bad))}. "
-            "Fix those values or leave the cells empty."
+            f"({format_values(pd.unique(s[bad]), 3)}) at {format_rows(np.flatnonzero(bad))}. If they mark missing "
+            f"values, pass --na-values {_na_hint(s[bad].iloc[0])}; otherwise fix those values or leave the cells "
+            "empty."
         )
     return _numbers_block([col], values.to_frame(col.name), where, strict)[col.internal]
 
