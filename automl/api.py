@@ -164,7 +164,7 @@ class AutoML:
         if task == "binary":  # the metrics of labels, from the labels the model delivers
             delivered = np.eye(2)[predictor._labels(scores, model)]
             out.update({k: v for k, v in all_scores(y, delivered, task).items() if k in THRESHOLD_METRICS})
-        first = str(read_record(self.run_dir_).metric) if self.run_dir_ is not None else next(iter(out))
+        first = predictor.schema.metric  # the run's metric (the run folder may have gone: a temporary one)
         ordered = {first: out.pop(first), **out} if first in out else out
         if int(kept.sum()) < len(frame):
             log.warning("Evaluating on %d of %d rows of %s: the others have no target value.", int(kept.sum()),
