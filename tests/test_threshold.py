@@ -213,3 +213,20 @@ def test_a_given_threshold_is_the_one_every_model_is_ranked_at(tmp_path, caplog)
     assert board.loc["linear", "cv_f1_mean"] == pytest.approx(np.mean(expected))
     assert "every fold at the decision threshold --threshold gives (0.3)" in caplog.text
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["decision_threshold"]["source"] == "given"
+
+
+def test_the_final_model_is_scored_at_its_delivered_threshold_beyond_cv():
+    """Permutation importance scored F1 at 0.5: where the model labels almost nothing positive there, every
+    column looked unimportant."""
+    from automl.fit.threshold import ThresholdChoice, at_threshold
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(300) < 0.1).astype(int)
+    p = np.clip(0.05 + 0.3 * y + rng.normal(scale=0.05, size=300), 0, 1)
+    proba = np.column_stack([1 - p, p])
+    f1 = get_metric("f1")
+    tuned = at_threshold(f1, ThresholdChoice(0.2, "tuned", "f1"))
+    assert tuned(y, proba, "binary") == pytest.approx(label_score("f1", y, (p >= 0.2).astype(int)))
+    assert tuned(y, proba, "binary") > 0.8 > f1(y, proba, "binary")  # at 0.5 nearly nothing is positive
+    assert at_threshold(f1, ThresholdChoice(0.5, "default", "f1")) is f1
+    assert at_threshold(get_metric("roc_auc"), ThresholdChoice(0.2, "given", "f1")).name == "roc_auc"

@@ -20,7 +20,7 @@ from automl.fit.budget import Budget
 from automl.fit.calibration import CalibrationChoice, choose_calibration
 from automl.fit.preparing import Prepared
 from automl.fit.refit import bagged_by_default, refit, refit_seconds, singles
-from automl.fit.threshold import ThresholdChoice, choose_threshold
+from automl.fit.threshold import ThresholdChoice, at_threshold, choose_threshold
 from automl.predictor import Predictor
 from automl.results import (
     LEADERBOARD_FILE,
@@ -106,7 +106,9 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
         learning_curves={f.key: f.histories for f in families if f.histories},
         predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )
-    runinfo.importance(folder, model, p.X, p.y, schema, metric, config, budget.deadline,
+    # F1 and the other metrics of labels: at the delivered threshold (at 0.5 a rare class's model may label
+    # nothing positive, and every column would look unimportant)
+    runinfo.importance(folder, model, p.X, p.y, schema, at_threshold(metric, threshold), config, budget.deadline,
                        folder.record.predict_seconds_per_1000_rows, p.weights)
     folder.drop_checkpoints()
     folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))

@@ -21,13 +21,19 @@ import numpy as np
 
 from automl.config import THRESHOLD_METRICS
 from automl.search.cv import Fold, first_repetition_on_validated, repetitions
-from automl.search.decision import TUNABLE, best_threshold, ranks_at_tuned_threshold, tuned_fold_scores
-from automl.search.metrics import get_metric, label_score
+from automl.search.decision import (
+    TUNABLE,
+    best_threshold,
+    ranks_at_tuned_threshold,
+    threshold_scores,
+    tuned_fold_scores,
+)
+from automl.search.metrics import Metric, get_metric, label_score
 
 log = logging.getLogger(__name__)
 
 TUNED_METRICS = TUNABLE
-__all__ = ["TUNED_METRICS", "ThresholdChoice", "best_threshold", "choose_threshold"]
+__all__ = ["TUNED_METRICS", "ThresholdChoice", "at_threshold", "best_threshold", "choose_threshold"]
 CURVE = np.round(np.linspace(0.02, 0.98, 49), 2)  # the report's metric-against-threshold curve
 
 
@@ -87,3 +93,17 @@ def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold
              value, metric, cv_tuned, cv_default,
              "; models are ranked at their tuned thresholds, so it is kept whichever is higher" if ranked else "")
     return ThresholdChoice(value, "tuned", metric, cv_default, cv_tuned, curve)
+
+
+def at_threshold(metric: Metric, threshold: ThresholdChoice | None) -> Metric:
+    """``metric`` as the delivered binary model is scored: a metric of labels at the delivered decision
+    threshold (tuned or given) instead of 0.5; any other metric, or a model delivered at 0.5, as it is. For
+    scoring the final model beyond cross-validation (permutation importance)."""
+    if threshold is None or threshold.source == "default" or metric.name not in THRESHOLD_METRICS:
+        return metric
+    value = threshold.value
+
+    def at_value(y: np.ndarray, p: np.ndarray, task: str, w: np.ndarray | None = None) -> float:
+        return float(threshold_scores(metric.name, p[:, 1], y, np.asarray([value]), w)[0])
+
+    return Metric(metric.name, metric.greater_is_better, at_value)
