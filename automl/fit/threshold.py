@@ -91,7 +91,8 @@ def choose_threshold(p_positive: np.ndarray, y: np.ndarray, folds: Sequence[Fold
     value = best_threshold(p_positive, y, metric, w)
     log.info("Decision threshold: %.3f, tuned for %s on the out-of-fold predictions (CV %.4f, at 0.5 %.4f)%s.",
              value, metric, cv_tuned, cv_default,
-             "; models are ranked at their tuned thresholds, so it is kept whichever is higher" if ranked else "")
+             "; models are ranked at their tuned thresholds, so it is delivered even where 0.5 scored higher"
+             if ranked else "")
     return ThresholdChoice(value, "tuned", metric, cv_default, cv_tuned, curve)
 
 

@@ -19,12 +19,12 @@ import numpy as np
 from automl.config import RANKED_AT_TUNED_THRESHOLD, THRESHOLD_METRICS
 
 TUNABLE = ("accuracy", "f1", "balanced_accuracy")  # metrics of labels whose threshold can be chosen
-CANDIDATES = 200  # thresholds tried: quantiles of the out-of-fold probabilities (and 0.5)
+CANDIDATES = 200  # quantiles of the out-of-fold probabilities whose midpoints are the thresholds tried
 
 
 def threshold_scores(metric: str, p_positive: np.ndarray, y: np.ndarray, thresholds: np.ndarray,
                      sample_weight: np.ndarray | None = None) -> np.ndarray:
-    """``metric`` (one of ``TUNABLE``) of the labels ``p_positive >= t`` for every ``t`` in ``thresholds``,
+    """``metric`` (one of ``THRESHOLD_METRICS``) of the labels ``p_positive >= t`` for every ``t`` in ``thresholds``,
     shape (len(thresholds),), from cumulative weighted counts (the same values as scikit-learn's scores of
     those labels, to rounding; F1 is 0 where it is undefined, as with ``zero_division=0``)."""
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
