@@ -174,7 +174,9 @@ class Schema:
             raise DataError(f"{where} has no column {self.target!r} (the target): evaluating needs the true values. "
                             "To score rows without them, use predict.")
         y = frame[self.target]
-        text = y.astype(object).where(y.notna()).map(lambda v: v if not isinstance(v, str) else v.strip() or None)
+        strip = self.strip_whitespace or self.task == "regression"  # as the fit read them (--keep-whitespace)
+        text = y.astype(object).where(y.notna()).map(
+            lambda v: ((v.strip() if strip else v) or None) if isinstance(v, str) else v)
         kept = text.notna().to_numpy()
         if not kept.any():
             raise DataError(f"Target column {self.target!r} in {where} has no values to evaluate on.")
