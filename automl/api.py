@@ -158,11 +158,11 @@ class AutoML:
         predictor.pipeline_for(model)  # an unknown model is refused before the data is read
         frame, info = predictor.read(data, sep, _markers(na_values))
         y, kept = predictor.schema.holdout_target(frame, info.name)
-        scores = predictor._scores(frame[kept], info.name, model)
+        scores, labels = predictor.delivered(frame[kept], info.name, model)
         task = predictor.schema.task
         out = all_scores(y, scores, task)
         if task == "binary":  # the metrics of labels, from the labels the model delivers
-            delivered = np.eye(2)[predictor._labels(scores, model)]
+            delivered = np.eye(2)[labels]
             out.update({k: v for k, v in all_scores(y, delivered, task).items() if k in THRESHOLD_METRICS})
         first = predictor.schema.metric  # the run's metric (the run folder may have gone: a temporary one)
         ordered = {first: out.pop(first), **out} if first in out else out

@@ -146,6 +146,14 @@ class Predictor:
         out[LABEL_COLUMN] = np.asarray(self.classes, dtype=object)[self._labels(scores, model)]
         return out
 
+    def delivered(self, frame: pd.DataFrame, where: str = "the data",
+                  model: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """What the model delivers for ``frame``: its scores (class probabilities in the order of ``classes``,
+        calibrated where the model is, or values) and, for classification, the class index of each row's label
+        (the decision threshold applied); None for regression."""
+        scores = self._scores(frame, where, model)
+        return scores, None if self.schema.task == "regression" else self._labels(scores, model)
+
     def _labels(self, scores: np.ndarray, model: str | None) -> np.ndarray:
         """Class indices: the positive class (index 1) at or above the threshold, else the most probable."""
         if self.threshold is not None and self.schema.task == "binary" and model in (None, self.model_key):

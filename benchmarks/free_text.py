@@ -26,12 +26,14 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_datasets import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 POSITIVE = ["excellent", "great", "loved", "perfect", "wonderful", "recommend"]
@@ -57,19 +59,6 @@ def make_reviews(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[int, float, float, str]:
-    """Run ``cmd``; return exit code, wall seconds, peak RSS in MiB and the combined output."""
-    start = time.monotonic()
-    with tempfile.TemporaryFile() as out:
-        # the working directory comes first on ``python -m``'s path: a temporary one, so PYTHONPATH's code runs
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tempfile.gettempdir())
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - start
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss / 1024, text
-
-
 def run_one(rows: int, budget: float, code: Path, workdir: Path) -> dict[str, Any]:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
@@ -79,10 +68,11 @@ def run_one(rows: int, budget: float, code: Path, workdir: Path) -> dict[str, An
     train.to_csv(workdir / "train.csv", index=False)
     test.drop(columns="liked").to_csv(workdir / "test.csv", index=False)
     env = {**os.environ, "PYTHONPATH": str(code)}
+    cwd = tempfile.gettempdir()  # the working directory comes first on ``python -m``'s path: PYTHONPATH's code runs
     run = workdir / "run"
     rc, wall, rss, text = run_measured([sys.executable, "-m", "automl", "fit", str(workdir / "train.csv"),
                                         "--target", "liked", "--time-limit", str(budget), "--seed", "0",
-                                        "--output", str(run), "--overwrite", "--quiet"], env)
+                                        "--output", str(run), "--overwrite", "--quiet"], env, cwd)
     out: dict[str, Any] = {"rows": rows, "budget_s": budget, "fit_s": round(wall, 1), "peak_mib": round(rss)}
     if rc != 0:
         return {**out, "error": f"fit exit {rc}: {text.strip().splitlines()[-1][:300] if text.strip() else ''}"}
@@ -90,7 +80,7 @@ def run_one(rows: int, budget: float, code: Path, workdir: Path) -> dict[str, An
     finished = trials[trials["status"] == "ok"]
     meta = json.loads((run / "run.json").read_text(encoding="utf-8"))
     rc, _, _, text = run_measured([sys.executable, "-m", "automl", "predict", str(run), str(workdir / "test.csv"),
-                                   "--output", str(workdir / "preds.csv"), "--quiet"], env)
+                                   "--output", str(workdir / "preds.csv"), "--quiet"], env, cwd)
     if rc != 0:
         return {**out, "error": f"predict exit {rc}: {text[-300:]}"}
     preds = pd.read_csv(workdir / "preds.csv")

@@ -52,11 +52,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
 
 
-def run_measured(cmd: list[str]) -> tuple[int, float, float, str]:
-    """Run ``cmd``; return exit code, wall seconds, peak RSS in MiB and the combined output."""
+def run_measured(cmd: list[str], env: dict[str, str] | None = None,
+                 cwd: str | None = None) -> tuple[int, float, float, str]:
+    """Run ``cmd`` (in ``env`` and ``cwd``, default: this process's); return exit code, wall seconds, peak RSS
+    in MiB and the combined output."""
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
         out.seek(0)

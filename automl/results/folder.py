@@ -260,30 +260,28 @@ def log_to_file(path: Path, formatter: logging.Formatter | None = None, trace: b
         handler.close()
 
 
-class _ForwardToParents(logging.Handler):
-    """While a run log lowers the ``automl`` logger to DEBUG, its records stop propagating, and this handler
-    passes on those at or above the level the logger had before (its effective level when the first run began)
-    to the handlers of its parents, as propagation did; one for every run of the process at once."""
+class _SharedHandler(logging.Handler):
+    """A handler that every run of the process shares: attached to the logger by the first run that enters
+    (when :meth:`_attach` agrees), detached by the last that leaves (two runs in threads: the first to end
+    leaves it to the other)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
         self.users = 0
         self.users_lock = threading.Lock()
 
-    def emit(self, record: logging.LogRecord) -> None:
-        parent = logging.getLogger("automl").parent
-        if parent is not None:
-            parent.callHandlers(record)
+    def _attach(self, logger: logging.Logger) -> bool:
+        """Attach to ``logger`` if it should; whether it did."""
+        raise NotImplementedError
+
+    def _detach(self, logger: logging.Logger) -> None:
+        logger.removeHandler(self)
 
     def enter(self, logger: logging.Logger) -> bool:
-        """Take over the logger's propagation (unless it does not propagate); whether it did."""
+        """Attach it for this run (if the first run's :meth:`_attach` did); whether it is attached."""
         with self.users_lock:
-            if self.users == 0:
-                if not logger.propagate:
-                    return False
-                self.setLevel(logger.getEffectiveLevel())
-                logger.propagate = False
-                logger.addHandler(self)
+            if self.users == 0 and not self._attach(logger):
+                return False
             self.users += 1
             return True
 
@@ -291,23 +289,44 @@ class _ForwardToParents(logging.Handler):
         with self.users_lock:
             self.users -= 1
             if self.users == 0:
-                logger.removeHandler(self)
-                logger.propagate = True
+                self._detach(logger)
+
+
+class _ForwardToParents(_SharedHandler):
+    """While a run log lowers the ``automl`` logger to DEBUG, its records stop propagating, and this handler
+    passes on those at or above the level the logger had before (its effective level when the first run began)
+    to the handlers of its parents, as propagation did."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        parent = logging.getLogger("automl").parent
+        if parent is not None:
+            parent.callHandlers(record)
+
+    def _attach(self, logger: logging.Logger) -> bool:
+        """Take over the logger's propagation (unless it does not propagate)."""
+        if not logger.propagate:
+            return False
+        self.setLevel(logger.getEffectiveLevel())
+        logger.propagate = False
+        logger.addHandler(self)
+        return True
+
+    def _detach(self, logger: logging.Logger) -> None:
+        logger.removeHandler(self)
+        logger.propagate = True
 
 
 _FORWARD = _ForwardToParents()
 
 
-class _WarningsToStderr(logging.Handler):
+class _WarningsToStderr(_SharedHandler):
     """What Python's last-resort handler prints (warnings and errors, as their message, to the current standard
-    error), without the lines meant for the run log only; one for every run of the process at once, attached
-    while any of them runs (two runs in threads: the first to end leaves it to the other)."""
+    error), without the lines meant for the run log only; attached while any run goes on where the program
+    configured no logging."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.addFilter(lambda record: not getattr(record, FILE_ONLY, False))
-        self.users = 0
-        self.users_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -315,21 +334,12 @@ class _WarningsToStderr(logging.Handler):
         except Exception:  # as logging's own handlers: a broken stream never breaks the run
             self.handleError(record)
 
-    def enter(self, logger: logging.Logger) -> bool:
-        """Attach it if the program configured no logging (or another run attached it); whether it did."""
-        with self.users_lock:
-            if self.users == 0 and (logger.hasHandlers() or logging.lastResort is None):
-                return False
-            if self.users == 0:
-                logger.addHandler(self)
-            self.users += 1
-            return True
-
-    def leave(self, logger: logging.Logger) -> None:
-        with self.users_lock:
-            self.users -= 1
-            if self.users == 0:
-                logger.removeHandler(self)
+    def _attach(self, logger: logging.Logger) -> bool:
+        """Attach it if the program configured no logging."""
+        if logger.hasHandlers() or logging.lastResort is None:
+            return False
+        logger.addHandler(self)
+        return True
 
 
 _STDERR = _WarningsToStderr()
