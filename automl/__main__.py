@@ -1,3 +1,3 @@
-from automl.cli import main
+from automl.cli import run
 
-main()
+run()

@@ -11,6 +11,7 @@ threshold; 130 interrupted (the run folder can be resumed with ``automl resume``
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -545,3 +546,21 @@ def report(run_dir: Path, output: Path | None, verbosity: int | None, debug: boo
         render(run_dir, output)  # logs where it was written
 
     _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
+
+
+def run() -> None:
+    """The ``automl`` console script and ``python -m automl``: :func:`main`, then the process exits without the
+    interpreter's final garbage collection.
+
+    At exit, CPython collects the cyclic garbage of every object every imported module made: measured on 2 cores,
+    about 0.3 s after importing pandas and scikit-learn and 1.5 s after TensorFlow, time in which the user waits
+    for a process that has finished its work. ``gc.freeze()`` moves every live object out of the collector's
+    reach, so that collection has nothing to walk. Nothing is lost: ``atexit`` handlers (logging's flush, the
+    removal of temporary folders) still run, objects not held by a reference cycle are still finalised as their
+    modules are cleared, and the operating system takes back the memory. Not done in :func:`main` itself, which
+    tests call many times in one process.
+    """
+    try:
+        main()
+    finally:
+        gc.freeze()

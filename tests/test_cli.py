@@ -524,3 +524,36 @@ def test_a_pattern_of_file_names_without_output_dir_says_what_to_add(write_csv, 
                "--models", "linear", "--folds", "3", "--repeats", "1").exit_code == 0
     result = run("predict", out, str(tmp_path / "inc" / "*.csv"))
     assert result.exit_code == EXIT_BAD_INPUT and "needs --output-dir" in result.output
+
+
+@pytest.mark.parametrize("exit_code", [0, EXIT_BAD_INPUT])
+def test_the_console_script_exits_with_the_collector_frozen(monkeypatch, exit_code):
+    """The console script skips the interpreter's exit-time collection (gc.freeze after the command, whatever
+    its exit code), and the command's exit code still reaches the shell."""
+    import gc
+
+    import automl.cli
+
+    calls = []
+
+    def fake_main():
+        calls.append("main")
+        sys.exit(exit_code)
+
+    monkeypatch.setattr(automl.cli, "main", fake_main)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as exited:
+        automl.cli.run()
+    assert exited.value.code == exit_code and calls == ["main", "freeze"]
+
+
+def test_the_installed_console_script_and_python_m_use_run():
+    import subprocess
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "automl"]
+    assert script.value == "automl.cli:run"
+    done = subprocess.run([sys.executable, "-m", "automl", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("automl, version")
+    source = (Path(__file__).parents[1] / "automl" / "__main__.py").read_text()
+    assert "run()" in source and "main()" not in source

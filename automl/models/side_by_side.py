@@ -78,15 +78,18 @@ def run(jobs: Sequence[Job]) -> list[np.ndarray]:
         from concurrent.futures import ThreadPoolExecutor
 
         import joblib
-        from threadpoolctl import threadpool_limits
+
+        from automl.threads import controller
+
+        pools = controller()  # found once, not once per job (see automl.threads.controller)
 
         def call(job: Job) -> np.ndarray:
             # joblib's settings and OpenMP's thread count are per thread: set them in each pool thread (BLAS's
             # is process-wide, set below)
-            with joblib.parallel_config(backend="threading"), threadpool_limits(limits=1, user_api="openmp"):
+            with joblib.parallel_config(backend="threading"), pools.limit(limits=1, user_api="openmp"):
                 return job()
 
-        with threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:
+        with pools.limit(limits=1), ThreadPoolExecutor(workers) as pool:
             return list(pool.map(call, jobs))
     finally:
         _LOCK.release()
