@@ -171,6 +171,69 @@ class AutoML:
                         len(frame), info.name)
         return pd.Series({**ordered, "rows": float(kept.sum())}, name=model or predictor.model_key)
 
+    def feature_importance(self, data: Any = None, model: str | None = None, repeats: int = 5,
+                           time_limit: float | None = None, max_rows: int = 5000, sep: str | None = None,
+                           na_values: tuple[str, ...] | str = ()) -> pd.DataFrame:
+        """Permutation importance: how much the run's metric worsens when one input column's values are
+        shuffled (Breiman 2001; scikit-learn's ``permutation_importance``), as the model is delivered (its
+        calibration, and a binary model's decision threshold in a metric of labels).
+
+        ``data``: labelled rows (a path or a DataFrame with the target column), best ones the fit never saw:
+        the importance is then what the model relies on for new data. ``None``: the importance the fit computed
+        on up to 2 000 training rows, in what was left of its budget (``feature_importance.csv`` in the run
+        folder). ``model``: a key from :attr:`models` instead of the chosen model (with ``data`` only).
+        ``repeats``: shuffles per column. ``time_limit``: seconds of scoring (``None``: at most 40 columns and
+        120 s); when not every column fits, fewer repeats, then only the columns most associated with the target
+        on their own are ranked (logged). ``max_rows``: rows of ``data`` used, sampled with the run's seed.
+
+        Returns a DataFrame, one row per input column ranked, most important first: ``feature``,
+        ``importance_mean`` and ``importance_std`` (the metric's drop over the repeats, in its units; near 0 or
+        negative: the model does not need it). Raises :class:`~automl.errors.ConfigError` when ``data`` is None
+        and the fit computed none (it was skipped for the budget, or the run folder is gone), or when not even
+        one column can be scored in ``time_limit``; :class:`~automl.errors.DataError` as :meth:`evaluate` does.
+        """
+        from automl.fit.importance import permutation_importance
+        from automl.fit.threshold import at_value
+        from automl.search.metrics import get_metric
+
+        predictor = self._fitted()
+        if data is None:
+            return self._saved_importance(predictor, model)
+        if repeats < 1 or max_rows < 1:
+            raise ConfigError(f"repeats and max_rows must be at least 1, not {repeats} and {max_rows}.")
+        delivered = predictor.as_delivered(model)  # an unknown model is refused before the data is read
+        frame, info = predictor.read(data, sep, _markers(na_values))
+        y, kept = predictor.schema.holdout_target(frame, info.name)
+        X = predictor.schema.transform(frame[kept], where=info.name)
+        metric = get_metric(predictor.schema.metric)
+        if model in (None, predictor.model_key) and predictor.schema.task == "binary":
+            metric = at_value(metric, predictor.threshold)
+        import joblib
+
+        from automl import threads
+
+        with threads.limited(), joblib.parallel_config(backend="threading"):
+            out = permutation_importance(delivered, X, y, predictor.schema, metric, self.config.seed, time_limit,
+                                         repeats=repeats, max_rows=max_rows)
+        if out is None:
+            raise ConfigError(f"Not one column can be scored in time_limit={time_limit} s; give more time or "
+                              "fewer rows (max_rows).")
+        return out
+
+    def _saved_importance(self, predictor: Predictor, model: str | None) -> pd.DataFrame:
+        from automl.results import IMPORTANCE_FILE
+
+        if model not in (None, predictor.model_key):
+            raise ConfigError(f"The fit ranked the columns of the chosen model ({predictor.model_key}) only; for "
+                              f"{model!r}, pass labelled rows (feature_importance(data, model={model!r}); at the "
+                              "command line, DATA).")
+        path = None if self.run_dir_ is None else self.run_dir_ / IMPORTANCE_FILE
+        if path is None or not path.is_file():
+            raise ConfigError("This run has no permutation importance: the fit skips it when its budget runs out "
+                              "(see automl.log). Pass labelled rows, best ones the fit never saw "
+                              "(feature_importance(data); at the command line, DATA).")
+        return pd.read_csv(path)
+
     @property
     def models(self) -> list[str]:
         """Models refitted on all rows and usable for prediction: the chosen one first, then its members."""

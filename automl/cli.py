@@ -524,6 +524,53 @@ def evaluate(run_dir: Path, data: Path, model_key: str | None, sep: str | None, 
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("data", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option("--model", "model_key", help="Rank the columns of this model of the run instead of the chosen one "
+              "(needs DATA).")
+@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Shuffles per column.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds of scoring (default: at most 40 columns and 120 s); fewer repeats, then only the "
+                   "columns most associated with the target, when not all fit.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Rows of DATA used (sampled with the run's seed).")
+@click.option("--sep", help=SEP_HELP + " Default: the one given at fit.")
+@click.option("--na-values", multiple=True, help="Extra text to read as missing in DATA, besides the fit's markers "
+              "(repeatable), e.g. --na-values '?'.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Output format.")
+@_verbosity_options
+def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats: int, time_limit: float | None,
+               max_rows: int, sep: str | None, na_values: tuple[str, ...], fmt: str, verbosity: int | None,
+               debug: bool) -> None:
+    """Print the permutation importance of the model saved in RUN_DIR: how much the run's metric worsens when
+    one input column's values are shuffled, most important first.
+
+    With DATA (labelled rows, best ones the fit never saw), computed on them now, as the model is delivered;
+    without, the one the fit computed on training rows (none when its budget ran out).
+
+    \b
+    Example:
+      automl importance reports/penguins
+      automl importance reports/penguins penguins_test.csv --format csv > importance.csv
+    """
+    _setup_logging(verbosity if verbosity is not None else (-1 if fmt != "table" else 0))
+
+    def action() -> None:
+        from automl.api import AutoML
+
+        frame = AutoML.load(run_dir).feature_importance(data, model_key, repeats, time_limit, max_rows, sep, na_values)
+        if fmt == "csv":
+            click.echo(frame.to_csv(index=False), nl=False)
+        elif fmt == "json":
+            click.echo(frame.to_json(orient="records", indent=1))
+        else:
+            click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+    _guarded(debug, action)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="HTML file to write (default: RUN_DIR/report.html).")
 @_verbosity_options

@@ -126,6 +126,16 @@ class Predictor:
         alphabetically)."""
         return sorted(self.classes or [], key=label_sort_key)
 
+    def as_delivered(self, model: str | None = None) -> Any:
+        """``model``'s pipeline (default: the chosen one) as it is delivered, for rows already transformed by
+        :meth:`Schema.transform <automl.data.schema.Schema.transform>` (permutation importance shuffles those):
+        the chosen model's probabilities go through its calibrator; a member's, or a regression model, as they
+        are. Has ``predict_proba`` (classes in the order of :attr:`classes`) or ``predict``."""
+        pipeline = self.pipeline_for(model)
+        if self.calibrator is None or model not in (None, self.model_key):
+            return pipeline
+        return _Calibrated(pipeline, self.calibrator, len(self.classes or []))
+
     def predict_proba(self, frame: pd.DataFrame, where: str = "the data", model: str | None = None) -> pd.DataFrame:
         """Class probabilities, one column per class named by its label (see :meth:`ordered_classes`); each
         row sums to 1. :class:`ConfigError` for a regression model."""
@@ -177,3 +187,14 @@ class Predictor:
         if self.calibrator is not None and model in (None, self.model_key):
             scores = self.calibrator.transform(scores)
         return scores
+
+
+class _Calibrated:
+    """A classifier's pipeline whose class probabilities go through a calibrator (see
+    :meth:`Predictor.as_delivered`)."""
+
+    def __init__(self, pipeline: Any, calibrator: Any, n_classes: int) -> None:
+        self.pipeline, self.calibrator, self.classes_ = pipeline, calibrator, np.arange(n_classes)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.calibrator.transform(predict_scores(self.pipeline, X, "multiclass", len(self.classes_)))

@@ -106,10 +106,10 @@ def finish(config: FitConfig, folder: RunFolder, started: float, budget: Budget,
         learning_curves={f.key: f.histories for f in families if f.histories},
         predict_seconds_per_1000_rows=runinfo.latency(model, p.X, schema),
     )
-    # F1 and the other metrics of labels: at the delivered threshold (at 0.5 a rare class's model may label
-    # nothing positive, and every column would look unimportant)
-    runinfo.importance(folder, model, p.X, p.y, schema, at_threshold(metric, threshold), config, budget.deadline,
-                       folder.record.predict_seconds_per_1000_rows, p.weights)
+    # as delivered: calibrated, and F1 and the other metrics of labels at the delivered threshold (at 0.5 a rare
+    # class's model may label nothing positive, and every column would look unimportant)
+    runinfo.importance(folder, predictor.as_delivered(), p.X, p.y, schema, at_threshold(metric, threshold), config,
+                       budget.deadline, folder.record.predict_seconds_per_1000_rows, p.weights)
     folder.drop_checkpoints()
     folder.update(status="complete", finished=now(), fit_seconds=round(time.monotonic() - started, 2))
     if before_report is not None:

@@ -31,10 +31,16 @@ def _skipped(needed: float, left: float) -> None:
 
 def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,
                            seed: int, seconds: float | None, latency: float | None = None,
-                           sample_weight: np.ndarray | None = None) -> pd.DataFrame | None:
-    """How much the metric worsens when one input column is shuffled (mean and std over ``REPEATS`` shuffles).
+                           sample_weight: np.ndarray | None = None, repeats: int = REPEATS,
+                           max_rows: int = MAX_ROWS) -> pd.DataFrame | None:
+    """How much the metric worsens when one input column is shuffled (mean and std over ``repeats`` shuffles;
+    Breiman 2001, "Random Forests", section 10; scikit-learn's ``permutation_importance``), one row per column:
+    ``feature``, ``importance_mean``, ``importance_std`` (in the metric's units, positive: the model relies on
+    it), most important first.
 
-    Computed on up to ``MAX_ROWS`` training rows: it shows what the model relies on, not how it generalises.
+    Computed on up to ``max_rows`` of the rows given (sampled with ``seed``): on training rows it shows what the
+    model relies on, not how it generalises; on held-out rows (:meth:`automl.api.AutoML.feature_importance`),
+    what it relies on for new data.
     Columns are the users' input columns (a datetime column is shuffled with all its parts). When not every
     column can be permuted in ``seconds`` (``None``, a run without a time limit: at most ``MAX_COLUMNS``
     columns and ``UNTIMED_SECONDS`` of scoring, so a slow model, such as 26 classes of 1 000 boosting rounds at
@@ -47,7 +53,7 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     untimed = seconds is None
     seconds = UNTIMED_SECONDS if untimed else seconds
     rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(len(X), size=min(len(X), MAX_ROWS), replace=False))
+    rows = np.sort(rng.choice(len(X), size=min(len(X), max_rows), replace=False))
     if latency is not None and 2 * latency * len(rows) / 1000 > seconds:
         _skipped(latency * len(rows) / 1000, seconds)
         return None
@@ -65,11 +71,12 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     one = time.monotonic() - tick
     evaluations = int(seconds / max(one, 1e-6))
     if untimed:
-        evaluations = min(evaluations, MAX_COLUMNS * REPEATS)
-    for repeats in (REPEATS, 3, 1):
-        k = min(len(features), evaluations // repeats)
+        evaluations = min(evaluations, MAX_COLUMNS * repeats)
+    for tried in dict.fromkeys((repeats, min(repeats, 3), 1)):
+        k = min(len(features), evaluations // tried)
         if k >= min(len(features), MIN_COLUMNS):
             break
+    repeats = tried
     if k < 1:
         _skipped(one, seconds)
         return None

@@ -33,7 +33,7 @@ from automl.search.metrics import Metric, get_metric, label_score
 log = logging.getLogger(__name__)
 
 TUNED_METRICS = TUNABLE
-__all__ = ["TUNED_METRICS", "ThresholdChoice", "at_threshold", "best_threshold", "choose_threshold"]
+__all__ = ["TUNED_METRICS", "ThresholdChoice", "at_threshold", "at_value", "best_threshold", "choose_threshold"]
 CURVE = np.round(np.linspace(0.02, 0.98, 49), 2)  # the report's metric-against-threshold curve
 
 
@@ -100,11 +100,18 @@ def at_threshold(metric: Metric, threshold: ThresholdChoice | None) -> Metric:
     """``metric`` as the delivered binary model is scored: a metric of labels at the delivered decision
     threshold (tuned or given) instead of 0.5; any other metric, or a model delivered at 0.5, as it is. For
     scoring the final model beyond cross-validation (permutation importance)."""
-    if threshold is None or threshold.source == "default" or metric.name not in THRESHOLD_METRICS:
+    if threshold is None or threshold.source == "default":
         return metric
-    value = threshold.value
+    return at_value(metric, threshold.value)
 
-    def at_value(y: np.ndarray, p: np.ndarray, task: str, w: np.ndarray | None = None) -> float:
+
+def at_value(metric: Metric, value: float | None) -> Metric:
+    """``metric`` with a binary model's labels at the decision threshold ``value`` (the positive class at or above
+    it) when it is a metric of labels; any other metric, or ``value`` None (the most probable class), as it is."""
+    if value is None or metric.name not in THRESHOLD_METRICS:
+        return metric
+
+    def scored(y: np.ndarray, p: np.ndarray, task: str, w: np.ndarray | None = None) -> float:
         return float(threshold_scores(metric.name, p[:, 1], y, np.asarray([value]), w)[0])
 
-    return Metric(metric.name, metric.greater_is_better, at_value)
+    return Metric(metric.name, metric.greater_is_better, scored)
