@@ -36,6 +36,7 @@ from tests.test_cli import assert_error, fit, run
     (["12.5 kg", "3 kg", "0.5kg", "7", None], [12.5, 3, 0.5, 7, np.nan], NumberFormat(",", ".", "kg")),
     (["30 km/h", "45.5 km/h"], [30, 45.5], NumberFormat(",", ".", "km/h")),
     (["21 °C", "-3 °C", "0°C"], [21, -3, 0], NumberFormat(",", ".", "°C")),
+    (["21 ℃", "-3℃"], [21, -3], NumberFormat(",", ".", "℃")),
     (["1,200 USD", "30 USD"], [1200, 30], NumberFormat(",", ".", "USD")),
     (["3 bedrooms", "1 bedrooms", "4 bedrooms"], [3, 1, 4], NumberFormat(",", ".", "bedrooms")),
     (["2,5 m²", "10 m²"], [2.5, 10], NumberFormat(".", ",", "m²")),
@@ -336,6 +337,19 @@ def test_numbers_with_a_unit_are_read_at_fit_and_a_file_in_another_unit_is_refus
     with pytest.raises(DataError, match=r"must hold numbers written as in training \(in 'kg', e\.g\. 12\.5 kg\) but "
                                         r"has text \('300 g'\) at row 2"):
         schema.transform(pd.DataFrame({"weight": ["3 kg", "300 g"]}), where="new.csv")
+
+
+def test_the_report_names_the_unit_a_column_was_read_in(tmp_path):
+    from automl import AutoML
+
+    rng = np.random.default_rng(0)
+    weight = np.round(rng.uniform(1, 90, 80), 1)
+    noisy = weight + rng.normal(scale=15, size=len(weight))  # not a perfect split (that is a leakage warning)
+    frame = pd.DataFrame({"weight": [f"{w} kg" for w in weight], "y": np.where(noisy > 45, "heavy", "light")})
+    AutoML(target="y", models=["linear"], trials=1, folds=3, repeats=1, output=tmp_path / "run").fit(frame)
+    profile = json.loads((tmp_path / "run" / "profile.json").read_text(encoding="utf-8"))
+    assert {c["name"]: c.get("unit") for c in profile["columns"]}["weight"] == "kg"
+    assert "<td>weight</td><td>numeric (in kg)</td>" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
 
 
 def test_numbers_in_different_units_are_named_not_read(caplog):

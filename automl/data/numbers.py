@@ -32,7 +32,7 @@ import pandas as pd
 SEPARATORS = (",", ".", " ", "'")
 # a unit after a number: a word of up to 12 letters, optionally per another (km/h) and squared or cubed (m²),
 # with an optional abbreviation point; or degrees (°, °C, °F, °K)
-UNIT = r"(?:°[CFK]?|[^\W\d_]{1,12}(?:/[^\W\d_]{1,12})?[²³]?\.?)"
+UNIT = r"(?:°[CFK]?|[℃℉]|[^\W\d_]{1,12}(?:/[^\W\d_]{1,12})?[²³]?\.?)"
 # after a number, these are not units: magnitudes (5k is 5 000, not 5 of a unit "k") and ordinals (1st, 2nd)
 NOT_UNITS = frozenset({"k", "K", "M", "B", "T", "bn", "Bn", "mn", "mln", "mio", "Mio", "st", "nd", "rd", "th"})
 

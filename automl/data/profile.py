@@ -44,6 +44,8 @@ def profile(frame: pd.DataFrame, X: pd.DataFrame, schema: Schema, y: np.ndarray)
         entry: dict[str, Any] = {"name": col.name, "kind": col.kind, "dtype": col.dtype, "missing": col.n_missing,
                                  "missing_share": col.n_missing / max(len(frame), 1), "unique": col.n_unique,
                                  "reason": col.reason}
+        if col.number_format and len(col.number_format) > 2 and col.number_format[2]:
+            entry["unit"] = col.number_format[2]  # read as numbers in this unit ("12.5 kg")
         if col.kind == "numeric" and col.internal in by_column:
             entry.update(by_column[col.internal])
         elif col.kind in ("categorical", "boolean") and col.internal in X:
