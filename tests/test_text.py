@@ -203,3 +203,31 @@ def test_only_a_model_that_takes_sparse_input_gets_the_tfidf_itself():
     assert hasattr(linear, "toarray") and linear.shape[1] > 100
     assert not hasattr(dense, "toarray") and dense.shape[1] <= 2 + 2 + 32  # x, k, their indicators, the SVD
     assert np.abs(np.asarray(dense)[:, -32:]).max() <= 3.0 + 1e-9  # scaled as numbers are for the network
+
+
+@pytest.mark.parametrize("components", [None, 8])
+def test_remembered_rows_are_the_rows_computed_afresh_and_each_text_is_tokenised_once(monkeypatch, components):
+    from scipy import sparse
+
+    from automl.data import text as text_module
+
+    frame = reviews(200)
+    fitted = TextFeatures(components=components).fit(frame["review"].iloc[:150])
+    new = frame["review"].iloc[100:].reset_index(drop=True)
+    shuffled = new.iloc[np.random.default_rng(0).permutation(len(new))].reset_index(drop=True)
+    more = pd.concat([new.iloc[:20], pd.Series(["a text never seen", None])], ignore_index=True)
+
+    def dense(m):
+        return m.toarray() if sparse.issparse(m) else m
+
+    fresh = [dense(fitted.transform(x)) for x in (new, shuffled, more)]
+    tokenised = []
+    real = text_module._apply
+    monkeypatch.setattr(text_module, "_apply", lambda parts, text: tokenised.append(len(text)) or real(parts, text))
+    with text_module.remembering_rows():
+        remembered = [dense(fitted.transform(x)) for x in (new, shuffled, more)]
+    for a, b in zip(fresh, remembered, strict=True):
+        np.testing.assert_array_equal(a, b)  # bit for bit
+    assert tokenised == [new.nunique(), 2]  # the shuffle: nothing new; then the two texts not seen before
+    fitted.transform(new)
+    assert tokenised[-1] == len(new)  # outside the block, nothing is remembered

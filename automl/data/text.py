@@ -78,6 +78,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> Any:
         text = _strings(X)
+        memo = _ROWS.memo(self)
+        if memo is not None:
+            return memo.rows(text, lambda new: self._output(new, self._tfidf(new)))
         return self._output(text, self._tfidf(text))
 
     def _caps(self) -> tuple[int, int]:
@@ -309,6 +312,69 @@ def reusing_fits() -> Iterator[None]:
             _REUSE.users -= 1
             if _REUSE.users == 0:
                 _REUSE.entries_clear()
+
+
+class _RowMemo:
+    """One fitted transformer's output rows by text: each row of TF-IDF (and of its SVD) depends on its own text
+    only (fixed vocabulary and IDF, per-row normalisation; a row of a sparse-times-dense product sums its own
+    entries in their order), so a row computed once is the row of that text in any later call, bit for bit."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.whole: Any = None  # the rows of every text seen, in the order first seen
+
+    def rows(self, text: list[str], compute: Callable[[list[str]], Any]) -> Any:
+        """The output for ``text``; ``compute`` is called on the texts not seen before, once each."""
+        new = [t for t in dict.fromkeys(text) if t not in self.index]
+        if new:
+            block = compute(new)
+            start = len(self.index)
+            self.index.update((t, start + i) for i, t in enumerate(new))
+            if self.whole is None:
+                self.whole = block
+            elif sparse.issparse(block):
+                self.whole = sparse.vstack([self.whole, block], format="csr")
+            else:
+                self.whole = np.vstack([self.whole, block])
+        return self.whole[np.fromiter((self.index[t] for t in text), dtype=np.intp, count=len(text))]
+
+
+class _Rows:
+    """The row memos of the transformers used inside :func:`remembering_rows` (none outside it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.users = 0
+        self._memos: dict[int, tuple[TextFeatures, _RowMemo]] = {}  # by id, the transformer kept alive with it
+
+    def memo(self, transformer: TextFeatures) -> _RowMemo | None:
+        with self._lock:
+            if self.users == 0:
+                return None
+            if id(transformer) not in self._memos:
+                self._memos[id(transformer)] = (transformer, _RowMemo())
+            return self._memos[id(transformer)][1]
+
+
+_ROWS = _Rows()
+
+
+@contextmanager
+def remembering_rows() -> Iterator[None]:
+    """While open, each fitted :class:`TextFeatures` transforms each distinct text once and gives its remembered
+    row when it meets that text again (the same to the last bit). For scoring one model on the same rows many
+    times, as permutation importance does: a shuffled column is the same texts in another order, and every other
+    column's shuffle leaves the text as it was (1 000 reviews, 11 columns, 3 repeats: tokenising them 34 times
+    took 20 s). Holds the outputs of the texts seen until the last one closes."""
+    with _ROWS._lock:
+        _ROWS.users += 1
+    try:
+        yield
+    finally:
+        with _ROWS._lock:
+            _ROWS.users -= 1
+            if _ROWS.users == 0:
+                _ROWS._memos.clear()
 
 
 def text_reuse_full() -> bool:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data.schema import Schema
+from automl.data.text import remembering_rows
 from automl.errors import format_seconds, left_seconds
 from automl.models.outputs import predict_scores
 from automl.search.metrics import Metric
@@ -50,6 +51,14 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     (the model's seconds per 1000 rows) that is known before the first scoring, which is then skipped too.
     ``sample_weight``: the rows' weights in the metric.
     """
+    with remembering_rows():  # free text: each review tokenised once, not once per scoring
+        return _permutation_importance(model, X, y, schema, metric, seed, seconds, latency, sample_weight, repeats,
+                                       max_rows)
+
+
+def _permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,
+                            seed: int, seconds: float | None, latency: float | None,
+                            sample_weight: np.ndarray | None, repeats: int, max_rows: int) -> pd.DataFrame | None:
     untimed = seconds is None
     seconds = UNTIMED_SECONDS if untimed else seconds
     rng = np.random.default_rng(seed)
