@@ -205,6 +205,9 @@ class AutoML:
         frame, info = predictor.read(data, sep, _markers(na_values))
         y, kept = predictor.schema.holdout_target(frame, info.name)
         X = predictor.schema.transform(frame[kept], where=info.name)
+        if int(kept.sum()) < len(frame):
+            log.warning("Permutation importance on %d of %d rows of %s: the others have no target value.",
+                        int(kept.sum()), len(frame), info.name)
         metric = get_metric(predictor.schema.metric)
         if model in (None, predictor.model_key) and predictor.schema.task == "binary":
             metric = at_value(metric, predictor.threshold)
