@@ -3,42 +3,32 @@
 from __future__ import annotations
 
 import contextlib
-import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 from automl.models.base import OPENMP_THREADS
 
-_LOCK = threading.Lock()
-_CACHED: tuple[int, Any] | None = None  # (len(sys.modules) when found, the ThreadpoolController)
-
 
 def controller() -> Any:
-    """threadpoolctl's controller of the thread pools (BLAS, OpenMP) of the libraries this process has loaded.
+    """threadpoolctl's controller of the thread pools (BLAS, OpenMP) of the libraries this process has loaded,
+    found again only after a module was imported (threadpoolctl's ``get_cached_controller``).
 
     Finding them inspects every shared library in the process (about 250 once scikit-learn and pandas are
     imported: 0.024 s each time, measured on 2 cores), and a prediction that runs an ensemble's members side by
-    side set limits once per member. The controller is therefore kept, and found again when a module was imported
-    since (``len(sys.modules)`` changed): libraries with thread pools (LightGBM's, XGBoost's, TensorFlow's
-    OpenMP, SciPy's BLAS) are loaded by importing their Python modules.
+    side sets limits once per member.
     """
-    global _CACHED
-    from threadpoolctl import ThreadpoolController
+    from threadpoolctl import get_cached_controller
 
-    with _LOCK:
-        n_modules = len(sys.modules)
-        if _CACHED is None or _CACHED[0] != n_modules:
-            found = ThreadpoolController()
-            _CACHED = (len(sys.modules), found)  # again: creating it may import a module
-        return _CACHED[1]
+    return get_cached_controller()
 
 
 @contextlib.contextmanager
 def limited() -> Iterator[None]:
     """Cap OpenMP thread pools (scikit-learn's HistGradientBoosting, ...) for the duration of the block.
 
-    Scoped with threadpoolctl, so the caller's own code keeps its settings after automl returns.
+    Scoped with threadpoolctl, so the caller's own code keeps its settings after automl returns. Only the OpenMP
+    pools are touched, set and restored: restoring BLAS's too would undo a one-thread BLAS limit another thread
+    holds at that moment (:func:`automl.models.side_by_side.run`), or put back that limit for good.
     """
-    with controller().limit(limits=OPENMP_THREADS, user_api="openmp"):
+    with controller().select(user_api="openmp").limit(limits=OPENMP_THREADS):
         yield

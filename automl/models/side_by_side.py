@@ -82,11 +82,12 @@ def run(jobs: Sequence[Job]) -> list[np.ndarray]:
         from automl.threads import controller
 
         pools = controller()  # found once, not once per job (see automl.threads.controller)
+        openmp = pools.select(user_api="openmp")
 
         def call(job: Job) -> np.ndarray:
             # joblib's settings and OpenMP's thread count are per thread: set them in each pool thread (BLAS's
-            # is process-wide, set below)
-            with joblib.parallel_config(backend="threading"), pools.limit(limits=1, user_api="openmp"):
+            # is process-wide, set below; restoring it here too would race with the other jobs)
+            with joblib.parallel_config(backend="threading"), openmp.limit(limits=1):
                 return job()
 
         with pools.limit(limits=1), ThreadPoolExecutor(workers) as pool:
