@@ -222,3 +222,26 @@ def test_a_date_column_of_several_formats_names_the_values_read_one_by_one(caplo
         with caplog.at_level(logging.WARNING, logger="automl"):
             infer_schema(frame.assign(when=[*dates, *slashed][:40]), FitConfig(target="y"), read_table(frame)[1])
         assert "mixes date formats" not in caplog.text, dates[:4]
+
+
+@pytest.mark.parametrize("series", [
+    pd.Series(["a", " b", "", None, "a"], dtype="string"),
+    pd.Series(["a", " b", "", None, "a"], dtype="string[pyarrow]"),
+    pd.Series([1.0, 2.5, np.nan, 1.0, -0.0, np.inf]),
+    pd.Series([1, 2, None], dtype="Int64"),
+    pd.Series([True, False, None], dtype="boolean"),
+    pd.Series(["x", "y", None, "x"], dtype="category"),
+    pd.Series(pd.to_datetime(["2020-01-01", None])),  # a missing date reads 'NaT', as saved models learnt it
+    pd.Series([True, 1, 1.0, " 2 ", None], dtype=object),
+])
+@pytest.mark.parametrize("strip", [False, True])
+def test_category_text_once_per_distinct_value_is_the_text_value_by_value(series, strip):
+    from automl.data.schema import _category_text, _texts
+
+    fast = list(_category_text(series, strip))
+    slow = list(_texts(series.to_numpy(dtype=object), strip))
+    assert [type(v) for v in fast] == [type(v) for v in slow]
+    assert [v if isinstance(v, str) else "<missing>" for v in fast] == [
+        v if isinstance(v, str) else "<missing>" for v in slow]
+    if series.dtype.kind == "M":
+        assert fast[1] == "NaT"

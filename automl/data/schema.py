@@ -491,11 +491,15 @@ def _category_text(s: pd.Series, strip: bool = False) -> np.ndarray:
     """Category values as text; integral floats lose their '.0' so 1 and 1.0 are the same level; with
     ``strip``, surrounding whitespace is removed and whitespace-only values are missing.
 
-    A column of one dtype is converted once per distinct value (10 000 rows of 15 levels: 20 ms -> 1 ms); an
-    object column, whose values may be of several types (``True``, ``1`` and ``1.0`` are equal but read
-    differently), value by value.
+    A column of text, numbers or booleans is converted once per distinct value (10 000 rows of 15 levels:
+    20 ms -> 1 ms); any other column value by value: an object column's values may be of several types
+    (``True``, ``1`` and ``1.0`` are equal but read differently), and a missing date (``NaT``) has always been
+    read as the text ``'NaT'``, which saved models learnt as a level.
     """
-    if s.dtype == object:
+    dtype = s.dtype
+    fast = isinstance(dtype, pd.StringDtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                                 and not pd.api.types.is_complex_dtype(dtype))
+    if not fast:
         return _texts(s.to_numpy(dtype=object), strip)
     codes, levels = pd.factorize(s, use_na_sentinel=True)
     texts = _texts(np.asarray(levels, dtype=object), strip)
