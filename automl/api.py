@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from automl.config import THRESHOLD_METRICS
-from automl.errors import ConfigError
+from automl.errors import ConfigError, DataError
 from automl.predictor import Predictor
 from automl.results import LEADERBOARD_FILE, load_model, read_record
 from automl.results import leaderboard as lb
 
 log = logging.getLogger(__name__)
+MIN_IMPORTANCE_ROWS = 30  # fewer rows to shuffle: a warning that the ranking says little
 
 
 class AutoML:
@@ -179,29 +181,43 @@ class AutoML:
         calibration, and a binary model's decision threshold in a metric of labels).
 
         ``data``: labelled rows (a path or a DataFrame with the target column), best ones the fit never saw:
-        the importance is then what the model relies on for new data. ``None``: the importance the fit computed
-        on up to 2 000 training rows, in what was left of its budget (``feature_importance.csv`` in the run
-        folder). ``model``: a key from :attr:`models` instead of the chosen model (with ``data`` only).
-        ``repeats``: shuffles per column. ``time_limit``: seconds of scoring (``None``: at most 40 columns and
-        120 s); when not every column fits, fewer repeats, then only the columns most associated with the target
-        on their own are ranked (logged). ``max_rows``: rows of ``data`` used, sampled with the run's seed.
+        the importance is then what the model relies on for new data; every row counts the same (a weight
+        column is not used); rows without a target are left out (logged). ``None``: the importance the fit
+        computed on up to 2 000 training rows in what was left of its budget (``feature_importance.csv``;
+        the other arguments then do not apply). ``model``: a key from :attr:`models` instead of the chosen model
+        (with ``data`` only). ``repeats``: shuffles per column. ``time_limit``: seconds of scoring; when not
+        every column fits, fewer repeats, then only the columns most associated with the target on their own
+        are ranked (a warning says so); ``None``: every column, every repeat. ``max_rows``: rows of ``data``
+        used, sampled with the run's seed.
 
         Returns a DataFrame, one row per input column ranked, most important first: ``feature``,
-        ``importance_mean`` and ``importance_std`` (the metric's drop over the repeats, in its units; near 0 or
-        negative: the model does not need it). Raises :class:`~automl.errors.ConfigError` when ``data`` is None
-        and the fit computed none (it was skipped for the budget, or the run folder is gone), or when not even
-        one column can be scored in ``time_limit``; :class:`~automl.errors.DataError` as :meth:`evaluate` does.
+        ``importance_mean`` and ``importance_std`` (the drop of the run's metric over the repeats, in its units;
+        near 0 or negative: the model does not need the column). Raises :class:`~automl.errors.ConfigError` for
+        invalid arguments, when ``data`` is None and the fit computed none (it was skipped for the budget), or
+        when not one column can be scored in ``time_limit``; :class:`~automl.errors.DataError` as
+        :meth:`evaluate` does, and when the metric is undefined on the rows (ROC AUC on one class).
         """
-        from automl.fit.importance import permutation_importance
+        from automl.fit.importance import UndefinedScore, permutation_importance
         from automl.fit.threshold import at_value
         from automl.search.metrics import get_metric
 
         predictor = self._fitted()
+        delivered = predictor.as_delivered(model)  # an unknown model is refused first
         if data is None:
+            given = [name for name, value, default in (("repeats", repeats, 5), ("time_limit", time_limit, None),
+                                                         ("max_rows", max_rows, 5000), ("sep", sep, None),
+                                                         ("na_values", tuple(_markers(na_values)), ()))
+                     if value != default]
+            if given:
+                raise ConfigError(f"{', '.join(given)} apply to importance computed on labelled rows; pass them "
+                                  "(feature_importance(data, ...); at the command line, DATA), or leave them out "
+                                  "for the fit's.")
             return self._saved_importance(predictor, model)
-        if repeats < 1 or max_rows < 1:
-            raise ConfigError(f"repeats and max_rows must be at least 1, not {repeats} and {max_rows}.")
-        delivered = predictor.as_delivered(model)  # an unknown model is refused before the data is read
+        _check_count("repeats", repeats)
+        _check_count("max_rows", max_rows)
+        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                       or not time_limit > 0):
+            raise ConfigError(f"time_limit must be a positive number of seconds or None, not {time_limit!r}.")
         frame, info = predictor.read(data, sep, _markers(na_values))
         y, kept = predictor.schema.holdout_target(frame, info.name)
         X = predictor.schema.transform(frame[kept], where=info.name)
@@ -215,12 +231,25 @@ class AutoML:
 
         from automl import threads
 
-        with threads.limited(), joblib.parallel_config(backend="threading"):
-            out = permutation_importance(delivered, X, y, predictor.schema, metric, self.config.seed, time_limit,
-                                         repeats=repeats, max_rows=max_rows)
+        try:
+            with threads.limited(), joblib.parallel_config(backend="threading"):
+                out = permutation_importance(delivered, X, y, predictor.schema, metric, self.config.seed,
+                                             math.inf if time_limit is None else float(time_limit),
+                                             repeats=repeats, max_rows=max_rows)
+        except UndefinedScore as e:
+            raise DataError(f"Permutation importance on {info.name}: {e}") from e
         if out is None:
             raise ConfigError(f"Not one column can be scored in time_limit={time_limit} s; give more time or "
                               "fewer rows (max_rows).")
+        if len(out) < len(predictor.schema.features):
+            log.warning("Permutation importance ranked %d of %d columns in time_limit=%s s (the most associated "
+                        "with the target on their own); give more time to rank them all.", len(out),
+                        len(predictor.schema.features), time_limit)
+        rows = min(int(kept.sum()), max_rows)
+        if rows < MIN_IMPORTANCE_ROWS:
+            log.warning("Permutation importance on only %d rows: shuffling so few says little about the columns.",
+                        rows)
+        out.attrs.update(metric=metric.name, rows=rows)
         return out
 
     def _saved_importance(self, predictor: Predictor, model: str | None) -> pd.DataFrame:
@@ -230,12 +259,17 @@ class AutoML:
             raise ConfigError(f"The fit ranked the columns of the chosen model ({predictor.model_key}) only; for "
                               f"{model!r}, pass labelled rows (feature_importance(data, model={model!r}); at the "
                               "command line, DATA).")
-        path = None if self.run_dir_ is None else self.run_dir_ / IMPORTANCE_FILE
-        if path is None or not path.is_file():
+        if self.run_dir_ is None or not self.run_dir_.is_dir():
+            raise ConfigError(f"The run folder {self.run_dir_} is gone, and the fit's importance with it. Pass "
+                              "labelled rows (feature_importance(data); at the command line, DATA).")
+        path = self.run_dir_ / IMPORTANCE_FILE
+        if not path.is_file():
             raise ConfigError("This run has no permutation importance: the fit skips it when its budget runs out "
                               "(see automl.log). Pass labelled rows, best ones the fit never saw "
                               "(feature_importance(data); at the command line, DATA).")
-        return pd.read_csv(path)
+        out = pd.read_csv(path)
+        out.attrs.update(metric=predictor.schema.metric)
+        return out
 
     @property
     def models(self) -> list[str]:
@@ -284,6 +318,11 @@ class AutoML:
         if self.predictor_ is None:
             raise ConfigError("This AutoML object is not fitted yet; call .fit(data) first.")
         return self.predictor_
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}.")
 
 
 def _markers(na_values: tuple[str, ...] | str) -> tuple[str, ...]:

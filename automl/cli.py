@@ -529,8 +529,8 @@ def evaluate(run_dir: Path, data: Path, model_key: str | None, sep: str | None, 
               "(needs DATA).")
 @click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Shuffles per column.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
-              help="Seconds of scoring (default: at most 40 columns and 120 s); fewer repeats, then only the "
-                   "columns most associated with the target, when not all fit.")
+              help="Seconds of scoring (default: no limit, every column); when not all fit, fewer repeats, then "
+                   "only the columns most associated with the target on their own.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=5000, show_default=True,
               help="Rows of DATA used (sampled with the run's seed).")
 @click.option("--sep", help=SEP_HELP + " Default: the one given at fit.")
@@ -545,8 +545,9 @@ def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats:
     """Print the permutation importance of the model saved in RUN_DIR: how much the run's metric worsens when
     one input column's values are shuffled, most important first.
 
-    With DATA (labelled rows, best ones the fit never saw), computed on them now, as the model is delivered;
-    without, the one the fit computed on training rows (none when its budget ran out).
+    With DATA (labelled rows, best ones the fit never saw), computed on them now, as the model is delivered
+    (every row counts the same); without, the one the fit computed on training rows (none when its budget ran
+    out), and the options for DATA do not apply.
 
     \b
     Example:
@@ -564,6 +565,11 @@ def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats:
         elif fmt == "json":
             click.echo(frame.to_json(orient="records", indent=1))
         else:
+            rows = frame.attrs.get("rows")
+            where = f" on {rows} rows of {data.name}" if data is not None and rows else (
+                " on training rows, at fit" if data is None else "")
+            click.echo(f"Drop in {frame.attrs.get('metric', 'the metric')} when a column's values are shuffled"
+                       f"{where}:")
             click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
     _guarded(debug, action)

@@ -11,7 +11,7 @@ import pytest
 from sklearn import metrics as skm
 
 from automl import AutoML
-from automl.errors import ConfigError
+from automl.errors import ConfigError, DataError
 from automl.models.calibrators import Temperature
 from tests.conftest import make_frame
 from tests.test_cli import assert_error, run
@@ -58,12 +58,20 @@ def test_the_fits_importance_and_its_refusals(tmp_path):
     model = AutoML(target="y", models=["linear"], trials=1, folds=3, repeats=1, output=out).fit(make_frame("binary"))
     saved = model.feature_importance()
     pd.testing.assert_frame_equal(saved, pd.read_csv(out / "feature_importance.csv"))
+    with pytest.raises(ConfigError, match="not refitted on all rows"):
+        model.feature_importance(model="lightgbm")
+    model.predictor_.members = {"lightgbm": model.predictor_.pipeline}  # as an ensemble's member would be
     with pytest.raises(ConfigError, match=r"ranked the columns of the chosen model \(linear\) only; for 'lightgbm'"):
         model.feature_importance(model="lightgbm")
-    with pytest.raises(ConfigError, match="not refitted on all rows"):
-        model.feature_importance(make_frame("binary"), model="lightgbm")
-    with pytest.raises(ConfigError, match="at least 1"):
-        model.feature_importance(make_frame("binary"), repeats=0)
+    with pytest.raises(ConfigError, match="repeats, max_rows apply to importance computed on labelled rows"):
+        model.feature_importance(repeats=3, max_rows=10)
+    for bad in ({"repeats": 0}, {"repeats": 2.5}, {"repeats": True}, {"max_rows": None}, {"time_limit": "5"},
+                {"time_limit": -1}):
+        with pytest.raises(ConfigError, match="must be"):
+            model.feature_importance(make_frame("binary"), **bad)
+    one_class = make_frame("binary")
+    with pytest.raises(DataError, match=r"roc_auc is not defined on these \d+ rows .*one class only"):
+        model.feature_importance(one_class[one_class["y"] == one_class["y"].iloc[0]])
     (out / "feature_importance.csv").unlink()
     with pytest.raises(ConfigError, match="no permutation importance: the fit skips it when its budget runs out"):
         AutoML.load(out).feature_importance()
@@ -92,6 +100,23 @@ def test_the_command_prints_the_fits_or_computes_on_data(write_csv, tmp_path):
     assert computed.exit_code == 0, computed.output
     rows = pd.read_json(io.StringIO(computed.stdout))
     assert set(rows["feature"]) == set(frame.columns) - {"y"}
-    assert_error(run("importance", out, "--model", "lightgbm"), 2, "pass labelled rows")
+    assert_error(run("importance", out, "--model", "lightgbm"), 2, "not refitted on all rows")
+    assert_error(run("importance", out, "--repeats", "3"), 2, "repeats apply to importance computed on labelled rows")
+    table = run("importance", out, write_csv(frame, "labelled.csv"), "--repeats", "2")
+    assert table.exit_code == 0 and table.stdout.startswith(
+        f"Drop in roc_auc when a column's values are shuffled on {len(frame)} rows of labelled.csv:")
     assert_error(run("importance", out, write_csv(frame.drop(columns="y"), "unlabelled.csv")), 2,
                  "has no column 'y' (the target)")
+
+
+def test_without_a_time_limit_every_column_is_ranked(tmp_path):
+    """The fit's untimed importance permutes at most 40 columns; asked for, every column is ranked."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(240, 45))
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(45)]).assign(
+        y=np.where(X[:, 0] + rng.normal(scale=0.5, size=240) > 0, "a", "b"))
+    model = AutoML(target="y", models=["linear"], trials=1, folds=3, repeats=1, output=tmp_path / "run").fit(
+        frame.iloc[:160])
+    found = model.feature_importance(frame.iloc[160:], repeats=1)
+    assert len(found) == 45 and found["feature"].iloc[0] == "x0"
+    assert found.attrs == {"metric": "roc_auc", "rows": 80}

@@ -171,15 +171,16 @@ class Schema:
         is not one the model knows (a class it never saw, text in a regression target), naming it and its rows.
         """
         if self.target not in frame.columns:
-            raise DataError(f"{where} has no column {self.target!r} (the target): evaluating needs the true values. "
-                            "To score rows without them, use predict.")
+            raise DataError(f"{where} has no column {self.target!r} (the target): scoring the model on these rows "
+                            "needs their true values. To predict rows without them, use predict.")
         y = frame[self.target]
         strip = self.strip_whitespace or self.task == "regression"  # as the fit read them (--keep-whitespace)
         text = y.astype(object).where(y.notna()).map(
             lambda v: ((v.strip() if strip else v) or None) if isinstance(v, str) else v)
         kept = text.notna().to_numpy()
         if not kept.any():
-            raise DataError(f"Target column {self.target!r} in {where} has no values to evaluate on.")
+            raise DataError(f"Target column {self.target!r} in {where} has no values: scoring the model on these "
+                            "rows needs their true values.")
         if self.task == "regression":
             values = pd.to_numeric(text, errors="coerce")
             found = _detect_numbers(text[kept & values.isna().to_numpy()], TableSource(where))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -56,6 +58,10 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
                                        max_rows)
 
 
+class UndefinedScore(ValueError):
+    """The metric is not defined on the rows to permute (NaN: ROC AUC on rows of one class, ...)."""
+
+
 def _permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: Schema, metric: Metric,
                             seed: int, seconds: float | None, latency: float | None,
                             sample_weight: np.ndarray | None, repeats: int, max_rows: int) -> pd.DataFrame | None:
@@ -76,16 +82,19 @@ def _permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: 
         return sign * metric(yp, predict_scores(model, Xp, schema.task, n_classes), schema.task, ws)
 
     tick = time.monotonic()
-    baseline = score(None, Xs, ys)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's "only one label" warning: the NaN is reported below
+        baseline = score(None, Xs, ys)
+    if not np.isfinite(baseline):
+        raise UndefinedScore(f"{metric.name} is not defined on these {len(rows)} rows (it is {baseline}): "
+                             f"{_why_undefined(ys, schema.task)}")
     one = time.monotonic() - tick
-    evaluations = int(seconds / max(one, 1e-6))
+    evaluations = len(features) * repeats if math.isinf(seconds) else int(seconds / max(one, 1e-6))
     if untimed:
         evaluations = min(evaluations, MAX_COLUMNS * repeats)
-    for tried in dict.fromkeys((repeats, min(repeats, 3), 1)):
-        k = min(len(features), evaluations // tried)
-        if k >= min(len(features), MIN_COLUMNS):
-            break
-    repeats = tried
+    # as many repeats as leave room for every column, or at least MIN_COLUMNS of them; then fewer columns
+    repeats = int(np.clip(evaluations // max(min(len(features), MIN_COLUMNS), 1), 1, repeats))
+    k = min(len(features), evaluations // repeats)
     if k < 1:
         _skipped(one, seconds)
         return None
@@ -100,6 +109,14 @@ def _permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: 
     log.info("Permutation importance: %d columns, %d repeats on %d rows (%.1f s).", len(features), repeats,
              len(rows), time.monotonic() - tick)
     return frame.sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _why_undefined(y: np.ndarray, task: str) -> str:
+    if task != "regression" and len(np.unique(y)) < 2:
+        return "they hold one class only; give rows of every class."
+    if task == "regression" and len(np.unique(y)) < 2:
+        return "their target has one value only; give rows with different values."
+    return "give more rows, or rows of every class."
 
 
 def screen(X: pd.DataFrame, y: np.ndarray, features: list[Any], task: str, k: int) -> list[Any]:
@@ -117,7 +134,8 @@ def screen(X: pd.DataFrame, y: np.ndarray, features: list[Any], task: str, k: in
     if numeric:
         values = X[[n for _, n in numeric]].to_numpy(dtype=float)
         values = np.where(np.isnan(values), np.nanmedian(values, axis=0), values)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Features [...] are constant": their p-value is NaN, ranked last
             p = (f_regression if task == "regression" else f_classif)(np.nan_to_num(values), y)[1]
         for (i, _), pv in zip(numeric, np.nan_to_num(p, nan=1.0), strict=True):
             p_values[i] = min(p_values[i], pv)

@@ -17,7 +17,7 @@ from automl.data.preprocess import build_preprocessor, describe, summarize
 from automl.data.schema import Schema
 from automl.data.text import TEXT_COMPONENTS
 from automl.ensembles.model import EnsembleModel
-from automl.fit.importance import permutation_importance
+from automl.fit.importance import UndefinedScore, permutation_importance
 from automl.results import IMPORTANCE_FILE, LOG_FILE, REPORT_FILE, ColumnRecord, DataRecord, RunFolder
 from automl.results.records import LeaderboardRow
 from automl.search.evaluate import Context, predict_scores
@@ -35,8 +35,13 @@ def importance(folder: RunFolder, model: Any, X: pd.DataFrame, y: Any, schema: S
     """Permutation importance of the final model in what is left of the budget (its report section);
     ``latency``: the model's seconds per 1000 rows, to skip it without a first, costly scoring."""
     seconds = None if deadline is None else deadline - time.monotonic() - REPORT_SECONDS
-    with threads.limited():
-        frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds, latency, sample_weight)
+    try:
+        with threads.limited():
+            frame = permutation_importance(model, X, y, schema, metric, config.seed, seconds, latency,
+                                           sample_weight)
+    except UndefinedScore as e:
+        log.info("Permutation importance skipped: %s", e)
+        return
     if frame is not None:
         folder.write_text(IMPORTANCE_FILE, frame.to_csv(index=False))
 
