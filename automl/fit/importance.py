@@ -51,7 +51,13 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     repeats are tried first, then only the columns most associated with the target on their own (univariate
     screening, :func:`screen`) are permuted. Returns ``None`` when not even one column fits; with ``latency``
     (the model's seconds per 1000 rows) that is known before the first scoring, which is then skipped too.
+    ``seconds`` ``math.inf``: every column, ``repeats`` times (importance asked for by the user).
     ``sample_weight``: the rows' weights in the metric.
+
+    Raises
+    ------
+    UndefinedScore
+        When the metric is not finite on the rows as they are (ROC AUC on rows of one class).
     """
     with remembering_rows():  # free text: each review tokenised once, not once per scoring
         return _permutation_importance(model, X, y, schema, metric, seed, seconds, latency, sample_weight, repeats,
