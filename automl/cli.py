@@ -546,8 +546,8 @@ def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats:
     one input column's values are shuffled, most important first.
 
     With DATA (labelled rows, best ones the fit never saw), computed on them now, as the model is delivered
-    (every row counts the same); without, the one the fit computed on training rows (none when its budget ran
-    out), and the options for DATA do not apply.
+    (every row counts the same), saved in RUN_DIR/holdout_importance.json and added to the report; without, the
+    one the fit computed on training rows (none when its budget ran out), and the options for DATA do not apply.
 
     \b
     Example:
@@ -559,7 +559,10 @@ def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats:
     def action() -> None:
         from automl.api import AutoML
 
-        frame = AutoML.load(run_dir).feature_importance(data, model_key, repeats, time_limit, max_rows, sep, na_values)
+        model = AutoML.load(run_dir)
+        frame = model.feature_importance(data, model_key, repeats, time_limit, max_rows, sep, na_values)
+        if data is not None:
+            _save_holdout_importance(run_dir, data, model_key or model.predictor_.model_key, frame, repeats)
         if fmt == "csv":
             click.echo(frame.to_csv(index=False), nl=False)
         elif fmt == "json":
@@ -572,7 +575,27 @@ def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats:
                        f"{where}:")
             click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
-    _guarded(debug, action)
+    _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
+
+
+def _save_holdout_importance(run_dir: Path, data: Path, model_key: str, frame: Any, repeats: int) -> None:
+    """The importance computed on DATA, kept in RUN_DIR/holdout_importance.json and shown in the re-rendered
+    report (as `automl evaluate` keeps its scores)."""
+    import json
+    from datetime import UTC, datetime
+
+    from automl.report import render
+    from automl.results import HOLDOUT_IMPORTANCE_FILE, LOG_FILE, log_to_file
+    from automl.results.folder import atomic_write
+
+    saved = {"data": data.name, "rows": frame.attrs.get("rows"), "model": model_key,
+             "metric": frame.attrs.get("metric"), "repeats": repeats,
+             "computed": datetime.now(UTC).isoformat(timespec="seconds"),
+             "importance": json.loads(frame.to_json(orient="records"))}
+    with log_to_file(run_dir / LOG_FILE):
+        atomic_write(run_dir / HOLDOUT_IMPORTANCE_FILE,
+                     lambda tmp: Path(tmp).write_text(json.dumps(saved, indent=1), encoding="utf-8"))
+        render(run_dir)
 
 
 @main.command(epilog=EXIT_CODES_HELP)

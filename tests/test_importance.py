@@ -4,6 +4,7 @@ as the model is delivered) and ``automl importance``."""
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -100,6 +101,12 @@ def test_the_command_prints_the_fits_or_computes_on_data(write_csv, tmp_path):
     assert computed.exit_code == 0, computed.output
     rows = pd.read_json(io.StringIO(computed.stdout))
     assert set(rows["feature"]) == set(frame.columns) - {"y"}
+    saved = json.loads((out / "holdout_importance.json").read_text(encoding="utf-8"))  # kept, as evaluate's scores
+    assert (saved["data"], saved["rows"], saved["model"], saved["metric"], saved["repeats"]) == (
+        "labelled.csv", len(frame), "linear", "roc_auc", 2)
+    assert [r["feature"] for r in saved["importance"]] == list(rows["feature"])
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="holdout-importance"' in report and f"linear on {len(frame)} labelled rows of labelled.csv" in report
     assert_error(run("importance", out, "--model", "lightgbm"), 2, "not refitted on all rows")
     assert_error(run("importance", out, "--repeats", "3"), 2, "repeats apply to importance computed on labelled rows")
     table = run("importance", out, write_csv(frame, "labelled.csv"), "--repeats", "2")

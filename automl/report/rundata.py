@@ -14,6 +14,7 @@ from automl.config import FitConfig
 from automl.errors import ModelFormatError
 from automl.results import (
     HOLDOUT_FILE,
+    HOLDOUT_IMPORTANCE_FILE,
     IMPORTANCE_FILE,
     JOURNAL_FILE,
     LEADERBOARD_FILE,
@@ -41,6 +42,8 @@ class RunData:
     importance: pd.DataFrame | None
     model_bytes: int | None
     holdout: dict[str, Any] | None = None  # holdout.json: scores on held-out labelled data (automl evaluate)
+    # holdout_importance.json: permutation importance on held-out labelled data (automl importance RUN DATA)
+    holdout_importance: dict[str, Any] | None = None
 
     @cached_property
     def config(self) -> FitConfig:
@@ -100,4 +103,6 @@ def load_run(run_dir: str | Path) -> RunData:
         model_bytes=(path / MODEL_FILE).stat().st_size if (path / MODEL_FILE).is_file() else None,
         holdout=json.loads((path / HOLDOUT_FILE).read_text(encoding="utf-8"))
         if (path / HOLDOUT_FILE).is_file() else None,
+        holdout_importance=json.loads((path / HOLDOUT_IMPORTANCE_FILE).read_text(encoding="utf-8"))
+        if (path / HOLDOUT_IMPORTANCE_FILE).is_file() else None,
     )

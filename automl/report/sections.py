@@ -248,7 +248,25 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
                                               "Permutation importance of the final model",
                                               f"drop in {run.metric} when the column is shuffled", "importance",
                                               errors=list(top["importance_std"]))
+    out["holdout_importance"] = _holdout_importance(run.holdout_importance)
     return out
+
+
+def _holdout_importance(saved: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Permutation importance on held-out labelled data (``automl importance RUN DATA``): what it was computed
+    on, and the bars of its 20 most important columns."""
+    if not saved or not saved.get("importance"):
+        return None
+    top = pd.DataFrame(saved["importance"]).head(20)
+    metric = saved.get("metric", "the metric")
+    text = (f"{saved.get('model', '?')} on {saved.get('rows', '?')} labelled rows of {saved.get('data', '?')} "
+            f"({saved.get('computed', '')}), {saved.get('repeats', '?')} shuffles per column: what the model relies "
+            "on for new data.")
+    plot = figures.bars(list(top["feature"]), list(top["importance_mean"]),
+                        f"Permutation importance on {saved.get('data', 'held-out data')}",
+                        f"drop in {metric} when the column is shuffled", "holdout-importance",
+                        errors=list(top["importance_std"]))
+    return {"text": text, "plot": plot}
 
 
 def _calibration(choice: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from automl.results.folder import (
     CHECKPOINT_DIR,
     FORMAT_VERSION,
     HOLDOUT_FILE,
+    HOLDOUT_IMPORTANCE_FILE,
     IMPORTANCE_FILE,
     JOURNAL_FILE,
     JSON_LOG_FILE,
@@ -40,7 +41,8 @@ from automl.results.folder import (
 from automl.results.run_record import ColumnRecord, ConstantPredictor, DataRecord, RunRecord
 
 __all__ = [
-    "CHECKPOINT_DIR", "FORMAT_VERSION", "HOLDOUT_FILE", "IMPORTANCE_FILE", "JOURNAL_FILE", "JSON_LOG_FILE",
+    "CHECKPOINT_DIR", "FORMAT_VERSION", "HOLDOUT_FILE", "HOLDOUT_IMPORTANCE_FILE", "IMPORTANCE_FILE", "JOURNAL_FILE",
+    "JSON_LOG_FILE",
     "LEADERBOARD_FILE",
     "LEADERBOARD_JSON", "LOCK_FILE", "LOCK_INFO", "LOG_FILE", "LOG_FORMAT", "MODEL_FILE", "OOF_FILE",
     "PROFILE_FILE", "REPORT_FILE", "RUN_FILE", "TRIALS_FILE", "ColumnRecord", "ConstantPredictor", "DataRecord",

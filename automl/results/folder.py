@@ -10,6 +10,8 @@ Layout::
     RUN_DIR/profile.json      the data profile (column statistics, histograms, target distribution)
     RUN_DIR/feature_importance.csv  permutation importance of the final model
     RUN_DIR/holdout.json      scores on held-out labelled data (``automl evaluate``), when it was run
+    RUN_DIR/holdout_importance.json  permutation importance on held-out labelled data (``automl importance RUN
+                              DATA``), when it was run
     RUN_DIR/report.html       the report, rendered from the files above
     RUN_DIR/model.joblib      the fitted predictor (pickle: load only run folders you trust)
     RUN_DIR/automl.log        the full log of the run, tracebacks included
@@ -52,6 +54,7 @@ OOF_FILE = "oof_predictions.parquet"
 PROFILE_FILE = "profile.json"
 IMPORTANCE_FILE = "feature_importance.csv"
 HOLDOUT_FILE = "holdout.json"
+HOLDOUT_IMPORTANCE_FILE = "holdout_importance.json"
 REPORT_FILE = "report.html"
 TRIALS_FILE = "trials.csv"
 JOURNAL_FILE = "optuna.journal"
