@@ -190,12 +190,13 @@ class AutoML:
         are ranked (a warning says so); ``None``: every column, every repeat. ``max_rows``: rows of ``data``
         used, sampled with the run's seed.
 
-        Returns a DataFrame, one row per input column ranked, most important first: ``feature``,
-        ``importance_mean`` and ``importance_std`` (the drop of the run's metric over the repeats, in its units;
-        near 0 or negative: the model does not need the column). Raises :class:`~automl.errors.ConfigError` for
-        invalid arguments, when ``data`` is None and the fit computed none (it was skipped for the budget), or
-        when not one column can be scored in ``time_limit``; :class:`~automl.errors.DataError` as
-        :meth:`evaluate` does, and when the metric is undefined on the rows (ROC AUC on one class).
+        Returns a DataFrame, one row per input column, most important first: ``feature``, ``importance_mean`` and
+        ``importance_std`` (the drop of the run's metric over the repeats, in its units; near 0 or negative: the
+        model does not need the column; NaN: not ranked, last; the std is NaN with one repeat). Raises
+        :class:`~automl.errors.ConfigError` for invalid arguments, when ``data`` is None and the fit computed none
+        (it was skipped for the budget), or when not one column can be scored in ``time_limit``;
+        :class:`~automl.errors.DataError` as :meth:`evaluate` does, and when the metric is undefined on the rows
+        (ROC AUC on one class).
         """
         from automl.fit.importance import UndefinedScore, permutation_importance
         from automl.fit.threshold import at_value
@@ -241,10 +242,11 @@ class AutoML:
         if out is None:
             raise ConfigError(f"Not one column can be scored in time_limit={time_limit} s; give more time or "
                               "fewer rows (max_rows).")
-        if len(out) < len(predictor.schema.features):
+        ranked = int(out["importance_mean"].notna().sum())
+        if ranked < len(out):
             log.warning("Permutation importance ranked %d of %d columns in time_limit=%s s (the most associated "
-                        "with the target on their own); give more time to rank them all.", len(out),
-                        len(predictor.schema.features), time_limit)
+                        "with the target on their own; the others have no value); give more time to rank them "
+                        "all.", ranked, len(out), time_limit)
         rows = min(int(kept.sum()), max_rows)
         if rows < MIN_IMPORTANCE_ROWS:
             log.warning("Permutation importance on only %d rows: shuffling so few says little about the columns.",

@@ -573,7 +573,16 @@ def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats:
                 " on training rows, at fit" if data is None else "")
             click.echo(f"Drop in {frame.attrs.get('metric', 'the metric')} when a column's values are shuffled"
                        f"{where}:")
-            click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+            shown = frame.copy()
+            for column in ("importance_mean", "importance_std"):
+                shown[column] = [f"{v:.4g}" if v == v else "" for v in frame[column]]
+            click.echo(shown.to_string(index=False))
+            unranked = int(frame["importance_mean"].isna().sum())
+            if unranked:
+                click.echo(f"{unranked} of {len(frame)} columns were not ranked (no value above): there was time "
+                           "to shuffle only the columns most associated with the target on their own."
+                           + (" Give DATA, or more --time-limit, to rank them all." if data is None else
+                              " Give more --time-limit to rank them all."))
 
     _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
 

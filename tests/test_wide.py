@@ -59,9 +59,12 @@ def test_a_wide_fit_uses_wide_defaults_and_keeps_to_its_trials(task, p, write_cs
     chosen = board.loc[board["model"] == meta["best_model"], f"cv_{meta['metric']}_mean"].iloc[0]
     assert get_metric(meta["metric"]).better(chosen, meta["constant_predictor"]["cv_mean"])
     importance = pd.read_csv(out / "feature_importance.csv")
-    assert len(importance) == min(p, MAX_COLUMNS)  # the columns most associated with the target
+    # every column listed; the ones shuffled (the most associated with the target) first, the others unranked
+    assert len(importance) == p and importance["importance_mean"].notna().sum() == min(p, MAX_COLUMNS)
+    assert importance["importance_mean"].iloc[MAX_COLUMNS:].isna().all()
     assert {"g0", "g1", "g2"} <= set(importance["feature"].head(10))
     html = (out / "report.html").read_text()
+    assert f"{p - MAX_COLUMNS} of {p} columns were not ranked" in html
     assert f"The first 100 of {p}" in html and 'id="constant-predictor"' in html
 
 

@@ -41,9 +41,10 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: S
     ``feature``, ``importance_mean``, ``importance_std`` (in the metric's units, positive: the model relies on
     it), most important first.
 
-    Computed on up to ``max_rows`` of the rows given (sampled with ``seed``): on training rows it shows what the
-    model relies on, not how it generalises; on held-out rows (:meth:`automl.api.AutoML.feature_importance`),
-    what it relies on for new data.
+    Every input column has a row: those not shuffled (screening, below) come last with NaN (not ranked).
+    ``importance_std`` is NaN with one repeat. Computed on up to ``max_rows`` of the rows given (sampled with
+    ``seed``): on training rows it shows what the model relies on, not how it generalises; on held-out rows
+    (:meth:`automl.api.AutoML.feature_importance`), what it relies on for new data.
     Columns are the users' input columns (a datetime column is shuffled with all its parts). When not every
     column can be permuted in ``seconds`` (``None``, a run without a time limit: at most ``MAX_COLUMNS``
     columns and ``UNTIMED_SECONDS`` of scoring, so a slow model, such as 26 classes of 1 000 boosting rounds at
@@ -111,10 +112,15 @@ def _permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, schema: 
     groups = [col.outputs() for col in features]
     result = _grouped(score, baseline, Xs, ys, groups, repeats, seed)
     frame = pd.DataFrame({"feature": [c.name for c in features], "importance_mean": result.mean(axis=1),
-                          "importance_std": result.std(axis=1)})
+                          "importance_std": result.std(axis=1) if repeats > 1 else np.nan})  # one shuffle: no spread
     log.info("Permutation importance: %d columns, %d repeats on %d rows (%.1f s).", len(features), repeats,
              len(rows), time.monotonic() - tick)
-    return frame.sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
+    ranked = frame.sort_values("importance_mean", ascending=False, kind="stable")
+    shuffled = {c.name for c in features}
+    unranked = pd.DataFrame({"feature": [c.name for c in schema.features if c.name not in shuffled],
+                             "importance_mean": np.nan, "importance_std": np.nan})
+    # every column is listed: those not shuffled last, without a value, rather than missing from the list
+    return pd.concat([ranked, unranked], ignore_index=True) if len(unranked) else ranked.reset_index(drop=True)
 
 
 def _why_undefined(y: np.ndarray, task: str) -> str:

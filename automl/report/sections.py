@@ -242,12 +242,19 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
     out["threshold"] = _threshold(run.record.decision_threshold)
     out["calibration"] = _calibration(run.record.calibration)
     out["holdout"] = _holdout(run.holdout, run.metric)
-    if run.importance is not None and len(run.importance):
-        top = run.importance.head(20)
+    ranked = run.importance.dropna(subset=["importance_mean"]) if run.importance is not None else None
+    if ranked is not None and len(ranked):
+        top = ranked.head(20)
         out["importance_plot"] = figures.bars(list(top["feature"]), list(top["importance_mean"]),
                                               "Permutation importance of the final model",
                                               f"drop in {run.metric} when the column is shuffled", "importance",
-                                              errors=list(top["importance_std"]))
+                                              errors=list(top["importance_std"].fillna(0.0)))
+        unranked = [str(f) for f in run.importance["feature"][run.importance["importance_mean"].isna()]]
+        out["importance_unranked"] = (
+            f"{len(unranked)} of {len(run.importance)} columns were not ranked: the budget left time to shuffle "
+            f"only the {len(ranked)} most associated with the target on their own (univariate screening), and a "
+            f"column that matters only with others can be among those left out ({', '.join(_listed(unranked))}). "
+            "`automl importance RUN_DIR TEST` ranks them all on labelled rows.") if unranked else ""
     out["holdout_importance"] = _holdout_importance(run.holdout_importance)
     return out
 
@@ -257,7 +264,9 @@ def _holdout_importance(saved: dict[str, Any] | None) -> dict[str, Any] | None:
     on, and the bars of its 20 most important columns."""
     if not saved or not saved.get("importance"):
         return None
-    top = pd.DataFrame(saved["importance"]).head(20)
+    top = pd.DataFrame(saved["importance"]).dropna(subset=["importance_mean"]).head(20)
+    if not len(top):
+        return None
     metric = saved.get("metric", "the metric")
     text = (f"{saved.get('model', '?')} on {saved.get('rows', '?')} labelled rows of {saved.get('data', '?')} "
             f"({saved.get('computed', '')}), {saved.get('repeats', '?')} shuffles per column: what the model relies "
@@ -265,7 +274,7 @@ def _holdout_importance(saved: dict[str, Any] | None) -> dict[str, Any] | None:
     plot = figures.bars(list(top["feature"]), list(top["importance_mean"]),
                         f"Permutation importance on {saved.get('data', 'held-out data')}",
                         f"drop in {metric} when the column is shuffled", "holdout-importance",
-                        errors=list(top["importance_std"]))
+                        errors=list(top["importance_std"].fillna(0.0)))
     return {"text": text, "plot": plot}
 
 
