@@ -29,6 +29,14 @@ TARGET = "__automl_target__"
 WEIGHT = "__automl_weight__"
 
 
+def _free_name(columns: Any, wanted: str, internal: str) -> str:
+    """``wanted`` unless a feature column has that name, then ``internal`` (a ValueError if it has both)."""
+    for name in (wanted, internal):
+        if name not in columns:
+            return name
+    raise ValueError(f"A feature column may not be named {internal!r}.")
+
+
 class _AutoMLEstimator(BaseEstimator):
     """Shared parameters and plumbing; see :class:`AutoMLClassifier` and :class:`AutoMLRegressor`."""
 
@@ -59,16 +67,17 @@ class _AutoMLEstimator(BaseEstimator):
         from automl.api import AutoML
 
         frame = self._frame(X)
-        for name in (TARGET, WEIGHT):
-            if name in frame.columns:
-                raise ValueError(f"A feature column may not be named {name!r}.")
-        frame[TARGET] = y if isinstance(y, pd.api.extensions.ExtensionArray) else np.asarray(y)
+        # the columns y and sample_weight become, named as the arguments so that the fit's messages ("Dropped 2
+        # rows whose target 'y' is missing") read as the caller wrote them; internal names where X has those
+        target = _free_name(frame.columns, "y", TARGET)
+        weight = _free_name(frame.columns, "sample_weight", WEIGHT)
+        frame[target] = y if isinstance(y, pd.api.extensions.ExtensionArray) else np.asarray(y)
         if sample_weight is not None:
             weights = np.asarray(sample_weight, dtype=float)
             if weights.shape != (len(frame),):
                 raise ValueError(f"sample_weight has shape {weights.shape}; expected one weight per row of X, "
                                  f"({len(frame)},).")
-            frame[WEIGHT] = weights
+            frame[weight] = weights
         previous = getattr(self, "temporary_dir_", None)
         if previous is not None:  # a refit: the last fit's temporary run folder goes
             shutil.rmtree(previous, ignore_errors=True)
@@ -83,8 +92,8 @@ class _AutoMLEstimator(BaseEstimator):
                    "metric": self.metric,
                    "folds": self.folds, "seed": self.seed, "models": models, "n_jobs": self.n_jobs,
                    "output": output, "overwrite": True, "task": task,
-                   "weight_column": WEIGHT if sample_weight is not None else None}
-        model = AutoML(target=TARGET, recipe=self.recipe, **{k: v for k, v in options.items() if v not in (None, ())})
+                   "weight_column": weight if sample_weight is not None else None}
+        model = AutoML(target=target, recipe=self.recipe, **{k: v for k, v in options.items() if v not in (None, ())})
         try:
             model.fit(frame)
         except DataError as e:  # name the arguments, not the columns they became

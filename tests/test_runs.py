@@ -440,7 +440,10 @@ def test_the_sklearn_estimators_leave_out_rows_with_a_missing_label_and_take_sam
     with caplog.at_level(logging.INFO, logger="automl"):
         est = AutoMLClassifier(trials=1, folds=3, models="linear", seed=0).fit(X, y, sample_weight=weights)
     assert len(est.classes_) == 2 and not pd.isna(est.classes_).any()
-    assert "Dropped 2 row(s)" in caplog.text and est.automl_.config.weight_column is not None
+    assert "Dropped 2 row(s) whose target 'y' is missing" in caplog.text and "__automl" not in caplog.text
+    assert est.automl_.config.weight_column == "sample_weight"
+    clash = AutoMLClassifier(trials=1, folds=3, models="linear", seed=0).fit(X.assign(y=1.0), y)
+    assert clash.automl_.config.target == "__automl_target__"  # a feature named y keeps its name
     assert not pd.isna(est.predict(X)).any() and est.predict_proba(X).shape == (120, 2)
     assert est.n_features_in_ == X.shape[1]
     with pytest.raises(ValueError, match=r"one weight per row of X, \(120,\)"):
