@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl.errors import ConfigError, choices
+from automl.errors import ConfigError, choices, did_you_mean
 
 TASKS = ("binary", "multiclass", "regression")
 CLASSIFICATION_METRICS = ("roc_auc", "log_loss", "accuracy", "f1", "precision", "recall", "balanced_accuracy")
@@ -58,7 +58,8 @@ class PreprocessConfig:
 
     def __post_init__(self) -> None:
         if self.scaler not in SCALERS:
-            raise ConfigError(f"Unknown scaler {self.scaler!r}; choose one of {choices(SCALERS)}.")
+            raise ConfigError(f"Unknown scaler {self.scaler!r}; choose one of {choices(SCALERS)}."
+                              f"{did_you_mean(self.scaler, SCALERS)}")
         if self.outlier_factor < 0:
             raise ConfigError(f"outlier_factor must be >= 0 (0 turns clipping off), got {self.outlier_factor}.")
         if not 0 <= self.rare_min_frequency < 1:
@@ -188,10 +189,12 @@ class FitConfig:
             raise ConfigError("A target column is required (--target NAME).")
         self._check_types()
         if self.task is not None and self.task not in TASKS:
-            raise ConfigError(f"Unknown task {self.task!r}; choose one of {choices(TASKS)}.")
+            raise ConfigError(f"Unknown task {self.task!r}; choose one of {choices(TASKS)}."
+                              f"{did_you_mean(self.task, TASKS)}")
         if self.metric is not None:
             if self.metric not in METRICS:
-                raise ConfigError(f"Unknown metric {self.metric!r}; choose one of {choices(METRICS)}.")
+                raise ConfigError(f"Unknown metric {self.metric!r}; choose one of {choices(METRICS)}."
+                                  f"{did_you_mean(self.metric, METRICS)}")
             if self.task is not None:
                 check_metric(self.metric, self.task)
         if not self.time_limit > 0:
@@ -226,7 +229,8 @@ class FitConfig:
             raise ConfigError(f"The group column {self.group_column!r} is the target; --group-column names another "
                               "column, whose values group the rows (a patient, a customer).")
         if self.schedule not in SCHEDULES:
-            raise ConfigError(f"Unknown schedule {self.schedule!r}; choose one of {choices(SCHEDULES)}.")
+            raise ConfigError(f"Unknown schedule {self.schedule!r}; choose one of {choices(SCHEDULES)}."
+                              f"{did_you_mean(self.schedule, SCHEDULES)}")
         if self.sep is not None:
             object.__setattr__(self, "sep", separator(self.sep))
         if self.output is not None and not isinstance(self.output, Path):

@@ -6,6 +6,7 @@ Every error a user can cause is an :class:`AutoMLError` whose message says what 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 
 # A log record with this attribute set is for the run folder's logs only: the CLI's terminal handler leaves it out
@@ -100,6 +101,14 @@ def format_values(values: Iterable[object], limit: int = 5) -> str:
     items = list(values)
     shown = ", ".join(show_value(v) for v in items[:limit])
     return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
+def did_you_mean(value: object, valid: Iterable[str]) -> str:
+    """The end of an error message that lists the choices: ``" Did you mean 'log_loss'?"`` for a ``value``
+    close to one of ``valid`` (difflib's ratio of at least 0.6, ignoring case), else ``""``."""
+    names = {str(v).lower(): str(v) for v in valid}
+    near = difflib.get_close_matches(str(value).lower(), list(names), n=1, cutoff=0.6)
+    return f" Did you mean {names[near[0]]!r}?" if near else ""
 
 
 def choices(valid: Iterable[str], limit: int = 30) -> str:

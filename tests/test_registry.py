@@ -130,3 +130,16 @@ def test_unknown_keys_list_the_valid_ones():
     with pytest.raises(ConfigError, match="No model left"):
         registry.select("binary", include=["linear"], exclude=["linear"])
     assert next(s.key for s in registry.select("binary")) == "linear"
+
+
+def test_a_misspelt_model_metric_or_task_gets_the_nearest_name():
+    from automl import AutoML
+
+    with pytest.raises(ConfigError, match=r"Unknown model 'lightgbmm'; choose from .*\. Did you mean 'lightgbm'\?$"):
+        registry.get("lightgbmm")
+    with pytest.raises(ConfigError, match=r"Did you mean 'log_loss'\?$"):
+        AutoML(target="y", metric="logloss")
+    with pytest.raises(ConfigError, match=r"Did you mean 'roc_auc'\?$"):
+        AutoML(target="y", metric="AUC")
+    with pytest.raises(ConfigError, match=r"'regression'\.$"):  # nothing near: no guess
+        AutoML(target="y", task="classification")

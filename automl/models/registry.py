@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from automl.errors import ConfigError, choices
+from automl.errors import ConfigError, choices, did_you_mean
 from automl.models import adaboost, bagging, catboost, forests, hist_gb, keras_mlp, lightgbm, linear, xgboost
 from automl.models.base import ModelSpec
 
@@ -30,7 +30,8 @@ def get(key: str) -> ModelSpec:
     try:
         return REGISTRY[key]
     except KeyError:
-        raise ConfigError(f"Unknown model {key!r}; choose from {choices(REGISTRY)}.") from None
+        raise ConfigError(f"Unknown model {key!r}; choose from {choices(REGISTRY)}.{did_you_mean(key, REGISTRY)}"
+                          ) from None
 
 
 def select(task: str, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[ModelSpec]:

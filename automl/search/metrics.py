@@ -14,7 +14,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from automl.config import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
-from automl.errors import ConfigError, choices
+from automl.errors import ConfigError, choices, did_you_mean
 from automl.search.cv import repetitions
 from automl.search.decision import ranks_at_tuned_threshold, tuned_fold_scores
 
@@ -87,7 +87,8 @@ def get_metric(name: str) -> Metric:
     try:
         return _METRICS[name]
     except KeyError:
-        raise ConfigError(f"Unknown metric {name!r}; choose one of {choices(_METRICS)}.") from None
+        raise ConfigError(f"Unknown metric {name!r}; choose one of {choices(_METRICS)}."
+                          f"{did_you_mean(name, _METRICS)}") from None
 
 
 def label_score(name: str, y_true: np.ndarray, labels: np.ndarray, sample_weight: Weights = None) -> float:
