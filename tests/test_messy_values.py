@@ -361,7 +361,22 @@ def test_numbers_in_different_units_are_named_not_read(caplog):
         schema, _ = _schema(frame)
     dropped = {c.name: c for c in schema.dropped}["size"]
     assert dropped.reason.endswith("numbers in different units ('kg', 'g'), not converted")
-    assert "'size' in <DataFrame> holds numbers in different units ('kg', 'g')" in caplog.text
+    assert caplog.text.count("different units") == 1  # in the drop's warning, not twice
+
+
+def test_codes_that_look_like_numbers_in_units_are_categories_without_a_warning(caplog):
+    """Ames' House.Style ("1Story", "1.5Fin", "2.5Unf", "SLvl") warned of numbers in different units: a few
+    levels are codes; many levels in several units are still named."""
+    rng = np.random.default_rng(0)
+    styles = rng.choice(["1Story", "2Story", "1.5Fin", "1.5Unf", "2.5Unf", "SLvl"], 120, p=[.4, .3, .1, .1, .05, .05])
+    weights = [f"{v} {u}" for v, u in zip(rng.integers(1, 25, 120), rng.choice(["kg", "g"], 120), strict=True)]
+    frame = pd.DataFrame({"style": styles, "weight": weights, "x": rng.normal(size=120), "y": np.tile(["a", "b"], 60)})
+    with caplog.at_level(logging.WARNING, logger="automl"):
+        schema, _ = _schema(frame)
+    kinds = {c.name: c.kind for c in schema.features}
+    assert kinds["style"] == kinds["weight"] == "categorical"
+    assert "'style'" not in caplog.text
+    assert "'weight' in <DataFrame> holds numbers in different units ('g', 'kg')" in caplog.text
 
 
 def test_an_extreme_regression_target_value_is_named_and_scores_stay_readable(caplog):

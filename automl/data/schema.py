@@ -703,10 +703,6 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
             log.info("Column %r in %s holds %s.", col.name, info.name, col.reason)
         return
     units = _units(present) if parse_numbers else []
-    if len(units) > 1:
-        log.warning("Column %r in %s holds numbers in different units (%s): they are not read as numbers (a unit "
-                    "is not converted by guesswork). Write them in one unit, or put the unit in a column of its "
-                    "own, to use them as numbers.", col.name, info.name, format_values(units, 5))
     non_null = len(present)
     words = float(present.str.split().str.len().mean())
     if words >= TEXT_MIN_WORDS and col.n_unique > HIGH_CARDINALITY_SHARE * non_null:
@@ -723,6 +719,14 @@ def _type_text(col: ColumnInfo, s: pd.Series, info: TableSource, parse_numbers: 
                       "most levels occur once, so they carry no learnable pattern" + in_units)
         return
     col.kind, col.levels = "categorical", _levels(s)
+    if len(units) > 1:  # a dropped column's warning names its units; a few levels are codes ("1Story", "2.5Fin")
+        (log.warning if col.n_unique > UNIT_WARNING_LEVELS else log.info)(
+            "Column %r in %s holds numbers in different units (%s): they are not read as numbers (a unit is not "
+            "converted by guesswork) but as %d categories. Write them in one unit, or put the unit in a column of "
+            "its own, to use them as numbers.", col.name, info.name, format_values(units, 5), col.n_unique)
+
+
+UNIT_WARNING_LEVELS = 10  # a column in several units becoming a categorical of more levels is warned of
 
 
 def _units(present: pd.Series) -> list[str]:
