@@ -139,6 +139,8 @@ def test_the_choice_bags_a_network_and_refits_the_rest_of_an_ensemble(caplog):
     assert (chosen.key, bagged) == ("keras_mlp", {"keras_mlp"})
     # the log says what happens next (it stopped at "...; 1 s are left.")
     assert "(RandomForest kept no fold models to deliver instead): the next best is tried." in caplog.text
+    # and the leaderboard's row says why its better score is not the model delivered
+    assert stacking.reason.startswith("not delivered: refitting on all rows would need about")
 
 
 def test_a_network_is_delivered_as_its_fold_models(tmp_path):

@@ -203,5 +203,9 @@ def choose(results: list[LeaderboardRow], families: dict[str, LeaderboardRow], m
         log.info("%s would need about %s to refit on all rows, with %s (%s kept no fold models to deliver "
                  "instead): the next best is tried.", r.name, format_seconds(need), left_seconds(slack),
                  ", ".join(kept))
+        # on the leaderboard too: its rank 1 is then not the delivered model
+        why = (f"not delivered: refitting on all rows would need about {format_seconds(need)}, with "
+               f"{left_seconds(slack)}")
+        r.reason = f"{r.reason}; {why}" if r.reason else why
     fastest = min(ranked, key=lambda r: r.fit_time)
     return fastest, bagged(fastest)
