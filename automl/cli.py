@@ -581,7 +581,7 @@ def importance(run_dir: Path, data: Path | None, model_key: str | None, repeats:
             if unranked:
                 click.echo(f"{unranked} of {len(frame)} columns were not ranked (no value above): there was time "
                            "to shuffle only the columns most associated with the target on their own."
-                           + (" Give DATA, or more --time-limit, to rank them all." if data is None else
+                           + (" Give DATA (labelled rows) to rank them all." if data is None else
                               " Give more --time-limit to rank them all."))
 
     _guarded(debug, action, log_file=lambda: run_dir / "automl.log")
