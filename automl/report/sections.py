@@ -251,8 +251,9 @@ def evaluation_section(run: RunData) -> dict[str, Any]:
                                               errors=list(top["importance_std"].fillna(0.0)))
         unranked = [str(f) for f in run.importance["feature"][run.importance["importance_mean"].isna()]]
         out["importance_unranked"] = (
-            f"{len(unranked)} of {len(run.importance)} columns were not ranked: the budget left time to shuffle "
-            f"only the {len(ranked)} most associated with the target on their own (univariate screening), and a "
+            f"{len(unranked)} of {len(run.importance)} columns were not ranked: the fit shuffled only the "
+            f"{len(ranked)} most associated with the target on their own (univariate screening; for want of time, "
+            "or at most 40 without a time limit), and a "
             f"column that matters only with others can be among those left out ({', '.join(_listed(unranked))}). "
             "`automl importance RUN_DIR TEST` ranks them all on labelled rows.") if unranked else ""
     out["holdout_importance"] = _holdout_importance(run.holdout_importance)
