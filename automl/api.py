@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,10 +163,17 @@ class AutoML:
         y, kept = predictor.schema.holdout_target(frame, info.name)
         scores, labels = predictor.delivered(frame[kept], info.name, model)
         task = predictor.schema.task
-        out = all_scores(y, scores, task)
-        if task == "binary":  # the metrics of labels, from the labels the model delivers
-            delivered = np.eye(2)[labels]
-            out.update({k: v for k, v in all_scores(y, delivered, task).items() if k in THRESHOLD_METRICS})
+        with warnings.catch_warnings():  # scikit-learn's per-metric warnings on one class: one line below instead
+            warnings.simplefilter("ignore")
+            out = all_scores(y, scores, task)
+            if task == "binary":  # the metrics of labels, from the labels the model delivers
+                delivered = np.eye(2)[labels]
+                out.update({k: v for k, v in all_scores(y, delivered, task).items() if k in THRESHOLD_METRICS})
+        if task != "regression" and len(np.unique(y)) < 2:
+            label = (predictor.classes or ["?"])[int(y[0])]
+            log.warning("Evaluating on rows of one class only (%r): ROC AUC is undefined (NaN), and the other "
+                        "metrics count only that class's rows; give rows of every class to compare with the "
+                        "cross-validation score.", label)
         first = predictor.schema.metric  # the run's metric (the run folder may have gone: a temporary one)
         ordered = {first: out.pop(first), **out} if first in out else out
         if int(kept.sum()) < len(frame):

@@ -74,3 +74,16 @@ def test_the_command_prints_saves_and_reports_the_held_out_scores(tmp_path):
     assert_error(run("evaluate", out, tmp_path / "train.csv", "--model", "nope"), 2, "nope")
     test.drop(columns="price").to_csv(tmp_path / "unlabelled.csv", index=False)
     assert_error(run("evaluate", out, tmp_path / "unlabelled.csv"), 2, "has no column 'price' (the target)")
+
+
+def test_rows_of_one_class_get_one_warning_and_an_undefined_roc_auc(tmp_path, caplog):
+    """scikit-learn's warnings were printed twice and F1 read as a plain 0.0, without a word."""
+    import warnings
+
+    train, test = _split(imbalanced(700), 500)
+    model = AutoML(target="y", models=["linear"], trials=1, folds=3, repeats=1, output=tmp_path / "run").fit(train)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = model.evaluate(test[test["y"] == "stay"])
+    assert np.isnan(scores["roc_auc"]) and not [w for w in caught if "sklearn" in str(w.filename)]
+    assert "Evaluating on rows of one class only ('stay'): ROC AUC is undefined (NaN)" in caplog.text
