@@ -176,17 +176,14 @@ class Predictor:
         return pd.DataFrame(scores[:, order], columns=pd.Index(names, dtype=object))
 
     def _scores(self, frame: pd.DataFrame, where: str, model: str | None) -> np.ndarray:
-        pipeline = self.pipeline_for(model)
+        delivered = self.as_delivered(model)
         X = self.schema.transform(frame, where=where)
         if len(X) == 0:  # a file with a header only (a day without new rows): no rows to predict, no error
             return np.zeros((0, len(self.classes or [])) if self.schema.task != "regression" else 0)
         # threads, not processes, for estimators that predict in parallel (bagged trees): starting loky's worker
         # processes took 2.8 s of a 10 000-row prediction
         with threads.limited(), joblib.parallel_config(backend="threading"):
-            scores = predict_scores(pipeline, X, self.schema.task, len(self.classes or []))
-        if self.calibrator is not None and model in (None, self.model_key):
-            scores = self.calibrator.transform(scores)
-        return scores
+            return predict_scores(delivered, X, self.schema.task, len(self.classes or []))
 
 
 class _Calibrated:
