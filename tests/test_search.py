@@ -24,7 +24,7 @@ from automl.search.cv import make_folds, plan_repeats, repetitions
 from automl.search.evaluate import LOG_TARGET, Context, cross_validate, fit_kwargs, make_pipeline, predict_scores
 from automl.search.metrics import get_metric
 from automl.search.rounds import round_grid
-from automl.search.tuner import Search
+from automl.search.tuner import Search, _rounds_text
 from tests.conftest import make_frame
 
 # Families whose fit checks the deadline after every boosting round or epoch.
@@ -71,6 +71,41 @@ def test_an_anytime_family_ends_each_fold_in_time_and_still_finishes(seed):
     assert result.status == "ok" and len(result.fold_scores) == 3, result.reason
     assert all(1 <= e < 100_000 for e in result.best_epochs)
     assert all(len(h["loss"]) < 100_000 for h in result.histories)
+
+
+@pytest.mark.parametrize("key", ["extra_trees", "random_forest", "bagging"])
+def test_a_forest_stops_growing_at_its_time_and_the_refit_grows_as_many_trees(key, seed):
+    """A forest's trial whose time is already up still completes every fold, each with one step of trees
+    (a tenth), and its refit on all rows grows that many, not the configured count; with time to spare its trees
+    are those of one plain fit, and its parameters are as given."""
+    ctx, X, y = _setup("binary", seed)
+    folds = make_folds(y, "binary", 3, seed)
+    spec = registry.get(key)
+    started = time.monotonic()
+    short = cross_validate(spec, ctx, X, y, folds, started + 120, soft_deadline=started - 1)
+    configured = short.params["n_estimators"]
+    assert short.status == "ok" and len(short.fold_scores) == 3, short.reason
+    assert short.chosen == {"n_estimators": configured // 10}
+    assert short.refit_params()["n_estimators"] == configured // 10
+    assert _rounds_text(spec, short) == f" with {configured // 10} of {configured} trees (its time was up)"
+    ample = cross_validate(spec, ctx, X, y, folds, started + 120, soft_deadline=started + 120)
+    plain = cross_validate(spec, ctx, X, y, folds, float("inf"))
+    assert ample.chosen == {} and ample.fold_scores == plain.fold_scores
+    model = make_pipeline(spec, ctx)
+    with fit_deadline(time.monotonic() + 120, time.monotonic() + 120):
+        model.fit(X, y)
+    assert model.steps[-1][1].get_params()["n_estimators"] == configured
+    assert model.steps[-1][1].get_params()["warm_start"] is False
+
+
+def test_the_first_of_each_kind_runs_those_that_cannot_stop_then_the_network_then_the_forests(seed):
+    """At 30 s the network came after ExtraTrees' defaults and met the end of the search; the forests, which stop
+    after any step of trees, now take what is left after it."""
+    ctx, X, y = _setup("binary", seed)
+    search = Search(registry.select("binary"), ctx, X, y, make_folds(y, "binary", 3, seed),
+                    storage=optuna.storages.InMemoryStorage())
+    order = [s.spec.key for s in sorted(search.families, key=search._defaults_order)]
+    assert order[:4] == ["linear", "lightgbm", "keras_mlp", "extra_trees"]
 
 
 def overfitting_boosting_trial(task: str, seed: int):

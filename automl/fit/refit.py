@@ -66,9 +66,12 @@ def _deliver_one(result: LeaderboardRow, ctx: Context, X: pd.DataFrame, y: np.nd
         return result.fold_models
     params = result.refit_params()
     extra = f" for {params['epochs']} epochs" if result.best_epochs else ""
-    extra += "".join(f" with {k}={v} (chosen on the folds)" for k, v in result.chosen.items())
+    spec = registry.get(result.key)
+    why = {k: "as many as its folds grew in their time" if k == spec.grown else "chosen on the folds"
+           for k in result.chosen}
+    extra += "".join(f" with {k}={v} ({why[k]})" for k, v in result.chosen.items())
     log.info("Refitting %s on all %d rows%s.", result.name, len(y), extra)
-    pipeline = make_pipeline(registry.get(result.key), ctx, params)
+    pipeline = make_pipeline(spec, ctx, params)
     balanced = params.get(CLASS_WEIGHT) == "balanced"
     with fit_warnings.logged(log, f"{result.name} refit"):
         if (weights is not None or balanced) and accepts_weights(pipeline):

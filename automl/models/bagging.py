@@ -8,13 +8,21 @@ from sklearn.ensemble import BaggingClassifier, BaggingRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from automl.models.base import ModelSpec
-from automl.models.forests import MIN_LEAF_FRACTION  # same cap on tree size as the forests
+from automl.models.forests import MIN_LEAF_FRACTION, GrowsUntilDeadline  # the forests' cap on tree size
+
+
+class GrowingBaggingClassifier(GrowsUntilDeadline, BaggingClassifier):
+    """scikit-learn's BaggingClassifier, grown in steps under the search's soft deadline."""
+
+
+class GrowingBaggingRegressor(GrowsUntilDeadline, BaggingRegressor):
+    """scikit-learn's BaggingRegressor, grown in steps under the search's soft deadline."""
 
 
 def build(task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
     tree_cls = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
     tree = tree_cls(min_samples_leaf=params["min_samples_leaf"], max_depth=params["max_depth"])
-    cls = BaggingRegressor if task == "regression" else BaggingClassifier
+    cls = GrowingBaggingRegressor if task == "regression" else GrowingBaggingClassifier
     return cls(tree, n_estimators=params["n_estimators"], max_samples=params["max_samples"],
                max_features=params["max_features"], random_state=seed, n_jobs=n_jobs)
 
@@ -35,4 +43,5 @@ SPEC = ModelSpec(
     search_space=search_space,
     wide={"max_features": 0.3},  # each tree on 30 % of the columns (random subspaces)
     fold_models="drop",  # deep trees: k fold models take too much memory
+    anytime=True, grown="n_estimators",  # its trees grown until the trial's time is up (automl.models.forests)
 )

@@ -122,7 +122,12 @@ class ModelSpec:
         keep the ``large`` changes too (a network: one member, a faster rate), not only the known-good ones.
     anytime
         Whether a fit can be stopped at a time limit and still give a model (a network keeps its best epoch's
-        weights): the search then caps the time of its trials instead of waiting for them or failing them.
+        weights, a forest the trees grown so far): the search then caps the time of its trials instead of
+        waiting for them or failing them.
+    grown
+        For an anytime family that grows a count (a forest's ``n_estimators``), that parameter: the fitted
+        model's ``n_grown_`` tells how many it grew, and when a fold stopped short, the trial's refit on all rows
+        grows the fewest any fold grew (its time then matches the folds').
     rounds
         For a boosting family, how to predict with fewer rounds than it was trained for: the cross-validation
         then chooses the round count (:mod:`automl.search.rounds`).
@@ -155,6 +160,7 @@ class ModelSpec:
     large: Mapping[str, Any] = field(default_factory=dict)
     large_search_space: SearchSpace | None = None
     anytime: bool = False
+    grown: str | None = None
     rounds: Rounds | None = None
     fold_models: str = "fallback"
     sparse_text: bool = False

@@ -5,12 +5,12 @@ rounds, hundreds of epochs) can by itself overrun the budget. The search therefo
 fit with :func:`fit_deadline`; the iterative libraries check it after every boosting round or epoch through the
 callbacks defined here and abort with :class:`FitTimeout`. The check is a module-level value, not a parameter,
 so estimators stay clonable and picklable and a refit on all rows (outside any deadline) is never cut short.
-scikit-learn's own ensembles (forests, bagging, AdaBoost, HistGradientBoosting) have no such hook; for them the
-search's between-fold stop and its cost estimates are the limit.
+scikit-learn's AdaBoost and HistGradientBoosting have no such hook; for them the search's between-fold stop and
+its cost estimates are the limit (its forests and bagged trees are grown in steps instead, see below).
 
-A fit can also have a *soft* deadline: a model that can stop at any epoch and still be useful (a network that
-keeps its best epoch's weights) ends its training there instead of failing. Only the Keras networks' training
-loop honours it (:class:`EpochClock`).
+A fit can also have a *soft* deadline: a model that can stop at any point and still be useful ends its training
+there instead of failing: the Keras networks keep their best epoch's weights (:class:`EpochClock`), and the
+forests and bagged trees keep the trees grown so far (:class:`automl.models.forests.GrowsUntilDeadline`).
 """
 
 from __future__ import annotations
@@ -49,6 +49,21 @@ def fit_deadline(when: float | None, soft: float | None = None) -> Iterator[None
 def passed() -> bool:
     """Whether the current deadline (if any) has passed."""
     return _deadline is not None and time.monotonic() > _deadline
+
+
+def soft_passed() -> bool:
+    """Whether the current soft deadline (if any) has passed: an anytime model ends its training there."""
+    return _soft is not None and time.monotonic() > _soft
+
+
+def soft_left() -> float:
+    """Seconds until the current soft deadline (``inf`` without one; negative once passed)."""
+    return float("inf") if _soft is None else _soft - time.monotonic()
+
+
+def has_soft() -> bool:
+    """Whether a soft deadline is set (the search's trials; never a refit on all rows)."""
+    return _soft is not None
 
 
 def check() -> None:

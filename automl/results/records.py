@@ -52,12 +52,14 @@ class TrialResult:
         return float(np.std(self.fold_scores)) if self.fold_scores else float("nan")
 
     def model_params(self) -> dict[str, Any]:
-        """The configuration that was scored: ``params``, with the round count the folds chose (boosting)."""
+        """The configuration that was scored: ``params``, with the round count the folds chose (boosting) or the
+        fewest trees a fold grew in its time (a forest stopped short)."""
         return {**self.params, **self.chosen}
 
     def refit_params(self) -> dict[str, Any]:
         """Parameters for the refit on all rows: neural nets train for the mean early-stopping epoch of CV,
-        boosting models for the round count chosen on the folds."""
+        boosting models for the round count chosen on the folds, a forest stopped short grows as many trees as
+        its folds did."""
         if not self.best_epochs:
             return self.model_params()
         return {**self.params, "epochs": max(1, round(float(np.mean(self.best_epochs)))), "validation_fraction": 0.0}

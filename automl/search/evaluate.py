@@ -137,6 +137,7 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     refit_folds = 0.0 if spec.fold_models == "deliver" else REFIT_FACTOR  # an anytime family's time after its folds
     fold_share = (soft_end - started) / (len(folds) + refit_folds) if anytime else 0.0  # the same for each fold
     fitted: list[Pipeline] = []
+    grown: list[int] = []  # an anytime forest's trees in each fold (spec.grown)
     for i, (train, valid) in enumerate(folds):
         soft = None
         if anytime:
@@ -171,6 +172,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
         if keep:
             fitted.append(pipeline)
         _keep_training_curve(result, pipeline)
+        if spec.grown is not None:
+            grown.append(int(getattr(_final_model(pipeline), "n_grown_", result.params.get(spec.grown, 0))))
         if rounds is None:
             result.fold_scores.append(ctx.metric(y[valid], pred, task, _part(ctx.weights, valid)))
         else:  # every fold's score at the round count best on the folds so far
@@ -189,6 +192,8 @@ def cross_validate(spec: ModelSpec, ctx: Context, X: pd.DataFrame, y: np.ndarray
     result.fit_time = time.monotonic() - started
     if predicted:
         result.predict_seconds_per_1000 = predict_seconds / predicted * 1000
+    if grown and min(grown) < result.params.get(spec.grown, 0):  # stopped short: the refit grows as few
+        result.chosen = {spec.grown: min(grown)}
     if rounds is not None and rounds.scores:
         result.chosen = {spec.rounds.param: rounds.best_rounds}
         oof = rounds.oof[rounds.best_index]
@@ -248,10 +253,15 @@ def fit_kwargs(spec: ModelSpec) -> dict[str, Any]:
     return {f"model__{k}": v for k, v in (spec.fit_params() if spec.fit_params else {}).items()}
 
 
+def _final_model(pipeline: Pipeline) -> Any:
+    """The fitted model at the end of ``pipeline`` (the regressor inside a TransformedTargetRegressor)."""
+    model = pipeline.steps[-1][1]
+    return getattr(model, "regressor_", model)
+
+
 def _keep_training_curve(result: TrialResult, pipeline: Pipeline) -> None:
     """Neural nets: keep the loss per epoch and the early-stopping epoch of each fold."""
-    model = pipeline.steps[-1][1]
-    model = getattr(model, "regressor_", model)  # inside a TransformedTargetRegressor
+    model = _final_model(pipeline)
     if hasattr(model, "history_"):
         result.histories.append(model.history_)
         result.best_epochs.append(int(model.best_epoch_))
