@@ -105,6 +105,8 @@ class AutoML:
                       na_values: tuple[str, ...] | str = ()) -> pd.DataFrame:
         """Class probabilities (one column per class) and ``prediction``; regression: ``prediction``.
 
+        ``data``: a path, a DataFrame, or a NumPy array of shape (rows, the fit's input columns), read by position
+        as those columns in their order (with a warning; :class:`~automl.errors.DataError` for another width).
         The probability columns are named by the class labels, or ``proba_<label>`` for every class when a
         label is ``prediction`` (see :meth:`automl.predictor.Predictor.probability_columns`). ``model``: a key
         from :attr:`models` instead of the chosen model. ``sep``: the CSV delimiter of ``data`` (default: the

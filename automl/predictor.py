@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,8 @@ from automl.data.schema import Schema, label_sort_key
 from automl.errors import ConfigError, DataError, format_values
 from automl.models.outputs import predict_scores
 from automl.results.leaderboard import ENSEMBLE_KEYS
+
+log = logging.getLogger(__name__)
 
 LABEL_COLUMN = "prediction"
 PROBA_PREFIX = "proba_"
@@ -96,6 +99,8 @@ class Predictor:
         ``na_values`` (more, for this table: ``--na-values`` at predict), and ``sep`` (default: the fit's, else
         chosen from the file); :class:`DataError` when a file was read as one column though the model needs
         several (a delimiter no rule reads: give ``sep``)."""
+        if isinstance(data, np.ndarray):
+            data = self._array_frame(data)
         chosen = separator(sep) if sep is not None else self.sep  # older pickles: the class default
         written = [c.name for c in self.schema.features if c.number_format]  # read in the fit's format
         markers = tuple(dict.fromkeys((*self.na_values, *na_values)))
@@ -108,6 +113,21 @@ class Predictor:
                 "semicolon, tab, pipe or any single character)."
             )
         return frame, info
+
+    def _array_frame(self, data: np.ndarray) -> pd.DataFrame:
+        """A NumPy array of shape (rows, columns) as a DataFrame whose columns are the fit's input columns in their
+        order (scikit-learn's estimators read an array by position too), with a warning saying so;
+        :class:`DataError` for another shape, naming the columns expected."""
+        names = [c.name for c in self.schema.columns]
+        if data.ndim != 2 or data.shape[1] != len(names):
+            raise DataError(
+                f"The array to score has shape {data.shape}; the model reads an array's columns as the "
+                f"{len(names)} input columns of its fit, in order ({format_values(names)}), so it needs shape "
+                f"(rows, {len(names)}). Give a DataFrame with these column names, or an array of these columns."
+            )
+        log.warning("Reading the array's %d columns as the fit's input columns in their order (%s): give a "
+                    "DataFrame to match columns by name.", len(names), format_values(names))
+        return pd.DataFrame(data, columns=pd.Index(names, dtype=object))
 
     def probability_columns(self) -> list[str]:
         """Names of the probability columns of :meth:`predict_frame`, in its column order.

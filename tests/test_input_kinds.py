@@ -354,3 +354,21 @@ def test_a_class_written_two_ways_is_one_class(write_csv, caplog):
     with caplog.at_level(logging.WARNING, logger="automl"):
         model = AutoML(target="y", trials=1, folds=3, repeats=1, models=("linear",), seed=0).fit(write_csv(frame))
     assert model.predictor_.classes == ["1", "2"] and "writes a class several ways" in caplog.text
+
+
+def test_an_array_is_read_as_the_fits_columns_in_order(tmp_path, caplog):
+    """A model fitted on a DataFrame scores a NumPy array by position, as scikit-learn's estimators do, saying so;
+    an array of another width is refused naming the columns it needs."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=150), "city": rng.choice(["x", "y"], 150), "b": rng.normal(size=150)})
+    frame["y"] = np.where(frame["a"] + (frame["city"] == "x") > 0.5, "yes", "no")
+    model = AutoML(target="y", models=["linear"], trials=1, folds=3, repeats=1, output=tmp_path / "run").fit(frame)
+    X = frame.drop(columns="y")
+    with caplog.at_level(logging.WARNING):
+        from_array = model.predict_proba(X.to_numpy())
+    assert "Reading the array's 3 columns as the fit's input columns in their order ('a', 'city', 'b')" in caplog.text
+    np.testing.assert_allclose(from_array.to_numpy(), model.predict_proba(X).to_numpy())
+    assert list(model.predict(X.to_numpy())) == list(model.predict(X))
+    with pytest.raises(DataError, match=r"shape \(150, 2\).*3 input columns of its fit, in order \('a', 'city', "
+                                        r"'b'\), so it needs shape \(rows, 3\)"):
+        model.predict(X[["a", "b"]].to_numpy())
