@@ -372,3 +372,24 @@ def test_an_array_is_read_as_the_fits_columns_in_order(tmp_path, caplog):
     with pytest.raises(DataError, match=r"shape \(150, 2\).*3 input columns of its fit, in order \('a', 'city', "
                                         r"'b'\), so it needs shape \(rows, 3\)"):
         model.predict(X[["a", "b"]].to_numpy())
+
+
+def test_two_quick_fits_without_an_output_get_folders_of_their_own(tmp_path, monkeypatch):
+    """The default run folder is named by the second: a second fit within it gets ``-2`` instead of being refused
+    as writing into the first's folder."""
+    from datetime import datetime
+
+    import automl.fit.running as running
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 12, 2, 7, 0, 0)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(running, "datetime", Frozen)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=80)})
+    frame["y"] = np.where(frame["x"] + rng.normal(size=80) > 0, "a", "b")
+    dirs = [AutoML(target="y", models=["linear"], trials=1, folds=3, repeats=1).fit(frame).run_dir_ for _ in "ab"]
+    assert [Path(d).name for d in dirs] == ["dataframe-20261202-070000", "dataframe-20261202-070000-2"]

@@ -38,9 +38,17 @@ log = logging.getLogger(__name__)
 
 
 def default_output(data: Any) -> Path:
-    """``reports/<data name>-<timestamp>`` under the current folder."""
+    """``reports/<data name>-<timestamp>`` under the current folder; a second fit within the same second (two
+    quick notebook fits) gets ``-2``, ``-3``, ...: the name was taken before, and the second fit was refused as
+    writing into the first's folder. (Two processes starting in the same second may still choose one name: the
+    second is then refused, its data untouched.)"""
     stem = "dataframe" if isinstance(data, pd.DataFrame) else Path(str(data)).name.split(".")[0] or "data"
-    return Path("reports") / f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    name = f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    candidate, n = Path("reports") / name, 1
+    while candidate.exists():
+        n += 1
+        candidate = Path("reports") / f"{name}-{n}"
+    return candidate
 
 
 def run_fit(config: FitConfig, data: Any, command: str | None = None, on_trial: TrialCallback | None = None,
