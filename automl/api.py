@@ -161,7 +161,7 @@ class AutoML:
 
         predictor = self._fitted()
         predictor.pipeline_for(model)  # an unknown model is refused before the data is read
-        frame, info = predictor.read(data, sep, _markers(na_values))
+        frame, info = predictor.read(data, sep, _markers(na_values), labelled=True)
         y, kept = predictor.schema.holdout_target(frame, info.name)
         scores, labels = predictor.delivered(frame[kept], info.name, model)
         task = predictor.schema.task
@@ -229,7 +229,7 @@ class AutoML:
         if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
                                        or not time_limit > 0):
             raise ConfigError(f"time_limit must be a positive number of seconds or None, not {time_limit!r}.")
-        frame, info = predictor.read(data, sep, _markers(na_values))
+        frame, info = predictor.read(data, sep, _markers(na_values), labelled=True)
         y, kept = predictor.schema.holdout_target(frame, info.name)
         X = predictor.schema.transform(frame[kept], where=info.name)
         if int(kept.sum()) < len(frame):

@@ -22,7 +22,7 @@ from typing import Any
 
 from automl.errors import AutoMLError, ConfigError, ScoreDropError, format_score
 from automl.recipes import BatchSpec, Recipe
-from automl.results import RUN_FILE, RunFolder, RunRecord, read_json
+from automl.results import RUN_FILE, RunFolder, RunRecord, read_json, unused_folder
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +113,7 @@ def newest_input(pattern: str) -> Path:
 
 def _new_run_folder(root: Path) -> Path:
     """``root/<timestamp>``; a second run within the same second gets ``-2``, ``-3``, ..."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate, n = root / stamp, 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{stamp}-{n}"
-    return candidate
+    return unused_folder(root, datetime.now().strftime("%Y%m%d-%H%M%S"))
 
 
 def _runs(root: Path) -> list[Path]:

@@ -93,13 +93,17 @@ class Predictor:
         raise ConfigError(f"Model {model!r} was not refitted on all rows in this run; available: "
                           f"{', '.join(self.models)}. {advice}")
 
-    def read(self, data: Any, sep: str | None = None,
-             na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, TableSource]:
-        """Read a table to score (a path or a DataFrame) with the training data's missing-value markers and
-        ``na_values`` (more, for this table: ``--na-values`` at predict), and ``sep`` (default: the fit's, else
-        chosen from the file); :class:`DataError` when a file was read as one column though the model needs
-        several (a delimiter no rule reads: give ``sep``)."""
+    def read(self, data: Any, sep: str | None = None, na_values: tuple[str, ...] = (),
+             labelled: bool = False) -> tuple[pd.DataFrame, TableSource]:
+        """Read a table to score (a path, a DataFrame, or unless ``labelled`` a NumPy array of the input columns)
+        with the training data's missing-value markers and ``na_values`` (more, for this table: ``--na-values``
+        at predict), and ``sep`` (default: the fit's, else chosen from the file); :class:`DataError` when a file
+        was read as one column though the model needs several (a delimiter no rule reads: give ``sep``), or for
+        an array where the rows must hold the target (``labelled``: an array names no column)."""
         if isinstance(data, np.ndarray):
+            if labelled:
+                raise DataError(f"Scoring the model needs each row's true value in the target column "
+                                f"{self.schema.target!r}, which an array cannot name: give a DataFrame or a file.")
             data = self._array_frame(data)
         chosen = separator(sep) if sep is not None else self.sep  # older pickles: the class default
         written = [c.name for c in self.schema.features if c.number_format]  # read in the fit's format

@@ -372,6 +372,8 @@ def test_an_array_is_read_as_the_fits_columns_in_order(tmp_path, caplog):
     with pytest.raises(DataError, match=r"shape \(150, 2\).*3 input columns of its fit, in order \('a', 'city', "
                                         r"'b'\), so it needs shape \(rows, 3\)"):
         model.predict(X[["a", "b"]].to_numpy())
+    with pytest.raises(DataError, match="true value in the target column 'y', which an array cannot name"):
+        model.evaluate(frame.to_numpy())
 
 
 def test_two_quick_fits_without_an_output_get_folders_of_their_own(tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ from automl.fit.budget import Budget
 from automl.fit.finishing import FitResult, Hooks, finish
 from automl.fit.preparing import prepare, recorded_config, recorded_data, study_prefix
 from automl.models import fit_warnings
-from automl.results import JOURNAL_FILE, PROFILE_FILE, DataRecord, RunFolder, now
+from automl.results import JOURNAL_FILE, PROFILE_FILE, DataRecord, RunFolder, now, unused_folder
 from automl.search.checkpoint import Checkpoints
 from automl.search.storage import gather, journal_storage, open_storage
 from automl.search.tuner import Search, TrialCallback
@@ -43,12 +43,7 @@ def default_output(data: Any) -> Path:
     writing into the first's folder. (Two processes starting in the same second may still choose one name: the
     second is then refused, its data untouched.)"""
     stem = "dataframe" if isinstance(data, pd.DataFrame) else Path(str(data)).name.split(".")[0] or "data"
-    name = f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    candidate, n = Path("reports") / name, 1
-    while candidate.exists():
-        n += 1
-        candidate = Path("reports") / f"{name}-{n}"
-    return candidate
+    return unused_folder(Path("reports"), f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
 
 
 def run_fit(config: FitConfig, data: Any, command: str | None = None, on_trial: TrialCallback | None = None,

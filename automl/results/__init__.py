@@ -36,6 +36,7 @@ from automl.results.folder import (
     read_record,
     read_run,
     unfinished_advice,
+    unused_folder,
     write_csv,
 )
 from automl.results.run_record import ColumnRecord, ConstantPredictor, DataRecord, RunRecord
@@ -47,5 +48,5 @@ __all__ = [
     "LEADERBOARD_JSON", "LOCK_FILE", "LOCK_INFO", "LOG_FILE", "LOG_FORMAT", "MODEL_FILE", "OOF_FILE",
     "PROFILE_FILE", "REPORT_FILE", "RUN_FILE", "TRIALS_FILE", "ColumnRecord", "ConstantPredictor", "DataRecord",
     "JsonLines", "RunFolder", "RunRecord", "atomic_write", "load_model", "log_to_file", "now", "read_config",
-    "read_json", "read_record", "read_run", "unfinished_advice", "write_csv",
+    "read_json", "read_record", "read_run", "unfinished_advice", "unused_folder", "write_csv",
 ]

@@ -74,6 +74,16 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def unused_folder(parent: Path, name: str) -> Path:
+    """``parent/name``, or when that exists ``parent/name-2``, ``-3``, ...: run folders named by the second (two
+    runs within one second would otherwise share one)."""
+    candidate, n = parent / name, 1
+    while candidate.exists():
+        n += 1
+        candidate = parent / f"{name}-{n}"
+    return candidate
+
+
 class RunFolder:
     """A run folder being written by one fit."""
 
